@@ -1,0 +1,22 @@
+#pragma once
+// The canning layer: the object model and the frame format. No ZeroMQ here.
+
+#include "cannery/canning/apply.hpp"
+#include "cannery/canning/buffer.hpp"
+#include "cannery/canning/builtins/arrays.hpp"
+#include "cannery/canning/builtins/containers.hpp"
+#include "cannery/canning/builtins/scalars.hpp"
+#include "cannery/canning/canner.hpp"
+#include "cannery/canning/dtype.hpp"
+#include "cannery/canning/eigen.hpp"
+#include "cannery/canning/error.hpp"
+#include "cannery/canning/fields.hpp"
+#include "cannery/canning/format.hpp"
+#include "cannery/canning/ndarray.hpp"
+#include "cannery/canning/node.hpp"
+#include "cannery/canning/object.hpp"
+#include "cannery/canning/options.hpp"
+#include "cannery/canning/raw_bytes.hpp"
+#include "cannery/canning/registry.hpp"
+#include "cannery/canning/serialize.hpp"
+#include "cannery/canning/writer.hpp"

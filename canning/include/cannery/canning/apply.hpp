@@ -1,0 +1,168 @@
+#pragma once
+// Apply messages: a function name plus positional and keyword arguments, each
+// canned as its own object, so the receiver uncans them one at a time.
+//
+//   auto frames = cannery::pack_apply_message("trace_scaled", matrix, 2.0,
+//                                             cannery::kw("verbose", true));
+//   cannery::ApplyMessage call = cannery::unpack_apply_message(frames);
+//   auto m = call.next_arg<Eigen::MatrixXd>();
+//   double s = call.next_arg<double>();
+//   auto [name, verbose] = call.next_kwarg<bool>();
+//
+// Frames: [apply header, arg 0 frames..., arg n-1 frames..., kwarg frames...]
+// where the apply header is an object ["cannery.apply", {"function": name,
+// "nargs": n, "kwargs": [names...]}].
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "cannery/canning/builtins/containers.hpp"
+#include "cannery/canning/builtins/scalars.hpp"
+#include "cannery/canning/object.hpp"
+#include "cannery/canning/serialize.hpp"
+
+namespace cannery {
+
+// A keyword argument; `kw` keeps a reference to an lvalue, so nothing is
+// copied before canning.
+template <class T>
+struct Kwarg {
+  std::string_view name;
+  T value;
+};
+template <class T>
+Kwarg<T> kw(std::string_view name, T&& value) {
+  return {name, std::forward<T>(value)};
+}
+
+namespace detail {
+
+template <class T>
+struct is_kwarg : std::false_type {};
+template <class T>
+struct is_kwarg<Kwarg<T>> : std::true_type {};
+
+struct ApplyHeader {
+  std::string function;
+  std::size_t nargs = 0;
+  std::vector<std::string> kwargs;
+};
+
+}  // namespace detail
+
+template <>
+struct canner<detail::ApplyHeader> {
+  static constexpr std::string_view tag = "cannery.apply";
+  static void can(Writer& w, const detail::ApplyHeader& h);
+  static detail::ApplyHeader uncan(const Node& n);
+};
+
+template <class... Args>
+std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
+                                            std::string_view function, Args&&... args) {
+  detail::ApplyHeader header{std::string(function), 0, {}};
+  bool kwargs_started = false;
+  auto note = [&]<class A>(const A& arg) {
+    if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
+      header.kwargs.emplace_back(arg.name);
+      kwargs_started = true;
+    } else {
+      if (kwargs_started) {
+        throw error(errc::invalid_argument,
+                    "positional argument after a keyword argument in a call to '" +
+                        header.function + "'");
+      }
+      ++header.nargs;
+    }
+  };
+  (note(args), ...);
+  std::vector<Buffer> frames;
+  can(header, options).append_to(frames);
+  auto append = [&]<class A>(A&& arg) {
+    if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
+      using V = decltype(arg.value);
+      static_assert(cannable<std::remove_cvref_t<V>>,
+                    CANNERY_DETAIL_NOT_CANNABLE("keyword argument passed to pack_apply_message"));
+      can(std::forward<V>(arg.value), options).append_to(frames);
+    } else {
+      static_assert(cannable<std::remove_cvref_t<A>>,
+                    CANNERY_DETAIL_NOT_CANNABLE("argument passed to pack_apply_message"));
+      can(std::forward<A>(arg), options).append_to(frames);
+    }
+  };
+  (append(std::forward<Args>(args)), ...);
+  return frames;
+}
+
+template <class... Args>
+std::vector<Buffer> pack_apply_message(std::string_view function, Args&&... args) {
+  return pack_apply_message_with(SerializeOptions{}, function, std::forward<Args>(args)...);
+}
+
+// A received call, read progressively: each next_* uncans one argument from
+// the front of the remaining frames. The frames must outlive this object.
+class ApplyMessage {
+ public:
+  ApplyMessage(std::span<const Buffer> frames, const Limits& limits = {});
+
+  const std::string& function() const noexcept { return header_.function; }
+  std::size_t nargs() const noexcept { return header_.nargs; }
+  const std::vector<std::string>& kwarg_names() const noexcept { return header_.kwargs; }
+  std::size_t args_read() const noexcept { return args_read_; }
+  std::size_t kwargs_read() const noexcept { return kwargs_read_; }
+  std::span<const Buffer> remaining() const noexcept { return remaining_; }
+
+  // The next positional argument. Errors name the function and position.
+  template <class T = Object>
+  T next_arg() {
+    if (args_read_ >= header_.nargs) {
+      throw error(errc::invalid_argument, "'" + header_.function + "' was sent " +
+                                              std::to_string(header_.nargs) +
+                                              " positional arguments; asked for one more");
+    }
+    return next<T>("argument " + std::to_string(args_read_++));
+  }
+
+  // The next keyword argument (after all positional ones), with its name.
+  template <class T = Object>
+  std::pair<std::string, T> next_kwarg() {
+    if (args_read_ < header_.nargs) {
+      throw error(errc::invalid_argument, "read all positional arguments before keyword arguments");
+    }
+    if (kwargs_read_ >= header_.kwargs.size()) {
+      throw error(errc::invalid_argument,
+                  "'" + header_.function + "' has no further keyword arguments");
+    }
+    const std::string& name = header_.kwargs[kwargs_read_++];
+    return {name, next<T>("keyword argument '" + name + "'")};
+  }
+
+ private:
+  template <class T>
+  T next(const std::string& what) {
+    try {
+      auto [value, rest] = deserialize_object<T>(remaining_, limits_);
+      remaining_ = rest;
+      return std::move(value);
+    } catch (const error& e) {
+      throw error(e.code(), what + " of '" + header_.function + "': " + e.message());
+    }
+  }
+
+  detail::ApplyHeader header_;
+  std::span<const Buffer> remaining_;
+  Limits limits_;
+  std::size_t args_read_ = 0;
+  std::size_t kwargs_read_ = 0;
+};
+
+inline ApplyMessage unpack_apply_message(std::span<const Buffer> frames, const Limits& limits = {}) {
+  return ApplyMessage(frames, limits);
+}
+
+}  // namespace cannery

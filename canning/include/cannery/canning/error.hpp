@@ -1,0 +1,43 @@
+#pragma once
+// The one exception type of cannery: every failure on received bytes, and every
+// misuse that can only be seen at run time, is a cannery::error with a code.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace cannery {
+
+enum class errc {
+  unknown_tag,          // a tagged node whose tag has no registered canner
+  truncated_header,     // the header frame ends before its msgpack value does
+  malformed_header,     // the header is msgpack, but not a cannery header
+  missing_buffers,      // fewer buffer frames arrived than the header promises
+  shape_mismatch,       // shape, strides or size disagree with the data or the type
+  limit_exceeded,       // depth, buffer count, header size or ndim above the limits
+  type_mismatch,        // the node is not what the requested C++ type needs
+  version_mismatch,     // a format version this build does not read
+  value_out_of_range,   // a number that does not fit the requested type
+  misaligned,           // data not aligned for a zero-copy view of its element type
+  duplicate_key,        // a dict that names the same key twice
+  duplicate_tag,        // two C++ types registered under one tag
+  invalid_argument,     // a value given by the caller that cannot be canned
+};
+
+// Stable lowercase name of a code, as used in messages and logs.
+std::string_view to_string(errc code) noexcept;
+
+class error : public std::runtime_error {
+ public:
+  error(errc code, const std::string& message);
+
+  errc code() const noexcept { return code_; }
+  // The message without the "cannery <code>: " prefix, for wrapping.
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  errc code_;
+  std::string message_;
+};
+
+}  // namespace cannery

@@ -1,0 +1,23 @@
+#pragma once
+// Constants of the wire format (docs/wire-format.md is the full description).
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace cannery::format {
+
+// First element of every header frame; bumped on any incompatible change.
+inline constexpr std::uint64_t version = 1;
+
+// Tags of the built-in tagged nodes ([tag, payload]).
+inline constexpr std::string_view tag_list = "list";
+inline constexpr std::string_view tag_complex = "complex";
+inline constexpr std::string_view tag_ndarray = "ndarray";
+inline constexpr std::string_view tag_bytes = "bytes";
+inline constexpr std::string_view tag_sparse = "eigen.sparse";
+
+// Inlined array data starts at a multiple of this within the header frame.
+inline constexpr std::size_t max_inline_alignment = 8;
+
+}  // namespace cannery::format

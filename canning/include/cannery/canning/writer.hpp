@@ -1,0 +1,142 @@
+#pragma once
+// Writer: what a canner writes into. It packs the header (msgpack) and
+// collects the buffer frames, deciding per buffer whether it is small enough
+// to inline in the header or goes out of band, uncopied.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "cannery/canning/buffer.hpp"
+#include "cannery/canning/canner.hpp"
+#include "cannery/canning/ndarray.hpp"
+#include "cannery/canning/options.hpp"
+
+namespace cannery {
+
+namespace detail {
+// Growable header bytes that msgpack's packer writes into and that a gather
+// can write into in place.
+class HeaderStream {
+ public:
+  // Most headers fit; one allocation instead of several regrowths.
+  HeaderStream() { bytes_.reserve(256); }
+  void write(const char* data, std::size_t size) { std::memcpy(extend(size), data, size); }
+  std::byte* extend(std::size_t size) {
+    bytes_.resize(bytes_.size() + size);
+    return reinterpret_cast<std::byte*>(bytes_.data() + bytes_.size() - size);
+  }
+  std::size_t size() const noexcept { return bytes_.size(); }
+  std::vector<char> take() { return std::move(bytes_); }
+
+ private:
+  std::vector<char> bytes_;
+};
+}  // namespace detail
+
+class Writer {
+ public:
+  explicit Writer(const SerializeOptions& options = {});
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Write any cannable value as one node (wrapped as [tag, payload] when its
+  // canner has a tag). An rvalue is handed to an owning canner when there is
+  // one, so its memory travels without a copy and without borrowing.
+  template <class T>
+  void write(T&& value) {
+    using U = std::remove_cvref_t<T>;
+    static_assert(cannable<U>, CANNERY_DETAIL_NOT_CANNABLE("value written"));
+    enter();
+    if constexpr (detail::tagged_canner<U>) tagged(canner<U>::tag);
+    if constexpr (!std::is_lvalue_reference_v<T> && detail::owning_canner<U>) {
+      canner<U>::can(*this, std::move(value));
+    } else {
+      canner<U>::can(*this, std::as_const(value));
+    }
+    --depth_;
+  }
+
+  // Native nodes.
+  void nil();
+  void boolean(bool value);
+  template <std::integral I>
+  void integer(I value) {
+    note_root("int");
+    if constexpr (std::is_signed_v<I>) {
+      packer_.pack_int64(static_cast<std::int64_t>(value));
+    } else {
+      packer_.pack_uint64(static_cast<std::uint64_t>(value));
+    }
+  }
+  void floating(float value);
+  void floating(double value);
+  void string(std::string_view value);
+  // Bytes: inlined as msgpack bin when small, else ["bytes", frame index].
+  void bytes(const Buffer& value);
+  // A dict of `size` entries follows: key(...) then a value, `size` times.
+  void dict(std::size_t size);
+  void key(std::string_view name) { packer_.pack(name); }
+  // A tagged node [tag, payload]: the payload is written next. `tag` must
+  // outlive the Writer (a literal or a registry entry's tag).
+  void tagged(std::string_view tag);
+  // A raw msgpack array of `size` items follows (inside a tagged payload).
+  void array(std::size_t size);
+
+  // The payload of an ndarray node for `array` (zero copy when out of band).
+  void ndarray_payload(const NDArray& array);
+  // The payload of a C- or F-ordered ndarray whose `nbytes` bytes `fill`
+  // writes in place: into the header when small, else into a fresh frame.
+  // This is how strided data is gathered without a temporary.
+  template <class Fill>
+  void ndarray_payload_filled(const DType& dtype, const NDArray::Shape& shape,
+                              const NDArray::Strides& strides, std::size_t nbytes, Fill&& fill) {
+    begin_ndarray(dtype, shape, strides);
+    if (nbytes <= options_.buffer_threshold) {
+      std::size_t pad = begin_inline(nbytes, element_alignment(dtype));
+      fill(stream_.extend(nbytes));
+      packer_.pack_uint64(pad);
+    } else {
+      out_of_band(Buffer::allocate(nbytes, std::forward<Fill>(fill)));
+      packer_.pack_uint64(0);
+    }
+  }
+
+  const SerializeOptions& options() const noexcept { return options_; }
+
+  // Finish: the header frame and the buffer frames, in order.
+  struct Result {
+    std::string tag;
+    Buffer header;
+    std::vector<Buffer> buffers;
+  };
+  Result finish() &&;
+
+ private:
+  void enter();
+  void note_root(std::string_view kind) {
+    if (root_kind_.empty()) root_kind_ = kind;
+  }
+  void begin_ndarray(const DType& dtype, const NDArray::Shape& shape,
+                     const NDArray::Strides& strides);
+  // Bin header plus padding so that the data lands aligned; returns the pad.
+  std::size_t begin_inline(std::size_t nbytes, std::size_t alignment);
+  void out_of_band(Buffer buffer);
+  static std::size_t element_alignment(const DType& dtype) noexcept;
+
+  SerializeOptions options_;
+  detail::HeaderStream stream_;
+  msgpack::packer<detail::HeaderStream> packer_;
+  std::vector<Buffer> buffers_;
+  std::string_view root_kind_;
+  std::size_t depth_ = 0;
+};
+
+}  // namespace cannery

@@ -1,0 +1,31 @@
+#include "cannery/canning/apply.hpp"
+
+namespace cannery {
+
+void canner<detail::ApplyHeader>::can(Writer& w, const detail::ApplyHeader& h) {
+  w.dict(3);
+  w.key("function");
+  w.write(h.function);
+  w.key("nargs");
+  w.write(h.nargs);
+  w.key("kwargs");
+  w.write(h.kwargs);
+}
+
+detail::ApplyHeader canner<detail::ApplyHeader>::uncan(const Node& n) {
+  auto field = [&](std::string_view name) {
+    auto found = n.find(name);
+    if (!found) n.fail(errc::malformed_header, "apply header has no '" + std::string(name) + "'");
+    return *found;
+  };
+  return {field("function").as<std::string>(), field("nargs").as<std::size_t>(),
+          field("kwargs").as<std::vector<std::string>>()};
+}
+
+ApplyMessage::ApplyMessage(std::span<const Buffer> frames, const Limits& limits) : limits_(limits) {
+  auto [header, rest] = deserialize_object<detail::ApplyHeader>(frames, limits);
+  header_ = std::move(header);
+  remaining_ = rest;
+}
+
+}  // namespace cannery

@@ -1,0 +1,138 @@
+#include "cannery/canning/writer.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "cannery/canning/error.hpp"
+#include "cannery/canning/format.hpp"
+
+namespace cannery {
+
+Writer::Writer(const SerializeOptions& options) : options_(options), packer_(stream_) {
+  // Header frame: [format_version, root_node, buffer_count].
+  packer_.pack_array(3);
+  packer_.pack_uint64(format::version);
+}
+
+void Writer::enter() {
+  if (++depth_ > options_.max_depth) {
+    depth_ = 0;
+    throw error(errc::limit_exceeded,
+                "value nests deeper than SerializeOptions::max_depth (" +
+                    std::to_string(options_.max_depth) +
+                    "); raise the limit, or look for a structure that contains itself");
+  }
+}
+
+void Writer::tagged(std::string_view tag) {
+  note_root(tag);
+  packer_.pack_array(2);
+  packer_.pack(tag);
+}
+
+void Writer::nil() {
+  note_root("null");
+  packer_.pack_nil();
+}
+
+void Writer::boolean(bool value) {
+  note_root("bool");
+  value ? packer_.pack_true() : packer_.pack_false();
+}
+
+void Writer::floating(float value) {
+  note_root("float");
+  packer_.pack_float(value);
+}
+
+void Writer::floating(double value) {
+  note_root("float");
+  packer_.pack_double(value);
+}
+
+void Writer::string(std::string_view value) {
+  note_root("str");
+  packer_.pack(value);
+}
+
+void Writer::dict(std::size_t size) {
+  note_root("dict");
+  packer_.pack_map(static_cast<std::uint32_t>(size));
+}
+
+void Writer::array(std::size_t size) { packer_.pack_array(static_cast<std::uint32_t>(size)); }
+
+void Writer::bytes(const Buffer& value) {
+  if (value.size() <= options_.buffer_threshold) {
+    note_root("bytes");
+    packer_.pack_bin(static_cast<std::uint32_t>(value.size()));
+    packer_.pack_bin_body(reinterpret_cast<const char*>(value.data()),
+                          static_cast<std::uint32_t>(value.size()));
+  } else {
+    tagged(format::tag_bytes);
+    out_of_band(value);
+  }
+}
+
+void Writer::begin_ndarray(const DType& dtype, const NDArray::Shape& shape,
+                           const NDArray::Strides& strides) {
+  // ndarray payload: [dtype, shape, strides, data, offset].
+  packer_.pack_array(5);
+  packer_.pack(dtype.str());
+  packer_.pack_array(static_cast<std::uint32_t>(shape.size()));
+  for (std::size_t extent : shape) packer_.pack_uint64(extent);
+  packer_.pack_array(static_cast<std::uint32_t>(strides.size()));
+  for (std::ptrdiff_t stride : strides) packer_.pack_int64(stride);
+}
+
+void Writer::ndarray_payload(const NDArray& array) {
+  begin_ndarray(array.dtype(), array.shape(), array.strides());
+  // Send only the bytes the array can address.
+  auto [low, end] = array.byte_extent();
+  std::size_t offset = array.offset() - low;
+  if (end - low <= options_.buffer_threshold) {
+    std::size_t pad = begin_inline(end - low, element_alignment(array.dtype()));
+    if (end > low) std::memcpy(stream_.extend(end - low), array.data().data() + low, end - low);
+    packer_.pack_uint64(offset + pad);
+  } else {
+    out_of_band(array.data().slice(low, end - low));
+    packer_.pack_uint64(offset);
+  }
+}
+
+std::size_t Writer::begin_inline(std::size_t nbytes, std::size_t alignment) {
+  // The header frame starts at an allocation aligned to at least 8 bytes on
+  // both sides, so aligning the data's offset within the frame aligns it in
+  // memory and lets the receiver view small arrays in place. A bin32 header
+  // keeps the header length independent of the pad.
+  constexpr std::size_t bin32_header = 5;
+  std::size_t start = stream_.size() + bin32_header;
+  std::size_t pad = (alignment - start % alignment) % alignment;
+  std::byte* head = stream_.extend(bin32_header + pad);
+  std::uint32_t length = static_cast<std::uint32_t>(pad + nbytes);
+  head[0] = std::byte{0xc6};
+  for (int i = 0; i < 4; ++i) head[1 + i] = std::byte(length >> (24 - 8 * i));
+  std::fill(head + bin32_header, head + bin32_header + pad, std::byte{0});
+  return pad;
+}
+
+void Writer::out_of_band(Buffer buffer) {
+  packer_.pack_uint64(buffers_.size());
+  buffers_.push_back(std::move(buffer));
+}
+
+std::size_t Writer::element_alignment(const DType& dtype) noexcept {
+  return std::min<std::size_t>(format::max_inline_alignment, std::bit_floor(dtype.itemsize));
+}
+
+Writer::Result Writer::finish() && {
+  packer_.pack_uint64(buffers_.size());
+  Result result;
+  result.tag = std::string(root_kind_);
+  result.header = Buffer::take(stream_.take());
+  result.buffers = std::move(buffers_);
+  return result;
+}
+
+}  // namespace cannery

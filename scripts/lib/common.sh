@@ -1,0 +1,37 @@
+# Shared by scripts/test.sh and scripts/demo.sh: install what is missing, then
+# configure and build. Sourced, not run.
+
+CANNERY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Debian packages the build, the tests and the interoperability checks need.
+CANNERY_PACKAGES=(
+  g++ cmake make pkg-config
+  libzmq3-dev cppzmq-dev libsodium-dev
+  libmsgpack-cxx-dev libboost-dev
+  libeigen3-dev catch2 libbenchmark-dev
+  python3 python3-numpy python3-msgpack python3-jupyter-client
+)
+
+cannery_install_missing() {
+  local missing=()
+  local pkg
+  for pkg in "${CANNERY_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "cannery: installing missing packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# cannery_build BUILD_DIR [extra cmake args...]
+cannery_build() {
+  local dir=$1
+  shift
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    cmake -S "$CANNERY_ROOT" -B "$dir" "$@"
+  fi
+  cmake --build "$dir" -j2
+}
