@@ -13,7 +13,8 @@ std::vector<Buffer> CannedObject::frames() && {
   std::vector<Buffer> out;
   out.reserve(frame_count());
   out.push_back(std::move(header));
-  for (auto& b : buffers) out.push_back(std::move(b));
+  for (auto& b : buffers)
+    out.push_back(std::move(b));
   return out;
 }
 

@@ -12,13 +12,19 @@ namespace {
 // bound that keeps size arithmetic far from overflow.
 bool valid_size(char kind, std::size_t size) {
   switch (kind) {
-    case 'b': return size == 1;
+    case 'b':
+      return size == 1;
     case 'i':
-    case 'u': return size == 1 || size == 2 || size == 4 || size == 8;
-    case 'f': return size == 2 || size == 4 || size == 8;
-    case 'c': return size == 8 || size == 16;
-    case 'V': return size >= 1 && size <= (std::size_t{1} << 31);
-    default: return false;
+    case 'u':
+      return size == 1 || size == 2 || size == 4 || size == 8;
+    case 'f':
+      return size == 2 || size == 4 || size == 8;
+    case 'c':
+      return size == 8 || size == 16;
+    case 'V':
+      return size >= 1 && size <= (std::size_t{1} << 31);
+    default:
+      return false;
   }
 }
 
@@ -26,10 +32,11 @@ bool valid_size(char kind, std::size_t size) {
 
 DType DType::parse(std::string_view text) {
   auto fail = [&] {
-    return error(errc::type_mismatch,
-                 "dtype '" + std::string(text.substr(0, 32)) +
-                     "' is not supported: use numpy's '<f8', '|u1', '<c16', '|V16' forms with kinds "
-                     "b, i, u, f, c or V");
+    return error(
+        errc::type_mismatch,
+        "dtype '" + std::string(text.substr(0, 32)) +
+            "' is not supported: use numpy's '<f8', '|u1', '<c16', '|V16' forms with kinds "
+            "b, i, u, f, c or V");
   };
   if (text.size() < 3 || text.size() > 12) throw fail();
   DType d;
@@ -39,14 +46,17 @@ DType DType::parse(std::string_view text) {
   if (d.order == '=') d.order = std::endian::native == std::endian::little ? '<' : '>';
   auto digits = text.substr(2);
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d.itemsize);
-  if (ec != std::errc{} || end != digits.data() + digits.size() || !valid_size(d.kind, d.itemsize)) {
+  if (ec != std::errc{} || end != digits.data() + digits.size() ||
+      !valid_size(d.kind, d.itemsize)) {
     throw fail();
   }
   if (d.itemsize == 1 || d.kind == 'V') d.order = '|';
   return d;
 }
 
-std::string DType::str() const { return std::string{order, kind} + std::to_string(itemsize); }
+std::string DType::str() const {
+  return std::string{order, kind} + std::to_string(itemsize);
+}
 
 bool DType::is_native_order() const noexcept {
   if (order == '|') return true;

@@ -4,24 +4,39 @@ namespace cannery {
 
 std::string_view to_string(errc code) noexcept {
   switch (code) {
-    case errc::unknown_tag: return "unknown_tag";
-    case errc::truncated_header: return "truncated_header";
-    case errc::malformed_header: return "malformed_header";
-    case errc::missing_buffers: return "missing_buffers";
-    case errc::shape_mismatch: return "shape_mismatch";
-    case errc::limit_exceeded: return "limit_exceeded";
-    case errc::type_mismatch: return "type_mismatch";
-    case errc::version_mismatch: return "version_mismatch";
-    case errc::value_out_of_range: return "value_out_of_range";
-    case errc::misaligned: return "misaligned";
-    case errc::duplicate_key: return "duplicate_key";
-    case errc::duplicate_tag: return "duplicate_tag";
-    case errc::invalid_argument: return "invalid_argument";
+    case errc::unknown_tag:
+      return "unknown_tag";
+    case errc::truncated_header:
+      return "truncated_header";
+    case errc::malformed_header:
+      return "malformed_header";
+    case errc::missing_buffers:
+      return "missing_buffers";
+    case errc::shape_mismatch:
+      return "shape_mismatch";
+    case errc::limit_exceeded:
+      return "limit_exceeded";
+    case errc::type_mismatch:
+      return "type_mismatch";
+    case errc::version_mismatch:
+      return "version_mismatch";
+    case errc::value_out_of_range:
+      return "value_out_of_range";
+    case errc::misaligned:
+      return "misaligned";
+    case errc::duplicate_key:
+      return "duplicate_key";
+    case errc::duplicate_tag:
+      return "duplicate_tag";
+    case errc::invalid_argument:
+      return "invalid_argument";
   }
   return "unknown_error";
 }
 
 error::error(errc code, const std::string& message)
-    : std::runtime_error("cannery " + std::string(to_string(code)) + ": " + message), code_(code), message_(message) {}
+    : std::runtime_error("cannery " + std::string(to_string(code)) + ": " + message),
+      code_(code),
+      message_(message) {}
 
 }  // namespace cannery

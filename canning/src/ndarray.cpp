@@ -7,9 +7,10 @@ namespace cannery {
 namespace {
 
 [[noreturn]] void overflow(const char* what) {
-  throw error(errc::limit_exceeded, std::string("array ") + what +
-                                        " overflows 64-bit arithmetic; the sender's shape or strides "
-                                        "are corrupt");
+  throw error(errc::limit_exceeded,
+              std::string("array ") + what +
+                  " overflows 64-bit arithmetic; the sender's shape or strides "
+                  "are corrupt");
 }
 
 std::ptrdiff_t checked_span(std::size_t extent, std::ptrdiff_t stride) {
@@ -56,7 +57,12 @@ NDArray::NDArray(DType dtype, Shape shape, Strides strides, Buffer data, std::si
   }
   size_ = 1;
   for (std::size_t extent : shape_) {
-    if (__builtin_mul_overflow(size_, extent, &size_)) overflow("shape");
+    // Extents are signed in numpy and in Eigen: one past PTRDIFF_MAX would
+    // turn negative there, even in an empty array.
+    if (extent > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) ||
+        __builtin_mul_overflow(size_, extent, &size_)) {
+      overflow("shape");
+    }
   }
   std::size_t bytes = 0;
   if (__builtin_mul_overflow(size_, dtype_.itemsize, &bytes)) overflow("size");
@@ -67,12 +73,13 @@ NDArray::NDArray(DType dtype, Shape shape, Strides strides, Buffer data, std::si
                                           " bytes but its data has " +
                                           std::to_string(data_.size()));
   }
-  if (size_ == 0) return;
+  // Checked even for an empty array: first_byte() must point into the data.
   if (offset_ > data_.size()) {
     throw error(errc::shape_mismatch, "array offset " + std::to_string(offset_) +
-                                          " lies past its data of " +
-                                          std::to_string(data_.size()) + " bytes");
+                                          " lies past its data of " + std::to_string(data_.size()) +
+                                          " bytes");
   }
+  if (size_ == 0) return;
   std::ptrdiff_t low = static_cast<std::ptrdiff_t>(offset_);
   std::ptrdiff_t high = low;
   for (std::size_t d = 0; d < shape_.size(); ++d) {
@@ -86,10 +93,9 @@ NDArray::NDArray(DType dtype, Shape shape, Strides strides, Buffer data, std::si
     overflow("strides");
   }
   if (low < 0 || end > static_cast<std::ptrdiff_t>(data_.size())) {
-    throw error(errc::shape_mismatch, describe() + " with strides and offset " +
-                                          std::to_string(offset_) +
-                                          " reaches outside its data of " +
-                                          std::to_string(data_.size()) + " bytes");
+    throw error(errc::shape_mismatch,
+                describe() + " with strides and offset " + std::to_string(offset_) +
+                    " reaches outside its data of " + std::to_string(data_.size()) + " bytes");
   }
   low_ = static_cast<std::size_t>(low);
   end_ = static_cast<std::size_t>(end);
@@ -130,13 +136,14 @@ NDArray NDArray::contiguous() const {
 
 void NDArray::require_element(const DType& expected, std::size_t alignment) const {
   if (!(dtype_ == expected) || !dtype_.is_native_order()) {
-    throw error(errc::type_mismatch, "expected elements of dtype " + expected.str() + ", got " +
-                                         describe());
+    throw error(errc::type_mismatch,
+                "expected elements of dtype " + expected.str() + ", got " + describe());
   }
   if (reinterpret_cast<std::uintptr_t>(first_byte()) % alignment != 0) {
     throw error(errc::misaligned,
-                describe() + " is not aligned for in-place access; uncan to an owning type "
-                             "or call contiguous() to copy it into aligned memory");
+                describe() +
+                    " is not aligned for in-place access; uncan to an owning type "
+                    "or call contiguous() to copy it into aligned memory");
   }
 }
 

@@ -6,39 +6,58 @@ namespace cannery {
 
 Node::Kind Node::kind() const noexcept {
   switch (object_->type) {
-    case msgpack::type::NIL: return Kind::null;
-    case msgpack::type::BOOLEAN: return Kind::boolean;
+    case msgpack::type::NIL:
+      return Kind::null;
+    case msgpack::type::BOOLEAN:
+      return Kind::boolean;
     case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER: return Kind::integer;
+    case msgpack::type::NEGATIVE_INTEGER:
+      return Kind::integer;
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return Kind::floating;
-    case msgpack::type::STR: return Kind::string;
-    case msgpack::type::BIN: return Kind::bytes;
-    case msgpack::type::MAP: return Kind::dict;
+    case msgpack::type::FLOAT64:
+      return Kind::floating;
+    case msgpack::type::STR:
+      return Kind::string;
+    case msgpack::type::BIN:
+      return Kind::bytes;
+    case msgpack::type::MAP:
+      return Kind::dict;
     case msgpack::type::ARRAY: {
       const auto& a = object_->via.array;
       return a.size == 2 && a.ptr[0].type == msgpack::type::STR ? Kind::tagged : Kind::array;
     }
-    default: return Kind::array;  // ext: not part of the format; reported as malformed
+    default:
+      return Kind::array;  // ext: not part of the format; reported as malformed
   }
 }
 
 std::string Node::kind_name() const {
   switch (kind()) {
-    case Kind::null: return "null";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::string: return "str";
-    case Kind::bytes: return "bytes";
-    case Kind::dict: return "dict";
-    case Kind::tagged: return "'" + std::string(tag()) + "'";
-    case Kind::array: break;
+    case Kind::null:
+      return "null";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+      return "int";
+    case Kind::floating:
+      return "float";
+    case Kind::string:
+      return "str";
+    case Kind::bytes:
+      return "bytes";
+    case Kind::dict:
+      return "dict";
+    case Kind::tagged:
+      return "'" + std::string(tag()) + "'";
+    case Kind::array:
+      break;
   }
   return object_->type == msgpack::type::ARRAY ? "untagged array" : "msgpack ext";
 }
 
-void Node::fail(errc code, const std::string& what) const { throw error(code, what); }
+void Node::fail(errc code, const std::string& what) const {
+  throw error(code, what);
+}
 
 void Node::fail_type(const char* expected) const {
   fail(errc::type_mismatch, std::string("expected ") + expected + ", got " + kind_name());
@@ -89,8 +108,8 @@ std::size_t Node::size() const {
 
 Node Node::operator[](std::size_t index) const {
   if (index >= size()) {
-    fail(errc::malformed_header, "array index " + std::to_string(index) + " past its " +
-                                     std::to_string(size()) + " items");
+    fail(errc::malformed_header,
+         "array index " + std::to_string(index) + " past its " + std::to_string(size()) + " items");
   }
   return Node(object_->via.array.ptr[index], *context_);
 }

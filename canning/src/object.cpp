@@ -1,5 +1,7 @@
 #include "cannery/canning/object.hpp"
 
+#include <algorithm>
+
 #include "cannery/canning/builtins/arrays.hpp"
 #include "cannery/canning/builtins/scalars.hpp"
 #include "cannery/canning/format.hpp"
@@ -8,8 +10,8 @@ namespace cannery {
 namespace {
 
 [[noreturn]] void wrong_kind(const Object& o, const char* expected) {
-  throw error(errc::type_mismatch, std::string("expected ") + expected + ", the Object holds " +
-                                       o.kind_name());
+  throw error(errc::type_mismatch,
+              std::string("expected ") + expected + ", the Object holds " + o.kind_name());
 }
 
 template <class Alt>
@@ -37,7 +39,8 @@ Object tagged_from(const Node& n) {
     Object::List items;
     const std::size_t size = payload.size();
     items.reserve(size);
-    for (std::size_t i = 0; i < size; ++i) items.push_back(canner<Object>::uncan(payload[i]));
+    for (std::size_t i = 0; i < size; ++i)
+      items.push_back(canner<Object>::uncan(payload[i]));
     return Object(std::move(items));
   }
   if (tag == format::tag_ndarray) return Object(payload.to_ndarray());
@@ -53,26 +56,75 @@ Object tagged_from(const Node& n) {
   return Object(Object::Extension{entry, entry->uncan(payload)});
 }
 
+// Moves the children of a list or dict out into `pending`, leaving it empty.
+// Returns false when none of them holds children of its own.
+bool take_nested(Object::List* list, Object::Dict* dict, std::vector<Object>& pending) {
+  auto nested = [](const Object& o) {
+    return (o.kind() == Object::Kind::list && !o.to_list().empty()) ||
+           (o.kind() == Object::Kind::dict && !o.to_dict().empty());
+  };
+  if (list != nullptr) {
+    if (std::none_of(list->begin(), list->end(), nested)) return false;
+    for (Object& item : *list)
+      pending.push_back(std::move(item));
+    list->clear();
+  } else if (dict != nullptr) {
+    if (std::none_of(dict->begin(), dict->end(),
+                     [&](const auto& kv) { return nested(kv.second); })) {
+      return false;
+    }
+    for (auto& kv : *dict)
+      pending.push_back(std::move(kv.second));
+    dict->clear();
+  }
+  return true;
+}
+
 }  // namespace
+
+Object::~Object() {
+  // Children that hold children are moved out into a worklist and emptied
+  // one at a time, so every destructor that runs has only leaves below it.
+  std::vector<Object> pending;
+  if (!take_nested(std::get_if<List>(&value_), std::get_if<Dict>(&value_), pending)) return;
+  while (!pending.empty()) {
+    Object last = std::move(pending.back());
+    pending.pop_back();
+    take_nested(std::get_if<List>(&last.value_), std::get_if<Dict>(&last.value_), pending);
+  }
+}
 
 std::string Object::kind_name() const {
   switch (kind()) {
-    case Kind::null: return "null";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::complex: return "complex";
-    case Kind::string: return "str";
-    case Kind::bytes: return "bytes";
-    case Kind::list: return "list";
-    case Kind::dict: return "dict";
-    case Kind::ndarray: return "ndarray";
-    case Kind::extension: return std::get<Extension>(value_).entry->tag;
+    case Kind::null:
+      return "null";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+      return "int";
+    case Kind::floating:
+      return "float";
+    case Kind::complex:
+      return "complex";
+    case Kind::string:
+      return "str";
+    case Kind::bytes:
+      return "bytes";
+    case Kind::list:
+      return "list";
+    case Kind::dict:
+      return "dict";
+    case Kind::ndarray:
+      return "ndarray";
+    case Kind::extension:
+      return std::get<Extension>(value_).entry->tag;
   }
   return "unknown";
 }
 
-bool Object::to_bool() const { return get<bool>(value_, *this, "bool"); }
+bool Object::to_bool() const {
+  return get<bool>(value_, *this, "bool");
+}
 
 std::int64_t Object::to_int64() const {
   if (const auto* u = std::get_if<std::uint64_t>(&value_)) {
@@ -90,11 +142,21 @@ double Object::to_double() const {
   return get<double>(value_, *this, "float");
 }
 
-const std::string& Object::to_string() const { return get<std::string>(value_, *this, "str"); }
-const Buffer& Object::to_bytes() const { return get<Buffer>(value_, *this, "bytes"); }
-const Object::List& Object::to_list() const { return get<List>(value_, *this, "list"); }
-const Object::Dict& Object::to_dict() const { return get<Dict>(value_, *this, "dict"); }
-const NDArray& Object::to_ndarray() const { return get<NDArray>(value_, *this, "ndarray"); }
+const std::string& Object::to_string() const {
+  return get<std::string>(value_, *this, "str");
+}
+const Buffer& Object::to_bytes() const {
+  return get<Buffer>(value_, *this, "bytes");
+}
+const Object::List& Object::to_list() const {
+  return get<List>(value_, *this, "list");
+}
+const Object::Dict& Object::to_dict() const {
+  return get<Dict>(value_, *this, "dict");
+}
+const NDArray& Object::to_ndarray() const {
+  return get<NDArray>(value_, *this, "ndarray");
+}
 const Object::Extension& Object::to_extension() const {
   return get<Extension>(value_, *this, "an extension value");
 }
@@ -124,7 +186,8 @@ void canner<Object>::can(Writer& w, const Object& value) {
         } else if constexpr (std::is_same_v<V, Object::List>) {
           w.tagged(format::tag_list);
           w.array(v.size());
-          for (const Object& item : v) w.write(item);
+          for (const Object& item : v)
+            w.write(item);
         } else if constexpr (std::is_same_v<V, Object::Dict>) {
           w.dict(v.size());
           for (const auto& [key, item] : v) {
@@ -143,12 +206,18 @@ void canner<Object>::can(Writer& w, const Object& value) {
 
 Object canner<Object>::uncan(const Node& n) {
   switch (n.kind()) {
-    case Node::Kind::null: return Object();
-    case Node::Kind::boolean: return Object(n.to_bool());
-    case Node::Kind::integer: return integer_from(n);
-    case Node::Kind::floating: return Object(n.to_floating<double>());
-    case Node::Kind::string: return Object(std::string(n.to_string_view()));
-    case Node::Kind::bytes: return Object(n.to_bytes());
+    case Node::Kind::null:
+      return Object();
+    case Node::Kind::boolean:
+      return Object(n.to_bool());
+    case Node::Kind::integer:
+      return integer_from(n);
+    case Node::Kind::floating:
+      return Object(n.to_floating<double>());
+    case Node::Kind::string:
+      return Object(std::string(n.to_string_view()));
+    case Node::Kind::bytes:
+      return Object(n.to_bytes());
     case Node::Kind::dict: {
       Object::Dict entries;
       n.for_each_entry([&](std::string_view key, const Node& value) {
@@ -158,11 +227,13 @@ Object canner<Object>::uncan(const Node& n) {
       });
       return Object(std::move(entries));
     }
-    case Node::Kind::tagged: return tagged_from(n);
-    case Node::Kind::array: break;
+    case Node::Kind::tagged:
+      return tagged_from(n);
+    case Node::Kind::array:
+      break;
   }
-  n.fail(errc::malformed_header, "found " + n.kind_name() +
-                                     " where a value belongs; arrays must be [tag, payload]");
+  n.fail(errc::malformed_header,
+         "found " + n.kind_name() + " where a value belongs; arrays must be [tag, payload]");
 }
 
 Deserialized<Object> deserialize_object(std::span<const Buffer> frames, const Limits& limits) {

@@ -11,18 +11,29 @@ namespace {
 
 // msgpack-c allocates room for an array's items as soon as it reads the
 // array's declared length, before the items arrive; a few bytes claiming
-// billions of items would allocate gigabytes. This pass, which allocates
-// nothing per item, refuses a header whose declared items add up to more
-// than its bytes (every item takes at least one byte), and nesting deeper
-// than the limit.
-class ClaimCheck : public msgpack::null_visitor {
- public:
-  ClaimCheck(std::size_t bytes, std::size_t max_depth) : budget_(bytes), max_depth_(max_depth) {}
+// billions of items would allocate gigabytes. This visitor builds msgpack's
+// tree in the same single pass as msgpack::unpack, but first refuses a
+// header whose declared items add up to more than its bytes (every item
+// takes at least one byte), and nesting deeper than the limit, so nothing
+// is allocated for a claim that was not checked.
+class CheckedCreate : public msgpack::v2::detail::create_object_visitor {
+  using Base = msgpack::v2::detail::create_object_visitor;
 
-  bool start_array(std::uint32_t items) { return claim(items); }
-  bool end_array() { return leave(); }
-  bool start_map(std::uint32_t entries) { return claim(std::size_t{2} * entries); }
-  bool end_map() { return leave(); }
+ public:
+  // Strings and bins point into the header frame instead of being copied.
+  static bool reference_everything(msgpack::type::object_type, std::size_t, void*) { return true; }
+
+  CheckedCreate(std::size_t bytes, std::size_t max_depth)
+      : Base(reference_everything, nullptr, msgpack::unpack_limit()),
+        budget_(bytes),
+        max_depth_(max_depth) {}
+
+  bool start_array(std::uint32_t items) { return claim(items) && Base::start_array(items); }
+  bool end_array() { return leave() && Base::end_array(); }
+  bool start_map(std::uint32_t entries) {
+    return claim(std::size_t{2} * entries) && Base::start_map(entries);
+  }
+  bool end_map() { return leave() && Base::end_map(); }
   void parse_error(std::size_t, std::size_t) {
     throw error(errc::malformed_header, "header frame is not valid msgpack");
   }
@@ -53,36 +64,38 @@ class ClaimCheck : public msgpack::null_visitor {
   std::size_t depth_ = 0;
 };
 
-// Strings and bins point into the header frame instead of being copied.
-bool reference_everything(msgpack::type::object_type, std::size_t, void*) { return true; }
-
 // Zones are reused per thread: a fresh zone costs a heap allocation per
 // message. Nested parses (an Object converted while another is being read)
 // simply take another zone from the pool.
+constexpr std::size_t zone_pool_size = 8;
 std::vector<std::unique_ptr<msgpack::zone>>& zone_pool() {
-  thread_local std::vector<std::unique_ptr<msgpack::zone>> pool;
+  thread_local std::vector<std::unique_ptr<msgpack::zone>> pool = [] {
+    std::vector<std::unique_ptr<msgpack::zone>> empty;
+    empty.reserve(zone_pool_size);  // returning a zone never allocates
+    return empty;
+  }();
   return pool;
+}
+
+std::unique_ptr<msgpack::zone> take_zone() {
+  auto& pool = zone_pool();
+  if (pool.empty()) return std::make_unique<msgpack::zone>();
+  std::unique_ptr<msgpack::zone> zone = std::move(pool.back());
+  pool.pop_back();
+  return zone;
 }
 
 }  // namespace
 
-struct ParsedHeader::Zone {
-  std::unique_ptr<msgpack::zone> zone;
-  Zone() {
-    auto& pool = zone_pool();
-    if (pool.empty()) {
-      zone = std::make_unique<msgpack::zone>();
-    } else {
-      zone = std::move(pool.back());
-      pool.pop_back();
-    }
+void ParsedHeader::ZoneReturn::operator()(msgpack::zone* zone) const noexcept {
+  zone->clear();
+  auto& pool = zone_pool();
+  if (pool.size() < zone_pool_size) {
+    pool.emplace_back(zone);
+  } else {
+    delete zone;
   }
-  ~Zone() {
-    zone->clear();
-    auto& pool = zone_pool();
-    if (pool.size() < 8) pool.push_back(std::move(zone));
-  }
-};
+}
 
 ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits) {
   if (frames.empty()) {
@@ -95,25 +108,22 @@ ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits)
                                           std::to_string(limits.max_header_bytes) + ")");
   }
   const char* data = reinterpret_cast<const char*>(header.data());
-  {
-    ClaimCheck check(header.size(), limits.max_depth + 2);  // +2: header array, tag wrapper
+  zone_.reset(take_zone().release());
+  msgpack::object top;
+  try {
+    CheckedCreate create(header.size(), limits.max_depth + 2);  // +2: header array, tag wrapper
+    create.set_zone(*zone_);
     std::size_t offset = 0;
-    if (!msgpack::v2::parse(data, header.size(), offset, check) || offset != header.size()) {
+    if (!msgpack::v2::parse(data, header.size(), offset, create) || offset != header.size()) {
       throw error(errc::malformed_header,
                   "header frame holds more than one msgpack value or is cut short");
     }
-  }
-  zone_ = std::make_unique<Zone>();
-  msgpack::object top;
-  try {
-    std::size_t offset = 0;
-    bool referenced = false;
-    top = msgpack::unpack(*zone_->zone, data, header.size(), offset, referenced,
-                          reference_everything, nullptr, msgpack::unpack_limit());
-  } catch (const msgpack::insufficient_bytes&) {
-    throw error(errc::truncated_header, "header frame ends in the middle of a value");
+    top = create.data();
+  } catch (const error&) {
+    throw;
   } catch (const std::exception& e) {
-    throw error(errc::malformed_header, std::string("header frame is not valid msgpack: ") + e.what());
+    throw error(errc::malformed_header,
+                std::string("header frame is not valid msgpack: ") + e.what());
   }
   if (top.type != msgpack::type::ARRAY || top.via.array.size != 3) {
     throw error(errc::malformed_header,
@@ -139,10 +149,9 @@ ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits)
                                           std::to_string(limits.max_buffers));
   }
   if (nbuffers > frames.size() - 1) {
-    throw error(errc::missing_buffers, "object needs " + std::to_string(nbuffers) +
-                                           " buffer frames but only " +
-                                           std::to_string(frames.size() - 1) +
-                                           " frames follow its header");
+    throw error(errc::missing_buffers,
+                "object needs " + std::to_string(nbuffers) + " buffer frames but only " +
+                    std::to_string(frames.size() - 1) + " frames follow its header");
   }
   root_ = &items[1];
   context_.header = header;

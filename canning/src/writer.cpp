@@ -41,14 +41,25 @@ void Writer::boolean(bool value) {
   value ? packer_.pack_true() : packer_.pack_false();
 }
 
+// msgpack-c packs integral-valued floats as integers, which would turn 1.0
+// into an int on the wire; floats always travel as float32 / float64 here.
+template <class Bits>
+void Writer::pack_float_bits(unsigned char marker, Bits bits) {
+  std::byte* out = stream_.extend(1 + sizeof(Bits));
+  out[0] = std::byte{marker};
+  for (std::size_t i = 0; i < sizeof(Bits); ++i) {
+    out[1 + i] = std::byte(bits >> (8 * (sizeof(Bits) - 1 - i)));  // big endian
+  }
+}
+
 void Writer::floating(float value) {
   note_root("float");
-  packer_.pack_float(value);
+  pack_float_bits(0xca, std::bit_cast<std::uint32_t>(value));
 }
 
 void Writer::floating(double value) {
   note_root("float");
-  packer_.pack_double(value);
+  pack_float_bits(0xcb, std::bit_cast<std::uint64_t>(value));
 }
 
 void Writer::string(std::string_view value) {
@@ -61,7 +72,9 @@ void Writer::dict(std::size_t size) {
   packer_.pack_map(static_cast<std::uint32_t>(size));
 }
 
-void Writer::array(std::size_t size) { packer_.pack_array(static_cast<std::uint32_t>(size)); }
+void Writer::array(std::size_t size) {
+  packer_.pack_array(static_cast<std::uint32_t>(size));
+}
 
 void Writer::bytes(const Buffer& value) {
   if (value.size() <= options_.buffer_threshold) {
@@ -81,16 +94,19 @@ void Writer::begin_ndarray(const DType& dtype, const NDArray::Shape& shape,
   packer_.pack_array(5);
   packer_.pack(dtype.str());
   packer_.pack_array(static_cast<std::uint32_t>(shape.size()));
-  for (std::size_t extent : shape) packer_.pack_uint64(extent);
+  for (std::size_t extent : shape)
+    packer_.pack_uint64(extent);
   packer_.pack_array(static_cast<std::uint32_t>(strides.size()));
-  for (std::ptrdiff_t stride : strides) packer_.pack_int64(stride);
+  for (std::ptrdiff_t stride : strides)
+    packer_.pack_int64(stride);
 }
 
 void Writer::ndarray_payload(const NDArray& array) {
   begin_ndarray(array.dtype(), array.shape(), array.strides());
   // Send only the bytes the array can address.
   auto [low, end] = array.byte_extent();
-  std::size_t offset = array.offset() - low;
+  // An empty array sends no bytes, so its element [0, ...] sits at the start.
+  std::size_t offset = array.size() == 0 ? 0 : array.offset() - low;
   if (end - low <= options_.buffer_threshold) {
     std::size_t pad = begin_inline(end - low, element_alignment(array.dtype()));
     if (end > low) std::memcpy(stream_.extend(end - low), array.data().data() + low, end - low);
@@ -112,7 +128,8 @@ std::size_t Writer::begin_inline(std::size_t nbytes, std::size_t alignment) {
   std::byte* head = stream_.extend(bin32_header + pad);
   std::uint32_t length = static_cast<std::uint32_t>(pad + nbytes);
   head[0] = std::byte{0xc6};
-  for (int i = 0; i < 4; ++i) head[1 + i] = std::byte(length >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    head[1 + i] = std::byte(length >> (24 - 8 * i));
   std::fill(head + bin32_header, head + bin32_header + pad, std::byte{0});
   return pad;
 }
@@ -130,7 +147,7 @@ Writer::Result Writer::finish() && {
   packer_.pack_uint64(buffers_.size());
   Result result;
   result.tag = std::string(root_kind_);
-  result.header = Buffer::take(stream_.take());
+  result.header = stream_.take();
   result.buffers = std::move(buffers_);
   return result;
 }

@@ -1,7 +1,7 @@
 // Round trips of scalars and text through serialize_object / deserialize_object.
 
-#include <catch2/catch.hpp>
 #include <cannery/canning.hpp>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 
@@ -31,7 +31,8 @@ TEST_CASE("bools, floats, doubles and complex numbers round-trip", "[canning][sc
   CHECK(round_trip(false) == false);
   CHECK(round_trip(1.5f) == 1.5f);
   CHECK(round_trip(-2.25) == -2.25);
-  CHECK(round_trip(std::numeric_limits<double>::infinity()) == std::numeric_limits<double>::infinity());
+  CHECK(round_trip(std::numeric_limits<double>::infinity()) ==
+        std::numeric_limits<double>::infinity());
   CHECK(round_trip(std::complex<double>(1.0, -3.5)) == std::complex<double>(1.0, -3.5));
   CHECK(round_trip(std::complex<float>(0.5f, 2.0f)) == std::complex<float>(0.5f, 2.0f));
 }

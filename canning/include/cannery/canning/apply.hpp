@@ -67,15 +67,15 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
                                             std::string_view function, Args&&... args) {
   detail::ApplyHeader header{std::string(function), 0, {}};
   bool kwargs_started = false;
-  auto note = [&]<class A>(const A& arg) {
+  [[maybe_unused]] auto note = [&]<class A>(const A& arg) {
     if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
       header.kwargs.emplace_back(arg.name);
       kwargs_started = true;
     } else {
       if (kwargs_started) {
-        throw error(errc::invalid_argument,
-                    "positional argument after a keyword argument in a call to '" +
-                        header.function + "'");
+        throw error(
+            errc::invalid_argument,
+            "positional argument after a keyword argument in a call to '" + header.function + "'");
       }
       ++header.nargs;
     }
@@ -83,7 +83,7 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
   (note(args), ...);
   std::vector<Buffer> frames;
   can(header, options).append_to(frames);
-  auto append = [&]<class A>(A&& arg) {
+  [[maybe_unused]] auto append = [&]<class A>(A&& arg) {
     if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
       using V = decltype(arg.value);
       static_assert(cannable<std::remove_cvref_t<V>>,
@@ -125,7 +125,10 @@ class ApplyMessage {
                                               std::to_string(header_.nargs) +
                                               " positional arguments; asked for one more");
     }
-    return next<T>("argument " + std::to_string(args_read_++));
+    // Counted only once read, so a failed read can be retried with another type.
+    T value = next<T>("argument " + std::to_string(args_read_));
+    ++args_read_;
+    return value;
   }
 
   // The next keyword argument (after all positional ones), with its name.
@@ -138,8 +141,10 @@ class ApplyMessage {
       throw error(errc::invalid_argument,
                   "'" + header_.function + "' has no further keyword arguments");
     }
-    const std::string& name = header_.kwargs[kwargs_read_++];
-    return {name, next<T>("keyword argument '" + name + "'")};
+    const std::string& name = header_.kwargs[kwargs_read_];
+    T value = next<T>("keyword argument '" + name + "'");
+    ++kwargs_read_;
+    return {name, std::move(value)};
   }
 
  private:
@@ -161,7 +166,8 @@ class ApplyMessage {
   std::size_t kwargs_read_ = 0;
 };
 
-inline ApplyMessage unpack_apply_message(std::span<const Buffer> frames, const Limits& limits = {}) {
+inline ApplyMessage unpack_apply_message(std::span<const Buffer> frames,
+                                         const Limits& limits = {}) {
   return ApplyMessage(frames, limits);
 }
 

@@ -22,7 +22,9 @@ class Buffer {
 
   // View memory the caller keeps alive for as long as this Buffer (or any copy,
   // or anything canned from it) is in use. No owner is recorded.
-  static Buffer borrow(const void* data, std::size_t size) noexcept { return {data, size, nullptr}; }
+  static Buffer borrow(const void* data, std::size_t size) noexcept {
+    return {data, size, nullptr};
+  }
 
   // A Buffer owning a fresh copy of the bytes.
   static Buffer copy_of(const void* data, std::size_t size);
@@ -42,8 +44,10 @@ class Buffer {
   // Take ownership of a contiguous container (std::vector, std::string, an
   // Eigen matrix, ...) by moving it behind a shared owner: no byte is copied.
   template <class Container>
-    requires(!std::is_lvalue_reference_v<Container>) &&
-            requires(const Container& c) { std::data(c); std::size(c); }
+  requires(!std::is_lvalue_reference_v<Container>) && requires(const Container& c) {
+    std::data(c);
+    std::size(c);
+  }
   static Buffer take(Container&& container) {
     auto owner = std::make_shared<const Container>(std::move(container));
     using Element = std::remove_cvref_t<decltype(*std::data(*owner))>;

@@ -32,7 +32,9 @@ template <class T>
 struct canner {};
 
 template <class T>
-concept cannable = requires(Writer& w, const T& value) { canner<T>::can(w, value); };
+concept cannable = requires(Writer& w, const T& value) {
+  canner<T>::can(w, value);
+};
 
 template <class T>
 concept uncannable = requires(const Node& node) {
@@ -47,23 +49,27 @@ concept tagged_canner = requires {
 };
 
 template <class T>
-concept owning_canner = requires(Writer& w, T&& value) { canner<T>::can(w, std::move(value)); };
+concept owning_canner = requires(Writer& w, T&& value) {
+  canner<T>::can(w, std::move(value));
+};
 
 }  // namespace detail
 }  // namespace cannery
 
 // The text of the compile error for a type with no canner. `role` says where
 // the type appeared (the value given to can(), an element of a vector, ...).
-#define CANNERY_DETAIL_NOT_CANNABLE(role)                                                     \
-  "cannery: the " role " has no canner (see the 'required from' lines for the type T). "    \
-  "Teach cannery about T in one of three ways: "                                             \
-  "(1) for a plain struct, write CANNERY_FIELDS(T, field1, field2, ...) after it; "          \
-  "(2) for a trivially copyable struct sent as raw bytes, write CANNERY_RAW_BYTES(T); "      \
-  "(3) otherwise specialize: template <> struct cannery::canner<T> { "                       \
-  "static void can(cannery::Writer& w, const T& value); "                                    \
+#define CANNERY_DETAIL_NOT_CANNABLE(role)                                               \
+  "cannery: the " role                                                                  \
+  " has no canner (see the 'required from' lines for the type T). "                     \
+  "Teach cannery about T in one of three ways: "                                        \
+  "(1) for a plain struct, write CANNERY_FIELDS(T, field1, field2, ...) after it; "     \
+  "(2) for a trivially copyable struct sent as raw bytes, write CANNERY_RAW_BYTES(T); " \
+  "(3) otherwise specialize: template <> struct cannery::canner<T> { "                  \
+  "static void can(cannery::Writer& w, const T& value); "                               \
   "static T uncan(const cannery::Node& node); };"
 
-#define CANNERY_DETAIL_NOT_UNCANNABLE(role)                                                   \
-  "cannery: the " role " cannot be uncanned: cannery::canner<T> has no "                     \
-  "'static T uncan(const cannery::Node& node)' (see the 'required from' lines for T). "     \
+#define CANNERY_DETAIL_NOT_UNCANNABLE(role)                                             \
+  "cannery: the " role                                                                  \
+  " cannot be uncanned: cannery::canner<T> has no "                                     \
+  "'static T uncan(const cannery::Node& node)' (see the 'required from' lines for T). " \
   "Add one to the canner, or use CANNERY_FIELDS(T, ...) for a plain struct."

@@ -40,11 +40,13 @@ struct is_complex<std::complex<T>> : std::is_floating_point<T> {};
 // Element types that travel as one buffer with no per-element work.
 template <class T>
 concept array_element = (std::is_arithmetic_v<T> && !std::is_same_v<T, long double>) ||
-                        (detail::is_complex<T>::value && !std::is_same_v<T, std::complex<long double>>);
+                        (detail::is_complex<T>::value &&
+                         !std::is_same_v<T, std::complex<long double>>);
 
 template <array_element T>
 constexpr DType dtype_of() noexcept {
-  constexpr char order = sizeof(T) == 1 ? '|' : (std::endian::native == std::endian::little ? '<' : '>');
+  constexpr char order =
+      sizeof(T) == 1 ? '|' : (std::endian::native == std::endian::little ? '<' : '>');
   if constexpr (std::is_same_v<T, bool>) {
     return {'|', 'b', 1};
   } else if constexpr (detail::is_complex<T>::value) {
@@ -59,6 +61,8 @@ constexpr DType dtype_of() noexcept {
 }
 
 // The dtype of raw-bytes structs: NumPy's void type of the same size.
-inline DType raw_dtype(std::size_t size) noexcept { return {'|', 'V', size}; }
+inline DType raw_dtype(std::size_t size) noexcept {
+  return {'|', 'V', size};
+}
 
 }  // namespace cannery

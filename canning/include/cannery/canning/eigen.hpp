@@ -23,6 +23,7 @@
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
+#include <algorithm>
 #include <memory>
 #include <type_traits>
 
@@ -36,8 +37,8 @@ namespace cannery {
 namespace detail {
 
 template <class T>
-concept eigen_direct_dense =
-    std::is_base_of_v<Eigen::DenseBase<T>, T> && array_element<typename T::Scalar> &&
+concept eigen_direct_dense = std::is_base_of_v<Eigen::DenseBase<T>, T> &&
+    array_element<typename T::Scalar> &&
     ((static_cast<unsigned>(Eigen::internal::traits<T>::Flags) & Eigen::DirectAccessBit) != 0);
 
 template <class T>
@@ -57,13 +58,17 @@ struct eigen_const_map<Eigen::Map<const Plain, Options, StrideType>>
 template <class T>
 NDArray eigen_view(const T& m, Buffer data_owner) {
   using S = typename T::Scalar;
-  const auto rs = static_cast<std::ptrdiff_t>(m.rowStride()) * static_cast<std::ptrdiff_t>(sizeof(S));
-  const auto cs = static_cast<std::ptrdiff_t>(m.colStride()) * static_cast<std::ptrdiff_t>(sizeof(S));
+  const auto rs =
+      static_cast<std::ptrdiff_t>(m.rowStride()) * static_cast<std::ptrdiff_t>(sizeof(S));
+  const auto cs =
+      static_cast<std::ptrdiff_t>(m.colStride()) * static_cast<std::ptrdiff_t>(sizeof(S));
   if constexpr (T::IsVectorAtCompileTime) {
     const std::ptrdiff_t stride = T::RowsAtCompileTime == 1 ? cs : rs;
-    return NDArray(dtype_of<S>(), {static_cast<std::size_t>(m.size())}, {stride}, std::move(data_owner));
+    return NDArray(dtype_of<S>(), {static_cast<std::size_t>(m.size())}, {stride},
+                   std::move(data_owner));
   } else {
-    return NDArray(dtype_of<S>(), {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())},
+    return NDArray(dtype_of<S>(),
+                   {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())},
                    {rs, cs}, std::move(data_owner));
   }
 }
@@ -72,7 +77,8 @@ NDArray eigen_view(const T& m, Buffer data_owner) {
 template <class T>
 std::size_t eigen_extent_bytes(const T& m) {
   if (m.size() == 0) return 0;
-  return static_cast<std::size_t>((m.rows() - 1) * m.rowStride() + (m.cols() - 1) * m.colStride() + 1) *
+  return static_cast<std::size_t>((m.rows() - 1) * m.rowStride() + (m.cols() - 1) * m.colStride() +
+                                  1) *
          sizeof(typename T::Scalar);
 }
 
@@ -97,11 +103,10 @@ Layout2D layout_of(const NDArray& a, const Node& n) {
     n.fail(errc::shape_mismatch, "an Eigen matrix needs a 1-D or 2-D array, got " + a.describe());
   }
   if ((Rows != Eigen::Dynamic && l.rows != Rows) || (Cols != Eigen::Dynamic && l.cols != Cols)) {
-    n.fail(errc::shape_mismatch, "expected " +
-                                     (Rows == Eigen::Dynamic ? std::string("any") : std::to_string(Rows)) +
-                                     " x " +
-                                     (Cols == Eigen::Dynamic ? std::string("any") : std::to_string(Cols)) +
-                                     " coefficients, got " + a.describe());
+    n.fail(errc::shape_mismatch,
+           "expected " + (Rows == Eigen::Dynamic ? std::string("any") : std::to_string(Rows)) +
+               " x " + (Cols == Eigen::Dynamic ? std::string("any") : std::to_string(Cols)) +
+               " coefficients, got " + a.describe());
   }
   // Strides of dimensions of extent 1 are never used to step.
   if (l.rows <= 1) l.row_stride = 0;
@@ -151,8 +156,9 @@ MapType uncan_const_map(const Node& n) {
   using S = typename Plain::Scalar;
   NDArray a = n.to_ndarray();
   Layout2D l = layout_of<Plain::RowsAtCompileTime, Plain::ColsAtCompileTime>(a, n);
-  constexpr std::size_t alignment =
-      (Traits::options & Eigen::Aligned16) != 0 ? std::max<std::size_t>(16, alignof(S)) : alignof(S);
+  constexpr std::size_t alignment = (Traits::options & Eigen::Aligned16) != 0
+                                        ? std::max<std::size_t>(16, alignof(S))
+                                        : alignof(S);
   a.require_element(dtype_of<S>(), alignment);
   const bool row_major = Plain::IsRowMajor;
   Eigen::Index inner = element_stride(row_major ? l.col_stride : l.row_stride, sizeof(S));
@@ -202,21 +208,15 @@ struct canner<T> {
     write(w, m, Buffer::borrow(m.data(), detail::eigen_extent_bytes(m)));
   }
   // A plain matrix given by rvalue is moved behind the frame's owner.
-  static void can(Writer& w, T&& m)
-    requires detail::eigen_plain<T>
-  {
+  static void can(Writer& w, T&& m) requires detail::eigen_plain<T> {
     auto owner = std::make_shared<const T>(std::move(m));
     write(w, *owner, Buffer(owner->data(), detail::eigen_extent_bytes(*owner), owner));
   }
 
-  static T uncan(const Node& n)
-    requires detail::eigen_plain<T>
-  {
+  static T uncan(const Node& n) requires detail::eigen_plain<T> {
     return detail::uncan_plain<T>(n);
   }
-  static T uncan(const Node& n)
-    requires detail::eigen_const_map<T>::value
-  {
+  static T uncan(const Node& n) requires detail::eigen_const_map<T>::value {
     return detail::uncan_const_map<T>(n);
   }
 
@@ -258,8 +258,13 @@ template <class S, class I>
 SparseParts<S, I> read_sparse(const Node& n) {
   n.expect_size(6);
   SparseParts<S, I> p;
-  p.rows = n[0].to_integer<Eigen::Index>();
-  p.cols = n[1].to_integer<Eigen::Index>();
+  // Eigen indexes both dimensions with I: never negative, never beyond I.
+  p.rows = n[0].to_integer<I>();
+  p.cols = n[1].to_integer<I>();
+  if (p.rows < 0 || p.cols < 0) {
+    n.fail(errc::value_out_of_range, "sparse matrix of " + std::to_string(p.rows) + " x " +
+                                         std::to_string(p.cols) + " has a negative dimension");
+  }
   std::string_view order = n[2].to_string_view();
   if (order != "col" && order != "row") {
     n.fail(errc::malformed_header, "sparse storage order must be \"col\" or \"row\"");
@@ -269,7 +274,8 @@ SparseParts<S, I> read_sparse(const Node& n) {
   p.inner = n[4].as<NDArray>();
   p.outer = n[5].as<NDArray>();
   for (const NDArray* a : {&p.values, &p.inner, &p.outer}) {
-    if (a->ndim() != 1) n.fail(errc::shape_mismatch, "sparse parts must be 1-D, got " + a->describe());
+    if (a->ndim() != 1)
+      n.fail(errc::shape_mismatch, "sparse parts must be 1-D, got " + a->describe());
   }
   p.values.require_element(dtype_of<S>(), alignof(S));
   p.inner.require_element(dtype_of<I>(), alignof(I));
@@ -281,12 +287,11 @@ SparseParts<S, I> read_sparse(const Node& n) {
   const Eigen::Index inner_size = p.row_major ? p.cols : p.rows;
   const std::size_t nnz = p.values.size();
   if (p.outer.size() != static_cast<std::size_t>(outer_size) + 1 || p.inner.size() != nnz) {
-    n.fail(errc::shape_mismatch, "sparse matrix of " + std::to_string(p.rows) + " x " +
-                                     std::to_string(p.cols) + " needs " +
-                                     std::to_string(outer_size + 1) + " outer starts and " +
-                                     std::to_string(nnz) + " inner indices; got " +
-                                     std::to_string(p.outer.size()) + " and " +
-                                     std::to_string(p.inner.size()));
+    n.fail(errc::shape_mismatch,
+           "sparse matrix of " + std::to_string(p.rows) + " x " + std::to_string(p.cols) +
+               " needs " + std::to_string(outer_size + 1) + " outer starts and " +
+               std::to_string(nnz) + " inner indices; got " + std::to_string(p.outer.size()) +
+               " and " + std::to_string(p.inner.size()));
   }
   const I* starts = p.outer.template data_as<I>();
   const I* indices = p.inner.template data_as<I>();
@@ -296,8 +301,10 @@ SparseParts<S, I> read_sparse(const Node& n) {
   for (Eigen::Index j = 0; j < outer_size; ++j) {
     if (starts[j + 1] < starts[j]) n.fail(errc::shape_mismatch, "sparse outer starts decrease");
     for (I k = starts[j]; k < starts[j + 1]; ++k) {
-      if (indices[k] < 0 || indices[k] >= inner_size || (k > starts[j] && indices[k] <= indices[k - 1])) {
-        n.fail(errc::shape_mismatch, "sparse inner indices must be increasing and within the matrix");
+      if (indices[k] < 0 || indices[k] >= inner_size ||
+          (k > starts[j] && indices[k] <= indices[k - 1])) {
+        n.fail(errc::shape_mismatch,
+               "sparse inner indices must be increasing and within the matrix");
       }
     }
   }
@@ -307,7 +314,7 @@ SparseParts<S, I> read_sparse(const Node& n) {
 }  // namespace detail
 
 template <class S, int Options, class I>
-  requires array_element<S>
+requires array_element<S>
 struct canner<Eigen::SparseMatrix<S, Options, I>> {
   using Sparse = Eigen::SparseMatrix<S, Options, I>;
   static constexpr std::string_view tag = format::tag_sparse;
@@ -328,6 +335,21 @@ struct canner<Eigen::SparseMatrix<S, Options, I>> {
   }
   static Sparse uncan(const Node& n) {
     auto p = detail::read_sparse<S, I>(n);
+    if (p.row_major != static_cast<bool>(Sparse::IsRowMajor)) {
+      // Changing the storage order allocates outer starts for the received
+      // inner dimension, which no received byte stands for: bound it by what
+      // arrived, or by the header limit.
+      const auto inner_size = static_cast<std::size_t>(p.row_major ? p.cols : p.rows);
+      const std::size_t bound = std::max(p.values.nbytes() + p.inner.nbytes() + p.outer.nbytes(),
+                                         n.context().limits.max_header_bytes);
+      if (inner_size + 1 > bound / sizeof(I)) {
+        n.fail(errc::limit_exceeded,
+               "converting a sparse matrix of " + std::to_string(p.rows) + " x " +
+                   std::to_string(p.cols) +
+                   " to the other storage order would allocate more than arrived; uncan it to "
+                   "a SparseMatrix in the sender's storage order");
+      }
+    }
     // Row-major arrays read as the column-major transpose.
     Eigen::Map<const Eigen::SparseMatrix<S, Eigen::ColMajor, I>> view(
         p.row_major ? p.cols : p.rows, p.row_major ? p.rows : p.cols,
@@ -356,18 +378,23 @@ struct canner<Eigen::SparseMatrix<S, Options, I>> {
 
 // A read-only view of a received sparse matrix in place (no copy).
 template <class S, int Options, class I>
-  requires array_element<S>
+requires array_element<S>
 struct canner<Eigen::Map<const Eigen::SparseMatrix<S, Options, I>>> {
   using Sparse = Eigen::SparseMatrix<S, Options, I>;
   static constexpr std::string_view tag = format::tag_sparse;
   static Eigen::Map<const Sparse> uncan(const Node& n) {
     auto p = detail::read_sparse<S, I>(n);
     if (p.row_major != static_cast<bool>(Sparse::IsRowMajor)) {
-      n.fail(errc::type_mismatch, "sparse matrix arrived in the other storage order; uncan to an "
-                                  "owning SparseMatrix to convert it");
+      n.fail(errc::type_mismatch,
+             "sparse matrix arrived in the other storage order; uncan to an "
+             "owning SparseMatrix to convert it");
     }
-    return {p.rows, p.cols, static_cast<Eigen::Index>(p.values.size()), p.outer.template data_as<I>(),
-            p.inner.template data_as<I>(), p.values.template data_as<S>()};
+    return {p.rows,
+            p.cols,
+            static_cast<Eigen::Index>(p.values.size()),
+            p.outer.template data_as<I>(),
+            p.inner.template data_as<I>(),
+            p.values.template data_as<S>()};
   }
 };
 

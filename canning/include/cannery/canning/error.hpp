@@ -9,19 +9,19 @@
 namespace cannery {
 
 enum class errc {
-  unknown_tag,          // a tagged node whose tag has no registered canner
-  truncated_header,     // the header frame ends before its msgpack value does
-  malformed_header,     // the header is msgpack, but not a cannery header
-  missing_buffers,      // fewer buffer frames arrived than the header promises
-  shape_mismatch,       // shape, strides or size disagree with the data or the type
-  limit_exceeded,       // depth, buffer count, header size or ndim above the limits
-  type_mismatch,        // the node is not what the requested C++ type needs
-  version_mismatch,     // a format version this build does not read
-  value_out_of_range,   // a number that does not fit the requested type
-  misaligned,           // data not aligned for a zero-copy view of its element type
-  duplicate_key,        // a dict that names the same key twice
-  duplicate_tag,        // two C++ types registered under one tag
-  invalid_argument,     // a value given by the caller that cannot be canned
+  unknown_tag,         // a tagged node whose tag has no registered canner
+  truncated_header,    // the header frame ends before its msgpack value does
+  malformed_header,    // the header is msgpack, but not a cannery header
+  missing_buffers,     // fewer buffer frames arrived than the header promises
+  shape_mismatch,      // shape, strides or size disagree with the data or the type
+  limit_exceeded,      // depth, buffer count, header size or ndim above the limits
+  type_mismatch,       // the node is not what the requested C++ type needs
+  version_mismatch,    // a format version this build does not read
+  value_out_of_range,  // a number that does not fit the requested type
+  misaligned,          // data not aligned for a zero-copy view of its element type
+  duplicate_key,       // a dict that names the same key twice
+  duplicate_tag,       // two C++ types registered under one tag
+  invalid_argument,    // a value given by the caller that cannot be canned
 };
 
 // Stable lowercase name of a code, as used in messages and logs.

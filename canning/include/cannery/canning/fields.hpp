@@ -15,6 +15,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "cannery/canning/builtins/containers.hpp"
 #include "cannery/canning/canner.hpp"
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/writer.hpp"
@@ -40,7 +41,9 @@ constexpr FieldList<Struct, Members...> make_field_list(std::string_view type_na
 }
 
 template <class T>
-concept described = requires(const T* p) { cannery_fields(p); };
+concept described = requires(const T* p) {
+  cannery_fields(p);
+};
 
 }  // namespace cannery::detail
 
@@ -51,11 +54,14 @@ struct canner<T> {
   static constexpr auto description = cannery_fields(static_cast<const T*>(nullptr));
   static constexpr std::string_view tag = description.type_name;
 
-  static void can(Writer& w, const T& value) {
+  // An rvalue struct hands its members over, as containers do.
+  template <class Value>
+  static void can(Writer& w, Value&& value) {
     w.dict(std::tuple_size_v<decltype(description.fields)>);
     std::apply(
         [&](const auto&... field) {
-          ((w.key(field.name), w.write(value.*(field.member))), ...);
+          ((w.key(field.name), w.write(detail::forward_element<Value>(value.*(field.member)))),
+           ...);
         },
         description.fields);
   }
@@ -64,8 +70,8 @@ struct canner<T> {
     T value{};
     std::apply(
         [&](const auto&... field) {
-          ((value.*(field.member) = uncan_field<std::remove_cvref_t<decltype(value.*(field.member))>>(
-                n, field.name)),
+          ((value.*(field.member) =
+                uncan_field<std::remove_cvref_t<decltype(value.*(field.member))>>(n, field.name)),
            ...);
         },
         description.fields);
@@ -77,8 +83,8 @@ struct canner<T> {
   static F uncan_field(const Node& n, std::string_view name) {
     auto found = n.find(name);
     if (!found) {
-      n.fail(errc::type_mismatch, "'" + std::string(tag) + "' arrived without its field '" +
-                                      std::string(name) + "'");
+      n.fail(errc::type_mismatch,
+             "'" + std::string(tag) + "' arrived without its field '" + std::string(name) + "'");
     }
     return found->template as<F>();
   }
@@ -98,13 +104,16 @@ struct canner<T> {
 #define CANNERY_DETAIL_FOR_EACH(macro, type, ...) \
   __VA_OPT__(CANNERY_DETAIL_EXPAND(CANNERY_DETAIL_FOR_EACH_STEP(macro, type, __VA_ARGS__)))
 #define CANNERY_DETAIL_FOR_EACH_STEP(macro, type, first, ...) \
-  macro(type, first) __VA_OPT__(CANNERY_DETAIL_FOR_EACH_AGAIN CANNERY_DETAIL_PARENS(macro, type, __VA_ARGS__))
+  macro(type, first)                                          \
+      __VA_OPT__(CANNERY_DETAIL_FOR_EACH_AGAIN CANNERY_DETAIL_PARENS(macro, type, __VA_ARGS__))
 #define CANNERY_DETAIL_FOR_EACH_AGAIN() CANNERY_DETAIL_FOR_EACH_STEP
-#define CANNERY_DETAIL_FIELD(type, name) \
-  , ::cannery::detail::Field<type, decltype(type::name)> { #name, &type::name }
+#define CANNERY_DETAIL_FIELD(type, name)                   \
+  , ::cannery::detail::Field<type, decltype(type::name)> { \
+#name, &type::name                                     \
+  }
 
-#define CANNERY_FIELDS(Type, ...)                                                        \
-  [[maybe_unused]] constexpr auto cannery_fields(const Type*) {                          \
-    return ::cannery::detail::make_field_list<Type>(                                     \
-        #Type CANNERY_DETAIL_FOR_EACH(CANNERY_DETAIL_FIELD, Type, __VA_ARGS__));         \
+#define CANNERY_FIELDS(Type, ...)                                                \
+  [[maybe_unused]] constexpr auto cannery_fields(const Type*) {                  \
+    return ::cannery::detail::make_field_list<Type>(                             \
+        #Type CANNERY_DETAIL_FOR_EACH(CANNERY_DETAIL_FIELD, Type, __VA_ARGS__)); \
   }

@@ -39,11 +39,13 @@ class NDArray {
   template <array_element T>
   static NDArray from_vector(std::vector<T>&& values) {
     const std::size_t n = values.size();
-    return NDArray(dtype_of<T>(), {n}, Buffer::take(std::move(values)));
+    return NDArray(dtype_of<T>(), {n}, {static_cast<std::ptrdiff_t>(sizeof(T))},
+                   Buffer::take(std::move(values)));
   }
   template <array_element T>
   static NDArray view(std::span<const T> values) {
-    return NDArray(dtype_of<T>(), {values.size()}, Buffer::borrow(values.data(), values.size_bytes()));
+    return NDArray(dtype_of<T>(), {values.size()}, {static_cast<std::ptrdiff_t>(sizeof(T))},
+                   Buffer::borrow(values.data(), values.size_bytes()));
   }
 
   const DType& dtype() const noexcept { return dtype_; }

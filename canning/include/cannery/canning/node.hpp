@@ -72,7 +72,8 @@ class Node {
     const auto& map = object_->via.map;
     for (std::uint32_t i = 0; i < map.size; ++i) {
       const auto& kv = map.ptr[i];
-      if (kv.key.type != msgpack::type::STR) fail(errc::malformed_header, "dict key is not a string");
+      if (kv.key.type != msgpack::type::STR)
+        fail(errc::malformed_header, "dict key is not a string");
       visit(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size), Node(kv.val, *context_));
     }
   }
@@ -128,10 +129,14 @@ template <std::floating_point F>
 F Node::to_floating() const {
   switch (object_->type) {
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return static_cast<F>(object_->via.f64);
-    case msgpack::type::POSITIVE_INTEGER: return static_cast<F>(object_->via.u64);
-    case msgpack::type::NEGATIVE_INTEGER: return static_cast<F>(object_->via.i64);
-    default: fail_type("float");
+    case msgpack::type::FLOAT64:
+      return static_cast<F>(object_->via.f64);
+    case msgpack::type::POSITIVE_INTEGER:
+      return static_cast<F>(object_->via.u64);
+    case msgpack::type::NEGATIVE_INTEGER:
+      return static_cast<F>(object_->via.i64);
+    default:
+      fail_type("float");
   }
 }
 

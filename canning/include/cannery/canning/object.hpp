@@ -34,14 +34,32 @@ class Object {
     const detail::TypeEntry* entry;
     std::any value;
   };
-  enum class Kind { null, boolean, integer, floating, complex, string, bytes, list, dict, ndarray, extension };
+  enum class Kind {
+    null,
+    boolean,
+    integer,
+    floating,
+    complex,
+    string,
+    bytes,
+    list,
+    dict,
+    ndarray,
+    extension
+  };
 
   Object() = default;
+  Object(const Object&) = default;
+  Object(Object&&) = default;
+  Object& operator=(const Object&) = default;
+  Object& operator=(Object&&) = default;
+  // Iterative: a long chain of nested lists or dicts is destroyed without one
+  // stack frame per level.
+  ~Object();
   Object(std::nullptr_t) {}
   Object(bool value) : value_(value) {}
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  Object(I value) {
+  requires(!std::same_as<I, bool>) Object(I value) {
     if constexpr (std::is_signed_v<I>) {
       value_ = static_cast<std::int64_t>(value);
     } else {
@@ -110,8 +128,9 @@ struct canner<Object> {
 
 template <class T>
 T Object::as() const {
-  static_assert(!std::is_same_v<T, std::string_view>,
-                "Object::as<std::string_view>() would dangle: use as<std::string>() or to_string()");
+  static_assert(
+      !std::is_same_v<T, std::string_view>,
+      "Object::as<std::string_view>() would dangle: use as<std::string>() or to_string()");
   if constexpr (std::is_same_v<T, Object>) {
     return *this;
   } else {

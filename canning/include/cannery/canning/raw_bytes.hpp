@@ -37,6 +37,8 @@ template <detail::raw_bytes T>
 struct canner<T> {
   static constexpr std::string_view tag = cannery_raw_bytes(static_cast<const T*>(nullptr));
   static void can(Writer& w, const T& value) { w.bytes(Buffer::borrow(&value, sizeof(T))); }
+  // A temporary cannot be lent: its bytes are copied (inlined when small).
+  static void can(Writer& w, T&& value) { w.bytes(Buffer::copy_of(&value, sizeof(T))); }
   static T uncan(const Node& n) {
     Buffer bytes = n.to_bytes();
     if (bytes.size() != sizeof(T)) {
@@ -56,7 +58,8 @@ struct canner<std::vector<T>> {
     return NDArray(raw_dtype(sizeof(T)), {count}, std::move(bytes));
   }
   static void can(Writer& w, const std::vector<T>& value) {
-    w.ndarray_payload(as_array(Buffer::borrow(value.data(), value.size() * sizeof(T)), value.size()));
+    w.ndarray_payload(
+        as_array(Buffer::borrow(value.data(), value.size() * sizeof(T)), value.size()));
   }
   static void can(Writer& w, std::vector<T>&& value) {
     const std::size_t count = value.size();
@@ -77,8 +80,11 @@ struct canner<std::vector<T>> {
 
 }  // namespace cannery
 
-#define CANNERY_RAW_BYTES(Type)                                                              \
-  static_assert(std::is_trivially_copyable_v<Type>,                                          \
-                "CANNERY_RAW_BYTES(" #Type "): only trivially copyable types can travel as " \
-                "raw bytes; use CANNERY_FIELDS for this one");                               \
-  [[maybe_unused]] constexpr std::string_view cannery_raw_bytes(const Type*) { return #Type; }
+#define CANNERY_RAW_BYTES(Type)                                                \
+  static_assert(std::is_trivially_copyable_v<Type>,                            \
+                "CANNERY_RAW_BYTES(" #Type                                     \
+                "): only trivially copyable types can travel as "              \
+                "raw bytes; use CANNERY_FIELDS for this one");                 \
+  [[maybe_unused]] constexpr std::string_view cannery_raw_bytes(const Type*) { \
+    return #Type;                                                              \
+  }

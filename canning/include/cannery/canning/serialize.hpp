@@ -77,8 +77,11 @@ class ParsedHeader {
   std::span<const Buffer> remaining() const noexcept { return remaining_; }
 
  private:
-  struct Zone;
-  std::unique_ptr<Zone> zone_;
+  // Gives the zone back to the calling thread's pool.
+  struct ZoneReturn {
+    void operator()(msgpack::zone* zone) const noexcept;
+  };
+  std::unique_ptr<msgpack::zone, ZoneReturn> zone_;
   const msgpack::object* root_ = nullptr;
   ReadContext context_;
   std::span<const Buffer> remaining_;

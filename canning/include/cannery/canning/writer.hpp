@@ -3,10 +3,12 @@
 // collects the buffer frames, deciding per buffer whether it is small enough
 // to inline in the header or goes out of band, uncopied.
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,21 +25,51 @@ namespace cannery {
 
 namespace detail {
 // Growable header bytes that msgpack's packer writes into and that a gather
-// can write into in place.
+// can write into in place. The storage is shared from the start, so the
+// finished header frame owns it without another allocation or copy.
 class HeaderStream {
  public:
   // Most headers fit; one allocation instead of several regrowths.
-  HeaderStream() { bytes_.reserve(256); }
-  void write(const char* data, std::size_t size) { std::memcpy(extend(size), data, size); }
-  std::byte* extend(std::size_t size) {
-    bytes_.resize(bytes_.size() + size);
-    return reinterpret_cast<std::byte*>(bytes_.data() + bytes_.size() - size);
+  HeaderStream() { grow(256); }
+  // msgpack passes (nullptr, 0) for empty bins and strings: memcpy may not see a null.
+  void write(const char* data, std::size_t size) {
+    if (size != 0) std::memcpy(claim(size), data, size);
   }
-  std::size_t size() const noexcept { return bytes_.size(); }
-  std::vector<char> take() { return std::move(bytes_); }
+  // `size` zeroed bytes for the caller to fill in.
+  std::byte* extend(std::size_t size) {
+    std::byte* out = claim(size);
+    std::memset(out, 0, size);
+    return out;
+  }
+  std::size_t size() const noexcept { return size_; }
+  // The bytes written so far, as a Buffer owning them; the stream is spent.
+  Buffer take() {
+    const std::byte* data = bytes();
+    return {data, size_, std::shared_ptr<const void>(std::move(storage_), data)};
+  }
 
  private:
-  std::vector<char> bytes_;
+  // Units of the storage: the frame starts aligned for any scalar, which
+  // keeps inlined arrays aligned (see Writer::begin_inline).
+  using Unit = std::max_align_t;
+  std::byte* bytes() noexcept { return reinterpret_cast<std::byte*>(storage_.get()); }
+  std::byte* claim(std::size_t size) {
+    if (capacity_ - size_ < size) grow(std::max(2 * capacity_, size_ + size));
+    std::byte* out = bytes() + size_;
+    size_ += size;
+    return out;
+  }
+  void grow(std::size_t capacity) {
+    const std::size_t units = (capacity + sizeof(Unit) - 1) / sizeof(Unit);
+    std::shared_ptr<Unit[]> bigger = std::make_shared_for_overwrite<Unit[]>(units);
+    if (size_ != 0) std::memcpy(bigger.get(), storage_.get(), size_);
+    storage_ = std::move(bigger);
+    capacity_ = units * sizeof(Unit);
+  }
+
+  std::shared_ptr<Unit[]> storage_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 }  // namespace detail
 
@@ -129,6 +161,8 @@ class Writer {
   // Bin header plus padding so that the data lands aligned; returns the pad.
   std::size_t begin_inline(std::size_t nbytes, std::size_t alignment);
   void out_of_band(Buffer buffer);
+  template <class Bits>
+  void pack_float_bits(unsigned char marker, Bits bits);
   static std::size_t element_alignment(const DType& dtype) noexcept;
 
   SerializeOptions options_;

@@ -46,7 +46,9 @@ struct canner<std::vector<std::byte>> {
   static void can(Writer& w, const std::vector<std::byte>& value) {
     w.bytes(Buffer::borrow(value.data(), value.size()));
   }
-  static void can(Writer& w, std::vector<std::byte>&& value) { w.bytes(Buffer::take(std::move(value))); }
+  static void can(Writer& w, std::vector<std::byte>&& value) {
+    w.bytes(Buffer::take(std::move(value)));
+  }
   static std::vector<std::byte> uncan(const Node& n) {
     Buffer b = n.to_bytes();
     return {b.data(), b.data() + b.size()};
@@ -83,9 +85,11 @@ template <>
 struct canner<std::vector<bool>> {
   static constexpr std::string_view tag = format::tag_ndarray;
   static void can(Writer& w, const std::vector<bool>& value) {
-    w.ndarray_payload_filled(dtype_of<bool>(), {value.size()}, {1}, value.size(), [&](std::byte* out) {
-      for (bool b : value) *out++ = std::byte{b};
-    });
+    w.ndarray_payload_filled(dtype_of<bool>(), {value.size()}, {1}, value.size(),
+                             [&](std::byte* out) {
+                               for (bool b : value)
+                                 *out++ = std::byte{b};
+                             });
   }
   static std::vector<bool> uncan(const Node& n) {
     NDArray array = n.to_ndarray();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -20,12 +21,23 @@ namespace cannery {
 
 namespace detail {
 
+// An rvalue container hands its elements over (moved into the frames'
+// owners); an lvalue one lends them. Either way no array bytes are copied.
+template <class Container, class Element>
+decltype(auto) forward_element(Element& element) {
+  if constexpr (std::is_lvalue_reference_v<Container>) {
+    return static_cast<const Element&>(element);
+  } else {
+    return std::move(element);
+  }
+}
+
 template <class Map>
-void can_dict(Writer& w, const Map& map) {
+void can_dict(Writer& w, Map&& map) {
   w.dict(map.size());
-  for (const auto& [key, value] : map) {
+  for (auto& [key, value] : map) {
     w.key(key);
-    w.write(value);
+    w.write(forward_element<Map>(value));
   }
 }
 
@@ -52,19 +64,18 @@ template <class T>
 struct canner<std::vector<T>> {
   static_assert(cannable<T>, CANNERY_DETAIL_NOT_CANNABLE("element type of a std::vector"));
   static constexpr std::string_view tag = format::tag_list;
-  static void can(Writer& w, const std::vector<T>& value) {
+  template <class V>
+  static void can(Writer& w, V&& value) {
     w.array(value.size());
-    for (const auto& item : value) w.write(item);
-  }
-  static void can(Writer& w, std::vector<T>&& value) {
-    w.array(value.size());
-    for (auto& item : value) w.write(std::move(item));
+    for (auto& item : value)
+      w.write(detail::forward_element<V>(item));
   }
   static std::vector<T> uncan(const Node& n) {
     std::vector<T> out;
     const std::size_t size = n.size();
     out.reserve(size);  // bounded: each item took at least one received byte
-    for (std::size_t i = 0; i < size; ++i) out.push_back(n[i].template as<T>());
+    for (std::size_t i = 0; i < size; ++i)
+      out.push_back(n[i].template as<T>());
     return out;
   }
 };
@@ -73,7 +84,10 @@ template <class T, class Compare, class Alloc>
 struct canner<std::map<std::string, T, Compare, Alloc>> {
   using Map = std::map<std::string, T, Compare, Alloc>;
   static_assert(cannable<T>, CANNERY_DETAIL_NOT_CANNABLE("mapped type of a std::map"));
-  static void can(Writer& w, const Map& value) { detail::can_dict(w, value); }
+  template <class M>
+  static void can(Writer& w, M&& value) {
+    detail::can_dict(w, std::forward<M>(value));
+  }
   static Map uncan(const Node& n) { return detail::uncan_dict<Map>(n); }
 };
 
@@ -81,7 +95,10 @@ template <class T, class Hash, class Eq, class Alloc>
 struct canner<std::unordered_map<std::string, T, Hash, Eq, Alloc>> {
   using Map = std::unordered_map<std::string, T, Hash, Eq, Alloc>;
   static_assert(cannable<T>, CANNERY_DETAIL_NOT_CANNABLE("mapped type of a std::unordered_map"));
-  static void can(Writer& w, const Map& value) { detail::can_dict(w, value); }
+  template <class M>
+  static void can(Writer& w, M&& value) {
+    detail::can_dict(w, std::forward<M>(value));
+  }
   static Map uncan(const Node& n) { return detail::uncan_dict<Map>(n); }
 };
 
@@ -89,9 +106,10 @@ template <class... T>
 struct canner<std::tuple<T...>> {
   static_assert((cannable<T> && ...), CANNERY_DETAIL_NOT_CANNABLE("member type of a std::tuple"));
   static constexpr std::string_view tag = format::tag_list;
-  static void can(Writer& w, const std::tuple<T...>& value) {
+  template <class Tuple>
+  static void can(Writer& w, Tuple&& value) {
     w.array(sizeof...(T));
-    std::apply([&](const auto&... item) { (w.write(item), ...); }, value);
+    std::apply([&](auto&... item) { (w.write(detail::forward_element<Tuple>(item)), ...); }, value);
   }
   static std::tuple<T...> uncan(const Node& n) {
     return detail::uncan_tuple<std::tuple<T...>>(n, std::index_sequence_for<T...>{});
@@ -100,12 +118,14 @@ struct canner<std::tuple<T...>> {
 
 template <class A, class B>
 struct canner<std::pair<A, B>> {
-  static_assert(cannable<A> && cannable<B>, CANNERY_DETAIL_NOT_CANNABLE("member type of a std::pair"));
+  static_assert(cannable<A> && cannable<B>,
+                CANNERY_DETAIL_NOT_CANNABLE("member type of a std::pair"));
   static constexpr std::string_view tag = format::tag_list;
-  static void can(Writer& w, const std::pair<A, B>& value) {
+  template <class Pair>
+  static void can(Writer& w, Pair&& value) {
     w.array(2);
-    w.write(value.first);
-    w.write(value.second);
+    w.write(detail::forward_element<Pair>(value.first));
+    w.write(detail::forward_element<Pair>(value.second));
   }
   static std::pair<A, B> uncan(const Node& n) {
     return detail::uncan_tuple<std::pair<A, B>>(n, std::index_sequence<0, 1>{});
@@ -116,9 +136,10 @@ struct canner<std::pair<A, B>> {
 template <class T>
 struct canner<std::optional<T>> {
   static_assert(cannable<T>, CANNERY_DETAIL_NOT_CANNABLE("value type of a std::optional"));
-  static void can(Writer& w, const std::optional<T>& value) {
+  template <class Optional>
+  static void can(Writer& w, Optional&& value) {
     if (value) {
-      w.write(*value);
+      w.write(detail::forward_element<Optional>(*value));
     } else {
       w.nil();
     }

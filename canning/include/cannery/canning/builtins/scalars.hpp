@@ -39,23 +39,20 @@ struct canner<bool> {
 };
 
 template <std::integral I>
-  requires(!std::same_as<I, bool>)
-struct canner<I> {
+requires(!std::same_as<I, bool>) struct canner<I> {
   static void can(Writer& w, I value) { w.integer(value); }
   static I uncan(const Node& n) { return n.to_integer<I>(); }
 };
 
 template <std::floating_point F>
-  requires(!std::same_as<F, long double>)
-struct canner<F> {
+requires(!std::same_as<F, long double>) struct canner<F> {
   static void can(Writer& w, F value) { w.floating(value); }
   static F uncan(const Node& n) { return n.to_floating<F>(); }
 };
 
 // Payload: [real, imaginary], each a float of the complex's precision.
 template <std::floating_point F>
-  requires(!std::same_as<F, long double>)
-struct canner<std::complex<F>> {
+requires(!std::same_as<F, long double>) struct canner<std::complex<F>> {
   static constexpr std::string_view tag = format::tag_complex;
   static void can(Writer& w, const std::complex<F>& value) {
     w.array(2);

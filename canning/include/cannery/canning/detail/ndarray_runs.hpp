@@ -33,7 +33,8 @@ void for_each_run(const NDArray& array, Visit&& visit) {
   const std::byte* base = array.first_byte();
   for (;;) {
     std::ptrdiff_t off = 0;
-    for (std::size_t d = 0; d < outer_dims; ++d) off += static_cast<std::ptrdiff_t>(index[d]) * strides[d];
+    for (std::size_t d = 0; d < outer_dims; ++d)
+      off += static_cast<std::ptrdiff_t>(index[d]) * strides[d];
     visit(base + off, run);
     std::size_t d = outer_dims;
     while (d > 0) {

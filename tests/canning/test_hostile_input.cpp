@@ -1,0 +1,857 @@
+// Hostile input: a deterministic fuzz of deserialize_object over mutated valid
+// messages, and hand-built headers whose lengths and shapes claim far more
+// than arrived. The only acceptable outcomes are a value or a cannery::error:
+// any other exception, a crash, or a sanitizer report fails the test.
+
+#include <sys/resource.h>
+
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <any>
+#include <array>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <typeinfo>
+#include <vector>
+
+#include <cannery/canning.hpp>
+
+namespace hostile {
+
+struct Particle {
+  std::vector<double> pos;
+  double mass = 0;
+  int id = 0;
+  std::string name;
+};
+CANNERY_FIELDS(Particle, pos, mass, id, name)
+
+// Never registered: untyped receivers must answer unknown_tag.
+struct Unregistered {
+  int x = 0;
+};
+CANNERY_FIELDS(Unregistered, x)
+
+}  // namespace hostile
+
+namespace {
+
+using cannery::Buffer;
+using cannery::errc;
+using cannery::Object;
+using Frames = std::vector<Buffer>;
+
+constexpr std::size_t errc_count = static_cast<std::size_t>(errc::invalid_argument) + 1;
+
+// One canned object of the corpus: its frames, kept apart so that messages
+// can be assembled from several objects and header frames swapped.
+struct Canned {
+  std::string what;
+  Frames frames;
+};
+
+// Out-of-band lvalues are borrowed, not copied: large values are given as
+// rvalues so that the frames own their bytes after the locals are gone.
+template <class T>
+Canned can(std::string what, T&& value) {
+  return {std::move(what), cannery::serialize_object(std::forward<T>(value))};
+}
+
+std::vector<Canned> make_corpus() {
+  std::vector<Canned> corpus;
+  corpus.push_back(can("int", std::int64_t{42}));
+  corpus.push_back(can("negative int", -7));
+  corpus.push_back(can("uint64 max", std::numeric_limits<std::uint64_t>::max()));
+  corpus.push_back(can("string", std::string("hello, hostile world")));
+  corpus.push_back(can("double", 3.25));
+  corpus.push_back(can("complex", std::complex<double>(1.5, -2.0)));
+  corpus.push_back(can("bool", true));
+  corpus.push_back(can("null", nullptr));
+
+  Object::Dict inner;
+  inner["c"] = Object(nullptr);
+  inner["d"] = Object(true);
+  inner["e"] = Object(Object::List{Object(1), Object("x"), Object(2.5)});
+  Object::Dict outer;
+  outer["a"] = Object(Object::List{Object(std::int64_t{-3}), Object(Object::Dict(inner))});
+  outer["b"] = Object(std::move(inner));
+  outer["arr"] = Object(cannery::NDArray::from_vector(std::vector<std::int16_t>{1, 2, 3, 4}));
+  corpus.push_back(can("nested dict Object", Object(std::move(outer))));
+
+  std::map<std::string, std::vector<int>> map{{"one", {1}}, {"three", {1, 2, 3}}};
+  corpus.push_back(can("map of int vectors", map));
+  corpus.push_back(can("list of strings", std::vector<std::string>{"a", "bb", "", "dddd"}));
+  corpus.push_back(can("tuple", std::tuple<int, std::string, double>{5, "five", 5.5}));
+  corpus.push_back(can("optional", std::optional<std::int32_t>{17}));
+
+  corpus.push_back(can("small double array", std::vector<double>{1.0, 2.0, 3.0, 4.5}));
+  std::vector<double> large(200);
+  for (std::size_t i = 0; i < large.size(); ++i)
+    large[i] = static_cast<double>(i) * 0.5;
+  corpus.push_back(can("large double array (out of band)", std::move(large)));
+  std::vector<std::int32_t> ints(300);
+  for (std::size_t i = 0; i < ints.size(); ++i)
+    ints[i] = static_cast<std::int32_t>(i) - 150;
+  corpus.push_back(can("large int32 array (out of band)", std::move(ints)));
+  corpus.push_back(can("bool vector", std::vector<bool>{true, false, true}));
+  corpus.push_back(can("std::array", std::array<float, 4>{1.f, 2.f, 3.f, 4.f}));
+
+  Eigen::MatrixXd small_matrix(3, 4);
+  for (Eigen::Index i = 0; i < small_matrix.size(); ++i)
+    small_matrix(i) = static_cast<double>(i);
+  corpus.push_back(can("small Eigen matrix", small_matrix));
+  Eigen::MatrixXf big_matrix = Eigen::MatrixXf::Constant(20, 20, 0.25f);
+  corpus.push_back(can("large Eigen matrix (out of band)", std::move(big_matrix)));
+  Eigen::MatrixXd wide = Eigen::MatrixXd::Constant(6, 6, 1.0);
+  corpus.push_back(can("strided Eigen block", wide.block(1, 1, 3, 2)));
+  Eigen::Matrix<double, 2, 2, Eigen::RowMajor> row_major;
+  row_major << 1, 2, 3, 4;
+  corpus.push_back(can("row-major fixed matrix", row_major));
+
+  Eigen::SparseMatrix<double> sparse(5, 6);
+  sparse.insert(0, 0) = 1.0;
+  sparse.insert(2, 1) = 2.0;
+  sparse.insert(4, 5) = 3.0;
+  sparse.makeCompressed();
+  corpus.push_back(can("sparse matrix", sparse));
+  Eigen::SparseMatrix<double> big_sparse(200, 3);
+  for (int i = 0; i < 200; ++i)
+    big_sparse.insert(i, i % 3) = i;
+  big_sparse.makeCompressed();
+  corpus.push_back(can("large sparse matrix (out of band)", std::move(big_sparse)));
+
+  corpus.push_back(can("small bytes", std::vector<std::byte>(16, std::byte{0xab})));
+  std::vector<std::byte> blob(2000);
+  for (std::size_t i = 0; i < blob.size(); ++i)
+    blob[i] = static_cast<std::byte>(i * 7);
+  corpus.push_back(can("large bytes (out of band)", Buffer::copy_of(blob.data(), blob.size())));
+
+  corpus.push_back(
+      can("CANNERY_FIELDS struct", hostile::Particle{{1.0, 2.0, 3.0}, 9.5, 12, "electron"}));
+  Object::List mixed;
+  mixed.emplace_back(cannery::NDArray::from_vector(std::vector<double>(150, 1.5)));
+  mixed.emplace_back(Buffer::copy_of("bytes in a list"));
+  mixed.emplace_back(std::complex<double>(0.0, 1.0));
+  mixed.emplace_back(Object::make_extension(hostile::Particle{{0.5}, 1.0, 1, "p"}));
+  mixed.emplace_back(std::numeric_limits<std::uint64_t>::max());
+  corpus.push_back(can("Object list with an array out of band", Object(std::move(mixed))));
+  corpus.push_back(can("unregistered struct", hostile::Unregistered{4}));  // stays last
+  return corpus;
+}
+
+// A valid message: several objects' frames concatenated, and where each
+// object's header frame sits.
+struct Message {
+  Frames frames;
+  std::vector<std::size_t> headers;
+  std::size_t lead = 0;  // corpus index of the first object
+};
+
+// Reads every byte a received value can reach, so that a view past its data
+// is caught by the sanitizer.
+std::uint64_t touch(const Buffer& b) {
+  std::uint64_t sum = 0;
+  for (std::byte x : b.bytes())
+    sum += static_cast<std::uint64_t>(x);
+  return sum;
+}
+
+std::uint64_t touch(const Object& o) {
+  switch (o.kind()) {
+    case Object::Kind::null:
+      return 0;
+    case Object::Kind::boolean:
+      return o.to_bool() ? 1 : 0;
+    case Object::Kind::integer:
+      return static_cast<std::uint64_t>(o.to_double() != 0.0);
+    case Object::Kind::floating:
+      return static_cast<std::uint64_t>(o.to_double() != 0.0);
+    case Object::Kind::complex:
+      return 1;
+    case Object::Kind::string:
+      return o.to_string().size();
+    case Object::Kind::bytes:
+      return touch(o.to_bytes());
+    case Object::Kind::list: {
+      std::uint64_t sum = 0;
+      for (const Object& item : o.to_list())
+        sum += touch(item);
+      return sum;
+    }
+    case Object::Kind::dict: {
+      std::uint64_t sum = 0;
+      for (const auto& [key, item] : o.to_dict())
+        sum += key.size() + touch(item);
+      return sum;
+    }
+    case Object::Kind::ndarray: {
+      const cannery::NDArray& a = o.to_ndarray();
+      return touch(a.contiguous().data());
+    }
+    case Object::Kind::extension: {
+      const auto& ext = o.to_extension();
+      if (const auto* s = std::any_cast<Eigen::SparseMatrix<double>>(&ext.value)) {
+        return static_cast<std::uint64_t>(s->nonZeros()) + (s->sum() != 0.0 ? 1 : 0);
+      }
+      if (const auto* p = std::any_cast<hostile::Particle>(&ext.value)) {
+        return p->pos.size() + p->name.size();
+      }
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// Typed receivers: each uncans the first object of the frames as one type
+// and reads all of it.
+using Typed = std::function<std::uint64_t(std::span<const Buffer>)>;
+
+template <class T, class Touch>
+Typed typed(Touch&& read) {
+  return [read](std::span<const Buffer> frames) -> std::uint64_t {
+    auto [value, rest] = cannery::deserialize_object<T>(frames);
+    return read(value) + rest.size();
+  };
+}
+
+std::vector<Typed> typed_receivers() {
+  std::vector<Typed> receivers;
+  receivers.push_back(
+      typed<std::int64_t>([](std::int64_t v) { return static_cast<std::uint64_t>(v); }));
+  receivers.push_back(typed<std::uint8_t>([](std::uint8_t v) { return std::uint64_t{v}; }));
+  receivers.push_back(typed<std::string>([](const std::string& s) { return s.size(); }));
+  receivers.push_back(typed<double>([](double d) { return static_cast<std::uint64_t>(d != 0.0); }));
+  receivers.push_back(typed<std::complex<double>>(
+      [](std::complex<double> c) { return c.real() != 0.0 ? 1u : 0u; }));
+  receivers.push_back(typed<std::vector<double>>([](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v)
+      sum += x;
+    return static_cast<std::uint64_t>(sum != 0.0) + v.size();
+  }));
+  receivers.push_back(typed<std::vector<std::int32_t>>([](const std::vector<std::int32_t>& v) {
+    std::uint64_t sum = 0;
+    for (auto x : v)
+      sum += static_cast<std::uint64_t>(x);
+    return sum;
+  }));
+  receivers.push_back(typed<std::span<const double>>([](std::span<const double> v) {
+    double sum = 0;
+    for (double x : v)
+      sum += x;
+    return static_cast<std::uint64_t>(sum != 0.0);
+  }));
+  receivers.push_back(
+      typed<std::vector<bool>>([](const std::vector<bool>& v) { return v.size(); }));
+  receivers.push_back(typed<std::array<float, 4>>(
+      [](const std::array<float, 4>& a) { return a[3] != 0.f ? 1u : 0u; }));
+  receivers.push_back(typed<Eigen::MatrixXd>([](const Eigen::MatrixXd& m) {
+    return static_cast<std::uint64_t>(m.size()) + (m.sum() != 0.0 ? 1 : 0);
+  }));
+  receivers.push_back(typed<Eigen::MatrixXf>([](const Eigen::MatrixXf& m) {
+    return static_cast<std::uint64_t>(m.size()) + (m.sum() != 0.0f ? 1 : 0);
+  }));
+  receivers.push_back(
+      typed<Eigen::Matrix2d>([](const Eigen::Matrix2d& m) { return m.sum() != 0.0 ? 1u : 0u; }));
+  receivers.push_back(
+      typed<Eigen::Map<const Eigen::MatrixXd>>([](const Eigen::Map<const Eigen::MatrixXd>& m) {
+        return static_cast<std::uint64_t>(m.size()) + (m.sum() != 0.0 ? 1 : 0);
+      }));
+  receivers.push_back(
+      typed<Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>>(
+          [](const auto& m) {
+            return static_cast<std::uint64_t>(m.size()) + (m.sum() != 0.0 ? 1 : 0);
+          }));
+  receivers.push_back(typed<Eigen::SparseMatrix<double>>([](const Eigen::SparseMatrix<double>& s) {
+    return static_cast<std::uint64_t>(s.nonZeros()) + (s.sum() != 0.0 ? 1 : 0);
+  }));
+  receivers.push_back(typed<Eigen::SparseMatrix<double, Eigen::RowMajor>>(
+      [](const Eigen::SparseMatrix<double, Eigen::RowMajor>& s) {
+        return static_cast<std::uint64_t>(s.nonZeros()) + (s.sum() != 0.0 ? 1 : 0);
+      }));
+  receivers.push_back(typed<Eigen::Map<const Eigen::SparseMatrix<double>>>(
+      [](const Eigen::Map<const Eigen::SparseMatrix<double>>& s) {
+        return static_cast<std::uint64_t>(s.nonZeros()) + (s.sum() != 0.0 ? 1 : 0);
+      }));
+  receivers.push_back(typed<hostile::Unregistered>(
+      [](const hostile::Unregistered& u) { return static_cast<std::uint64_t>(u.x); }));
+  receivers.push_back(typed<hostile::Particle>(
+      [](const hostile::Particle& p) { return p.pos.size() + p.name.size(); }));
+  receivers.push_back(typed<std::map<std::string, std::vector<int>>>([](const auto& m) {
+    std::uint64_t sum = 0;
+    for (const auto& [k, v] : m)
+      sum += k.size() + v.size();
+    return sum;
+  }));
+  receivers.push_back(typed<std::map<std::string, Object>>([](const auto& m) {
+    std::uint64_t sum = 0;
+    for (const auto& [k, v] : m)
+      sum += k.size() + touch(v);
+    return sum;
+  }));
+  receivers.push_back(typed<std::vector<std::string>>([](const auto& v) { return v.size(); }));
+  receivers.push_back(typed<std::tuple<int, std::string, double>>(
+      [](const auto& t) { return std::get<1>(t).size(); }));
+  receivers.push_back(
+      typed<std::optional<std::int32_t>>([](const auto& o) { return o ? 1u : 0u; }));
+  receivers.push_back(
+      typed<std::vector<std::byte>>([](const std::vector<std::byte>& b) { return b.size(); }));
+  receivers.push_back(typed<Buffer>([](const Buffer& b) { return touch(b); }));
+  receivers.push_back(typed<cannery::NDArray>(
+      [](const cannery::NDArray& a) { return touch(a.contiguous().data()); }));
+  receivers.push_back(typed<Object>([](const Object& o) { return touch(o); }));
+  return receivers;
+}
+
+class Mutator {
+ public:
+  Mutator(std::uint64_t seed, const std::vector<Message>& messages)
+      : rng_(seed), messages_(messages) {}
+
+  std::size_t below(std::size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
+
+  Frames mutate(const Message& message) {
+    Frames frames = message.frames;
+    const std::size_t count = 1 + below(3);
+    for (std::size_t i = 0; i < count; ++i)
+      mutate_once(message, frames);
+    return frames;
+  }
+
+ private:
+  // A frame to corrupt: usually a header frame, where the structure lives.
+  std::size_t pick_frame(const Message& message, const Frames& frames) {
+    if (below(4) != 0 && !message.headers.empty()) {
+      std::size_t h = message.headers[below(message.headers.size())];
+      if (h < frames.size()) return h;
+    }
+    return below(frames.size());
+  }
+
+  static std::vector<std::byte> bytes_of(const Buffer& b) {
+    return {b.data(), b.data() + b.size()};
+  }
+  static Buffer buffer_of(const std::vector<std::byte>& v) {
+    return Buffer::copy_of(v.data(), v.size());
+  }
+
+  void mutate_once(const Message& message, Frames& frames) {
+    if (frames.empty()) {
+      frames.push_back(Buffer{});
+      return;
+    }
+    static constexpr std::uint8_t interesting[] = {
+        0x00, 0xff, 0x7f, 0x80, 0x01, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xca,
+        0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd3, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+        0x90, 0x91, 0x92, 0x93, 0x95, 0x9f, 0x81, 0x8f, 0xa0, 0xa4, 0xbf, 0xe0};
+    // msgpack headers that claim huge lengths or values.
+    static const std::vector<std::vector<std::uint8_t>> big_claims = {
+        {0xdd, 0xff, 0xff, 0xff, 0xff},                          // array32 of 2^32-1 items
+        {0xdf, 0xff, 0xff, 0xff, 0xff},                          // map32 of 2^32-1 entries
+        {0xc6, 0xff, 0xff, 0xff, 0xff},                          // bin32 of 4 GB
+        {0xc6, 0x7f, 0xff, 0xff, 0xff},                          // bin32 of 2 GB
+        {0xdb, 0xff, 0xff, 0xff, 0xf0},                          // str32 of 4 GB
+        {0xdc, 0xff, 0xff},                                      // array16 of 65535 items
+        {0xde, 0xff, 0xff},                                      // map16 of 65535 entries
+        {0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},  // uint64 max
+        {0xcf, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00},  // 2^40
+        {0xcf, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},  // 2^63
+        {0xd3, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},  // int64 min
+        {0xce, 0xff, 0xff, 0xff, 0xff},                          // uint32 max
+    };
+    switch (below(12)) {
+      case 0:
+      case 1: {  // bit flip
+        std::size_t f = pick_frame(message, frames);
+        if (frames[f].empty()) return;
+        auto bytes = bytes_of(frames[f]);
+        bytes[below(bytes.size())] ^= static_cast<std::byte>(1u << below(8));
+        frames[f] = buffer_of(bytes);
+        return;
+      }
+      case 2:
+      case 3: {  // byte overwrite with an interesting value
+        std::size_t f = pick_frame(message, frames);
+        if (frames[f].empty()) return;
+        auto bytes = bytes_of(frames[f]);
+        bytes[below(bytes.size())] =
+            static_cast<std::byte>(interesting[below(std::size(interesting))]);
+        frames[f] = buffer_of(bytes);
+        return;
+      }
+      case 4: {  // a huge claim written over the bytes
+        std::size_t f = pick_frame(message, frames);
+        if (frames[f].empty()) return;
+        auto bytes = bytes_of(frames[f]);
+        const auto& claim = big_claims[below(big_claims.size())];
+        std::size_t at = below(bytes.size());
+        for (std::size_t i = 0; i < claim.size() && at + i < bytes.size(); ++i) {
+          bytes[at + i] = static_cast<std::byte>(claim[i]);
+        }
+        frames[f] = buffer_of(bytes);
+        return;
+      }
+      case 5: {  // truncate one frame
+        std::size_t f = pick_frame(message, frames);
+        frames[f] = frames[f].slice(0, below(frames[f].size() + 1));
+        return;
+      }
+      case 6:  // truncate the frame list
+        frames.resize(below(frames.size()));
+        return;
+      case 7: {  // reorder: swap two frames, or rotate
+        if (below(2) == 0) {
+          std::swap(frames[below(frames.size())], frames[below(frames.size())]);
+        } else {
+          std::rotate(frames.begin(),
+                      frames.begin() + static_cast<std::ptrdiff_t>(below(frames.size())),
+                      frames.end());
+        }
+        return;
+      }
+      case 8: {  // duplicate a frame
+        std::size_t f = below(frames.size());
+        Buffer copy = frames[f];
+        frames.insert(frames.begin() + static_cast<std::ptrdiff_t>(below(frames.size() + 1)), copy);
+        return;
+      }
+      case 9:  // insert an empty frame
+        frames.insert(frames.begin() + static_cast<std::ptrdiff_t>(below(frames.size() + 1)),
+                      Buffer{});
+        return;
+      case 10: {  // swap in the header frame of another message
+        const Message& other = messages_[below(messages_.size())];
+        const Buffer& header = other.frames[other.headers[below(other.headers.size())]];
+        frames[pick_frame(message, frames)] = header;
+        return;
+      }
+      default: {  // drop a frame, or append random bytes to one
+        if (below(2) == 0) {
+          frames.erase(frames.begin() + static_cast<std::ptrdiff_t>(below(frames.size())));
+        } else {
+          std::size_t f = pick_frame(message, frames);
+          auto bytes = bytes_of(frames[f]);
+          std::size_t extra = 1 + below(8);
+          for (std::size_t i = 0; i < extra; ++i)
+            bytes.push_back(static_cast<std::byte>(below(256)));
+          frames[f] = buffer_of(bytes);
+        }
+        return;
+      }
+    }
+  }
+
+  std::mt19937_64 rng_;
+  const std::vector<Message>& messages_;
+};
+
+struct Outcomes {
+  std::size_t successes = 0;
+  std::size_t errors = 0;
+  std::array<std::size_t, errc_count> by_code{};
+  std::size_t foreign = 0;  // exceptions other than cannery::error
+  std::string first_foreign;
+  std::uint64_t checksum = 0;
+
+  template <class F>
+  void run(F&& f, std::size_t iteration, const char* where) {
+    try {
+      checksum += f();
+      ++successes;
+    } catch (const cannery::error& e) {
+      ++errors;
+      const auto index = static_cast<std::size_t>(e.code());
+      if (index < errc_count && !e.message().empty()) {
+        ++by_code[index];
+      } else {
+        note_foreign(iteration, where, "cannery::error with an unknown code or no message");
+      }
+    } catch (const std::exception& e) {
+      note_foreign(iteration, where, std::string(typeid(e).name()) + ": " + e.what());
+    } catch (...) {
+      note_foreign(iteration, where, "a non-std exception");
+    }
+  }
+
+  void note_foreign(std::size_t iteration, const char* where, const std::string& what) {
+    if (foreign++ == 0) {
+      first_foreign = "iteration " + std::to_string(iteration) + " (" + where + "): " + what;
+    }
+  }
+};
+
+// The receiver's loop: one object after another until no frame is left.
+std::uint64_t receive_all(std::span<const Buffer> frames) {
+  std::uint64_t sum = 0;
+  std::span<const Buffer> rest = frames;
+  while (!rest.empty()) {
+    auto [object, remaining] = cannery::deserialize_object(rest);
+    if (remaining.size() >= rest.size())
+      throw std::logic_error("deserialize_object consumed no frame");
+    sum += touch(object);
+    rest = remaining;
+  }
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("100,000 mutated messages give a value or a cannery::error, nothing else",
+          "[canning][hostile]") {
+  cannery::register_type<hostile::Particle>();
+  const std::vector<Canned> corpus = make_corpus();
+  const std::vector<Typed> receivers = typed_receivers();
+
+  // Messages of one to four objects; every corpus object leads one message.
+  std::mt19937_64 rng(0x5eed'cafe'f00dULL);
+  // The unregistered struct only ever comes last, as the lone object of its
+  // own message, so that every other message reads back whole.
+  const std::size_t readable = corpus.size() - 1;
+  std::vector<Message> messages;
+  for (std::size_t m = 0; m < 96; ++m) {
+    Message message;
+    const std::size_t objects = m < corpus.size() ? 1 + m % 2 : 1 + rng() % 4;
+    for (std::size_t o = 0; o < objects; ++o) {
+      const bool lead = o == 0 && m < corpus.size();
+      if (!lead && m == readable) break;
+      const std::size_t index = lead ? m : rng() % readable;
+      const Canned& c = corpus[index];
+      if (o == 0) message.lead = index;
+      message.headers.push_back(message.frames.size());
+      message.frames.insert(message.frames.end(), c.frames.begin(), c.frames.end());
+    }
+    messages.push_back(std::move(message));
+  }
+
+  // Unmutated, every message reads back whole (the untyped loop), and every
+  // object is read by at least one typed receiver.
+  for (std::size_t m = 0; m < messages.size(); ++m) {
+    if (m == readable) {
+      CHECK_THROWS_AS(receive_all(messages[m].frames), cannery::error);
+    } else {
+      CHECK_NOTHROW(receive_all(messages[m].frames));
+    }
+  }
+  // Which typed receivers read each corpus object: the fuzz loop aims one of
+  // them at every message so that typed uncanning gets past the type check.
+  std::vector<std::vector<std::size_t>> readers(corpus.size());
+  for (std::size_t c = 0; c < corpus.size(); ++c) {
+    for (std::size_t r = 0; r < receivers.size(); ++r) {
+      try {
+        receivers[r](corpus[c].frames);
+        readers[c].push_back(r);
+      } catch (const cannery::error&) {
+      }
+    }
+    INFO(corpus[c].what);
+    CHECK(!readers[c].empty());
+  }
+
+  constexpr std::size_t iterations = 100'000;
+  Mutator mutator(0xc0ffee'1234ULL, messages);
+  Outcomes untyped;
+  Outcomes typed_outcomes;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < iterations; ++i) {
+    const Message& message = messages[i % messages.size()];
+    const Frames frames = mutator.mutate(message);
+    untyped.run([&] { return receive_all(frames); }, i, "untyped loop");
+    // Two typed receivers per message: one that reads its first object when
+    // intact, and one of all of them in turn.
+    const auto& lead_readers = readers[message.lead];
+    const Typed& first = receivers[lead_readers[(i / messages.size()) % lead_readers.size()]];
+    const Typed& second = receivers[(i / messages.size() + i) % receivers.size()];
+    typed_outcomes.run([&] { return first(frames); }, i, "typed receiver");
+    typed_outcomes.run([&] { return second(frames); }, i, "typed receiver");
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::cout << "hostile input: " << iterations << " mutated messages in " << seconds << " s\n"
+            << "  untyped loop: " << untyped.successes << " successes, " << untyped.errors
+            << " errors\n"
+            << "  typed:        " << typed_outcomes.successes << " successes, "
+            << typed_outcomes.errors << " errors\n"
+            << "  checksum of everything read: " << (untyped.checksum ^ typed_outcomes.checksum)
+            << "\n";
+  for (std::size_t c = 0; c < errc_count; ++c) {
+    const auto code = static_cast<errc>(c);
+    const std::size_t n = untyped.by_code[c] + typed_outcomes.by_code[c];
+    if (n != 0) {
+      std::cout << "  " << cannery::to_string(code) << ": " << untyped.by_code[c] << " untyped, "
+                << typed_outcomes.by_code[c] << " typed\n";
+      // Every code that occurs has a stable name.
+      CHECK(cannery::to_string(code) != "unknown_error");
+    }
+  }
+
+  INFO(untyped.first_foreign);
+  INFO(typed_outcomes.first_foreign);
+  REQUIRE(untyped.foreign == 0);
+  REQUIRE(typed_outcomes.foreign == 0);
+  REQUIRE(untyped.successes > 0);
+  REQUIRE(untyped.errors > 0);
+  REQUIRE(typed_outcomes.successes > 0);
+  REQUIRE(typed_outcomes.errors > 0);
+  std::size_t counted = 0;
+  for (std::size_t c = 0; c < errc_count; ++c)
+    counted += untyped.by_code[c] + typed_outcomes.by_code[c];
+  REQUIRE(counted == untyped.errors + typed_outcomes.errors);
+  // The mutations reach every stage of the reader.
+  for (errc expected :
+       {errc::truncated_header, errc::malformed_header, errc::missing_buffers, errc::shape_mismatch,
+        errc::type_mismatch, errc::limit_exceeded, errc::unknown_tag, errc::value_out_of_range}) {
+    INFO(cannery::to_string(expected));
+    CHECK(untyped.by_code[static_cast<std::size_t>(expected)] +
+              typed_outcomes.by_code[static_cast<std::size_t>(expected)] >
+          0);
+  }
+}
+
+// --- Claims far beyond the bytes that arrived ---------------------------------
+
+namespace {
+
+long max_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+// Packs a header [1, root, nbuffers] where `root` writes raw msgpack bytes.
+Buffer raw_header(const std::vector<std::uint8_t>& root, std::uint64_t nbuffers = 0) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  sbuf.write(reinterpret_cast<const char*>(root.data()), root.size());
+  pk.pack_uint64(nbuffers);
+  return Buffer::copy_of(sbuf.data(), sbuf.size());
+}
+
+// An ndarray header whose shape, strides, data and offset are given.
+Buffer ndarray_header(const char* dtype, const std::vector<std::uint64_t>& shape,
+                      const std::vector<std::int64_t>& strides, std::size_t inline_bytes,
+                      std::uint64_t offset = 0) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_array(2);
+  pk.pack(std::string("ndarray"));
+  pk.pack_array(5);
+  pk.pack(std::string(dtype));
+  pk.pack_array(static_cast<std::uint32_t>(shape.size()));
+  for (auto s : shape)
+    pk.pack_uint64(s);
+  pk.pack_array(static_cast<std::uint32_t>(strides.size()));
+  for (auto s : strides)
+    pk.pack_int64(s);
+  std::vector<char> data(inline_bytes, 1);
+  pk.pack_bin(static_cast<std::uint32_t>(data.size()));
+  pk.pack_bin_body(data.data(), static_cast<std::uint32_t>(data.size()));
+  pk.pack_uint64(offset);
+  pk.pack_uint64(0);
+  return Buffer::copy_of(sbuf.data(), sbuf.size());
+}
+
+// Runs `receive` and requires a cannery::error of the given code, within a
+// second and without the process growing by more than 64 MB.
+template <class F>
+void require_refused_quickly(F&& receive, errc expected) {
+  const long rss_before = max_rss_kib();
+  const auto start = std::chrono::steady_clock::now();
+  bool refused = false;
+  try {
+    receive();
+  } catch (const cannery::error& e) {
+    INFO(e.what());
+    CHECK(e.code() == expected);
+    refused = true;
+  } catch (const std::bad_alloc&) {
+    FAIL("std::bad_alloc: the reader allocated for a claim before checking it");
+  } catch (const std::exception& e) {
+    FAIL(std::string("not a cannery::error: ") + e.what());
+  }
+  CHECK(refused);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  CHECK(max_rss_kib() - rss_before < 64 * 1024);
+}
+
+template <class T>
+void require_refused_everywhere(const Frames& frames, errc expected) {
+  require_refused_quickly([&] { (void)cannery::deserialize_object(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<T>(frames); }, expected);
+}
+
+}  // namespace
+
+TEST_CASE("a few bytes claiming billions of items are refused without allocating",
+          "[canning][hostile]") {
+  SECTION("an array of 2^32-1 items") {
+    const Frames frames{raw_header({0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0})};
+    REQUIRE(frames[0].size() <= 12);
+    require_refused_everywhere<std::vector<int>>(frames, errc::malformed_header);
+  }
+  SECTION("a list of 2^32-1 items") {
+    const Frames frames{raw_header({0x92, 0xa4, 'l', 'i', 's', 't', 0xdd, 0xff, 0xff, 0xff, 0xff})};
+    require_refused_everywhere<std::vector<std::string>>(frames, errc::malformed_header);
+  }
+  SECTION("a map of 2^32-1 entries") {
+    const Frames frames{raw_header({0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a', 0x01})};
+    require_refused_everywhere<std::map<std::string, int>>(frames, errc::malformed_header);
+  }
+  SECTION("a bin32 of 4 GB") {
+    const Frames frames{raw_header({0xc6, 0xff, 0xff, 0xff, 0xff, 0x00})};
+    require_refused_everywhere<std::vector<std::byte>>(frames, errc::truncated_header);
+  }
+  SECTION("a str32 of 4 GB") {
+    const Frames frames{raw_header({0xdb, 0xff, 0xff, 0xff, 0xff, 'x'})};
+    require_refused_everywhere<std::string>(frames, errc::truncated_header);
+  }
+  SECTION("an ndarray of shape [2^40]") {
+    const Frames frames{ndarray_header("<f8", {std::uint64_t{1} << 40}, {8}, 16)};
+    require_refused_everywhere<std::vector<double>>(frames, errc::shape_mismatch);
+    require_refused_quickly([&] { (void)cannery::deserialize_object<Eigen::VectorXd>(frames); },
+                            errc::shape_mismatch);
+  }
+  SECTION("an ndarray of shape [2^40] with stride 0 (broadcast)") {
+    const Frames frames{ndarray_header("<f8", {std::uint64_t{1} << 40}, {0}, 8)};
+    require_refused_everywhere<std::vector<double>>(frames, errc::shape_mismatch);
+  }
+  SECTION("an ndarray whose shape product overflows") {
+    const Frames frames{
+        ndarray_header("<f8", {std::uint64_t{1} << 33, std::uint64_t{1} << 33}, {8, 8}, 16)};
+    require_refused_everywhere<Eigen::MatrixXd>(frames, errc::limit_exceeded);
+  }
+  SECTION("an ndarray whose size in bytes overflows") {
+    const Frames frames{ndarray_header("<f8", {std::uint64_t{1} << 62}, {8}, 16)};
+    require_refused_everywhere<std::vector<double>>(frames, errc::limit_exceeded);
+  }
+  SECTION("an ndarray whose strides overflow") {
+    const std::int64_t huge = std::int64_t{1} << 62;
+    const Frames frames{ndarray_header("<f8", {2, 2}, {huge, huge}, 32)};
+    require_refused_everywhere<Eigen::MatrixXd>(frames, errc::limit_exceeded);
+    const Frames negative{ndarray_header("<f8", {3, 3}, {-huge, -huge}, 72, 8)};
+    require_refused_everywhere<Eigen::MatrixXd>(negative, errc::limit_exceeded);
+  }
+  SECTION("an empty ndarray whose other extent does not fit a signed index") {
+    const Frames frames{ndarray_header("<f8", {0, std::uint64_t{1} << 63}, {8, 8}, 0)};
+    require_refused_everywhere<Eigen::MatrixXd>(frames, errc::limit_exceeded);
+  }
+  SECTION("an empty ndarray whose offset lies far past its data") {
+    const Frames frames{ndarray_header("<f8", {0}, {8}, 0, std::uint64_t{1} << 62)};
+    require_refused_everywhere<std::span<const double>>(frames, errc::shape_mismatch);
+  }
+  SECTION("a header claiming 2^32 buffer frames") {
+    const Frames frames{raw_header({0xc0}, std::uint64_t{1} << 32)};
+    require_refused_everywhere<std::nullptr_t>(frames, errc::limit_exceeded);
+  }
+  SECTION("a header claiming the maximum number of buffers, with none following") {
+    const Frames frames{raw_header({0xc0}, cannery::Limits{}.max_buffers)};
+    require_refused_everywhere<std::nullptr_t>(frames, errc::missing_buffers);
+  }
+}
+
+TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[canning][hostile]") {
+  // ["eigen.sparse", [rows, cols, order, values, inner, outer]], each array's
+  // bytes in a buffer frame of its own (so aligned).
+  auto sparse_message = [](std::int64_t rows, std::int64_t cols, const char* order,
+                           const std::vector<double>& values,
+                           const std::vector<std::int32_t>& inner,
+                           const std::vector<std::int32_t>& outer) {
+    msgpack::sbuffer sbuf;
+    msgpack::packer<msgpack::sbuffer> pk(sbuf);
+    Frames frames(1);
+    auto array = [&](const char* dtype, const void* data, std::size_t count, std::size_t itemsize) {
+      pk.pack_array(2);
+      pk.pack(std::string("ndarray"));
+      pk.pack_array(5);
+      pk.pack(std::string(dtype));
+      pk.pack_array(1);
+      pk.pack_uint64(count);
+      pk.pack_array(1);
+      pk.pack_int64(static_cast<std::int64_t>(itemsize));
+      pk.pack_uint64(frames.size() - 1);
+      pk.pack_uint64(0);
+      frames.push_back(Buffer::copy_of(data, count * itemsize));
+    };
+    pk.pack_array(3);
+    pk.pack_uint64(1);
+    pk.pack_array(2);
+    pk.pack(std::string("eigen.sparse"));
+    pk.pack_array(6);
+    pk.pack_int64(rows);
+    pk.pack_int64(cols);
+    pk.pack(std::string(order));
+    array("<f8", values.data(), values.size(), 8);
+    array("<i4", inner.data(), inner.size(), 4);
+    array("<i4", outer.data(), outer.size(), 4);
+    pk.pack_uint64(3);
+    frames[0] = Buffer::copy_of(sbuf.data(), sbuf.size());
+    return frames;
+  };
+  using ColMajor = Eigen::SparseMatrix<double>;
+  using RowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+  using ColMap = Eigen::Map<const ColMajor>;
+  auto refused_by_all = [&](const Frames& frames, errc expected) {
+    require_refused_quickly([&] { (void)cannery::deserialize_object(frames); }, expected);
+    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMajor>(frames); }, expected);
+    require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); }, expected);
+    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMap>(frames); }, expected);
+  };
+
+  SECTION("well formed, it reads back in either storage order") {
+    const Frames frames = sparse_message(2, 3, "row", {1.0, 2.0}, {0, 2}, {0, 1, 2});
+    const ColMajor col = cannery::deserialize_object<ColMajor>(frames).value;
+    const RowMajor row = cannery::deserialize_object<RowMajor>(frames).value;
+    CHECK(col.coeff(0, 0) == 1.0);
+    CHECK(col.coeff(1, 2) == 2.0);
+    CHECK(row.coeff(1, 2) == 2.0);
+    CHECK(col.nonZeros() == 2);
+  }
+  SECTION("a negative column count, with no outer starts") {
+    refused_by_all(sparse_message(3, -1, "col", {}, {}, {}), errc::value_out_of_range);
+  }
+  SECTION("a negative row count") {
+    refused_by_all(sparse_message(-1, 1, "col", {1.0}, {0}, {0, 1}), errc::value_out_of_range);
+  }
+  SECTION("dimensions beyond the storage index type") {
+    const std::int64_t huge = std::int64_t{1} << 40;
+    refused_by_all(sparse_message(huge, 1, "col", {}, {}, {0, 0}), errc::value_out_of_range);
+    refused_by_all(sparse_message(1, huge, "row", {}, {}, {0, 0}), errc::value_out_of_range);
+  }
+  SECTION("a huge inner dimension that a change of storage order would allocate") {
+    const std::int64_t huge = std::int64_t{1} << 30;  // 4 GB of outer starts once converted
+    const Frames rows = sparse_message(1, huge, "row", {}, {}, {0, 0});
+    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMajor>(rows); },
+                            errc::limit_exceeded);
+    require_refused_quickly([&] { (void)cannery::deserialize_object(rows); }, errc::limit_exceeded);
+    // In the sender's storage order nothing is converted: it reads.
+    const RowMajor as_sent = cannery::deserialize_object<RowMajor>(rows).value;
+    CHECK(as_sent.cols() == huge);
+    CHECK(as_sent.nonZeros() == 0);
+
+    const Frames cols = sparse_message(huge, 1, "col", {}, {}, {0, 0});
+    require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(cols); },
+                            errc::limit_exceeded);
+    CHECK(cannery::deserialize_object<ColMajor>(cols).value.rows() == huge);
+  }
+}

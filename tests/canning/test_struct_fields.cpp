@@ -1,0 +1,239 @@
+// User structs: CANNERY_FIELDS (field by field, tolerant of added fields) and
+// CANNERY_RAW_BYTES (trivially copyable structs as their bytes).
+
+#include <Eigen/Core>
+#include <cannery/canning.hpp>
+
+#include <catch2/catch.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+#include "test_support.hpp"
+
+namespace fields_test {
+
+struct Part {
+  std::string label;
+  int count = 0;
+  friend bool operator==(const Part&, const Part&) = default;
+};
+CANNERY_FIELDS(Part, label, count)
+
+struct Body {
+  Eigen::Vector3d position = Eigen::Vector3d::Zero();
+  double mass = 0;
+  int id = 0;
+  std::string name;
+  Part core;
+  std::vector<Part> parts;
+  std::vector<double> samples;
+};
+CANNERY_FIELDS(Body, position, mass, id, name, core, parts, samples)
+
+bool operator==(const Body& a, const Body& b) {
+  return a.position == b.position && a.mass == b.mass && a.id == b.id && a.name == b.name &&
+         a.core == b.core && a.parts == b.parts && a.samples == b.samples;
+}
+
+// Two versions of one struct, as two programs might hold them: the newer one
+// has more fields. Both are named "Reading" on the wire.
+namespace v1 {
+struct Reading {
+  double value = 0;
+  std::string unit;
+};
+CANNERY_FIELDS(Reading, value, unit)
+}  // namespace v1
+
+namespace v2 {
+struct Reading {
+  double value = 0;
+  std::string unit;
+  std::int64_t timestamp = 0;
+  std::vector<int> flags;
+};
+CANNERY_FIELDS(Reading, value, unit, timestamp, flags)
+}  // namespace v2
+
+struct Hit {
+  float x, y;
+  std::uint32_t detector;
+  friend bool operator==(const Hit&, const Hit&) = default;
+};
+CANNERY_RAW_BYTES(Hit)
+
+}  // namespace fields_test
+
+namespace {
+
+using cannery::test::capture_error;
+using cannery::test::wire;
+
+using fields_test::Body;
+using fields_test::Hit;
+using fields_test::Part;
+
+Body sample_body(std::size_t nparts, std::size_t nsamples) {
+  Body b;
+  b.position = Eigen::Vector3d(1.0, -2.5, 3.25);
+  b.mass = 12.5;
+  b.id = -42;
+  b.name = "probe";
+  b.core = {"core", 7};
+  for (std::size_t i = 0; i < nparts; ++i) {
+    b.parts.push_back({"part" + std::to_string(i), static_cast<int>(i * 3)});
+  }
+  for (std::size_t i = 0; i < nsamples; ++i)
+    b.samples.push_back(static_cast<double>(i) / 7.0);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a CANNERY_FIELDS struct round-trips with all its fields", "[canning][fields]") {
+  for (std::size_t nparts : {std::size_t{0}, std::size_t{3}}) {
+    CAPTURE(nparts);
+    Body body = sample_body(nparts, 10);
+    auto canned = cannery::can(body);
+    CHECK(canned.tag == "Body");
+    CHECK(canned.buffers.empty());
+    auto frames = wire(canned.frames());
+    auto [back, rest] = cannery::deserialize_object<Body>(frames);
+    CHECK(rest.empty());
+    CHECK(back == body);
+    CHECK(back.parts.size() == nparts);
+    CHECK(back.position == body.position);
+  }
+}
+
+TEST_CASE("a large array field of a described struct travels out of band", "[canning][fields]") {
+  Body body = sample_body(2, 1000);
+  auto canned = cannery::can(body);
+  REQUIRE(canned.buffers.size() == 1);
+  CHECK(static_cast<const void*>(canned.buffers[0].data()) ==
+        static_cast<const void*>(body.samples.data()));
+  auto frames = wire(canned.frames());
+  CHECK(cannery::deserialize_object<Body>(frames).value == body);
+
+  // A vector of described structs is a list of them.
+  std::vector<Body> bodies{sample_body(1, 2), sample_body(0, 500), sample_body(4, 0)};
+  auto bframes = wire(cannery::serialize_object(bodies));
+  CHECK(bframes.size() == 2);
+  CHECK(cannery::deserialize_object<std::vector<Body>>(bframes).value == bodies);
+}
+
+TEST_CASE("a described struct reads its fields by name, in any order", "[canning][fields]") {
+  // ["Part", {"count": 5, "extra": 1.0, "label": "gear"}], written by hand.
+  cannery::Writer w;
+  w.tagged("Part");
+  w.dict(3);
+  w.key("count");
+  w.integer(5);
+  w.key("extra");
+  w.floating(1.0);
+  w.key("label");
+  w.string("gear");
+  auto result = std::move(w).finish();
+  std::vector<cannery::Buffer> frames{result.header};
+  auto back = cannery::deserialize_object<Part>(frames).value;
+  CHECK(back == Part{"gear", 5});
+  // Reading a described struct as another described type is a type_mismatch (tags differ).
+  auto e = capture_error([&] { (void)cannery::deserialize_object<Body>(frames); });
+  CHECK(e.code() == cannery::errc::type_mismatch);
+}
+
+TEST_CASE("a field missing on receipt is a type_mismatch naming it", "[canning][fields]") {
+  fields_test::v1::Reading old{21.5, "C"};
+  auto frames = wire(cannery::serialize_object(old));
+  auto e =
+      capture_error([&] { (void)cannery::deserialize_object<fields_test::v2::Reading>(frames); });
+  CHECK(e.code() == cannery::errc::type_mismatch);
+  CHECK_THAT(std::string(e.what()), Catch::Contains("timestamp"));
+  CHECK_THAT(std::string(e.what()), Catch::Contains("Reading"));
+}
+
+TEST_CASE("extra fields on receipt are ignored", "[canning][fields]") {
+  fields_test::v2::Reading newer{-3.0, "K", 1700000000, {1, 2, 3}};
+  auto frames = wire(cannery::serialize_object(newer));
+  auto older = cannery::deserialize_object<fields_test::v1::Reading>(frames).value;
+  CHECK(older.value == -3.0);
+  CHECK(older.unit == "K");
+  // And the newer reader still reads everything.
+  auto again = cannery::deserialize_object<fields_test::v2::Reading>(frames).value;
+  CHECK(again.timestamp == 1700000000);
+  CHECK(again.flags == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("a field of the wrong type is refused", "[canning][fields]") {
+  // A dict wrapped in the "Part" tag whose "count" is a string.
+  cannery::Writer w;
+  w.tagged("Part");
+  w.dict(2);
+  w.key("label");
+  w.string("x");
+  w.key("count");
+  w.string("not a number");
+  auto result = std::move(w).finish();
+  std::vector<cannery::Buffer> frames{result.header};
+  auto e = capture_error([&] { (void)cannery::deserialize_object<Part>(frames); });
+  CHECK(e.code() == cannery::errc::type_mismatch);
+}
+
+TEST_CASE("a CANNERY_RAW_BYTES struct round-trips as its bytes", "[canning][fields]") {
+  Hit hit{1.5f, -2.25f, 77u};
+  auto canned = cannery::can(hit);
+  CHECK(canned.tag == "Hit");
+  CHECK(canned.buffers.empty());
+  auto frames = wire(canned.frames());
+  CHECK(cannery::deserialize_object<Hit>(frames).value == hit);
+
+  // The payload is exactly sizeof(Hit) bytes; a wrong length is refused.
+  cannery::Writer w;
+  w.tagged("Hit");
+  std::vector<std::byte> short_bytes(sizeof(Hit) - 1);
+  w.bytes(cannery::Buffer::borrow(short_bytes.data(), short_bytes.size()));
+  auto result = std::move(w).finish();
+  std::vector<cannery::Buffer> bad{result.header};
+  auto e = capture_error([&] { (void)cannery::deserialize_object<Hit>(bad); });
+  CHECK(e.code() == cannery::errc::shape_mismatch);
+}
+
+TEST_CASE("a std::vector of raw-bytes structs travels as one buffer frame", "[canning][fields]") {
+  std::vector<Hit> hits(1000);
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    hits[i] = {static_cast<float>(i) * 0.5f, -static_cast<float>(i),
+               static_cast<std::uint32_t>(i % 16)};
+  }
+  auto canned = cannery::can(hits);
+  CHECK(canned.tag == "ndarray");
+  REQUIRE(canned.buffers.size() == 1);
+  CHECK(canned.frame_count() == 2);
+  CHECK(canned.buffers[0].size() == hits.size() * sizeof(Hit));
+  CHECK(static_cast<const void*>(canned.buffers[0].data()) ==
+        static_cast<const void*>(hits.data()));
+  auto frames = wire(canned.frames());
+  CHECK(cannery::deserialize_object<std::vector<Hit>>(frames).value == hits);
+  auto array = cannery::deserialize_object<cannery::NDArray>(frames).value;
+  CHECK(array.dtype().str() == "|V" + std::to_string(sizeof(Hit)));
+  CHECK(array.shape() == cannery::NDArray::Shape{hits.size()});
+
+  // Taken over when given by rvalue.
+  auto copy = hits;
+  const void* before = copy.data();
+  auto moved = cannery::can(std::move(copy));
+  REQUIRE(moved.buffers.size() == 1);
+  CHECK(static_cast<const void*>(moved.buffers[0].data()) == before);
+
+  // A small vector is inlined.
+  std::vector<Hit> few(hits.begin(), hits.begin() + 5);
+  auto few_frames = wire(cannery::serialize_object(few));
+  CHECK(few_frames.size() == 1);
+  CHECK(cannery::deserialize_object<std::vector<Hit>>(few_frames).value == few);
+
+  // An array of another element type is refused.
+  auto floats = cannery::serialize_object(std::vector<float>(30, 1.0f));
+  auto e = capture_error([&] { (void)cannery::deserialize_object<std::vector<Hit>>(floats); });
+  CHECK(e.code() == cannery::errc::type_mismatch);
+}
