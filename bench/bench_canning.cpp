@@ -41,74 +41,8 @@
 
 #include <cannery/canning.hpp>
 
-// --- Allocation counting ------------------------------------------------------
-
-namespace {
-
-std::atomic<std::uint64_t> g_allocations{0};
-
-void* counted_malloc(std::size_t size) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* counted_aligned(std::size_t size, std::align_val_t alignment) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto align = static_cast<std::size_t>(alignment);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  const std::size_t rounded = std::max(align, (size + align - 1) / align * align);
-  return std::aligned_alloc(align, rounded);
-}
-
-void* or_throw(void* p) {
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return or_throw(counted_malloc(size));
-}
-void* operator new[](std::size_t size) {
-  return or_throw(counted_malloc(size));
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  return or_throw(counted_aligned(size, alignment));
-}
-void* operator new[](std::size_t size, std::align_val_t alignment) {
-  return or_throw(counted_aligned(size, alignment));
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
+#include "support/counting.hpp"
+#include "support/summary.hpp"
 
 namespace {
 
@@ -116,33 +50,9 @@ using cannery::Buffer;
 using cannery::deserialize_object;
 using cannery::serialize_object;
 
-std::uint64_t minor_faults() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::uint64_t>(usage.ru_minflt);
-}
-
-// Heap allocations and minor page faults between construction and report(),
-// per iteration. Start it right before the timing loop.
-class Counting {
- public:
-  Counting() : allocations_(g_allocations.load()), faults_(minor_faults()) {}
-  void report(benchmark::State& state) const {
-    using benchmark::Counter;
-    state.counters["allocs"] =
-        Counter(static_cast<double>(g_allocations.load() - allocations_), Counter::kAvgIterations);
-    state.counters["page_faults"] =
-        Counter(static_cast<double>(minor_faults() - faults_), Counter::kAvgIterations);
-  }
-
- private:
-  std::uint64_t allocations_;
-  std::uint64_t faults_;
-};
-
-void set_bytes(benchmark::State& state, std::size_t bytes_per_iteration) {
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes_per_iteration));
-}
+using cannery::bench::Counting;
+using cannery::bench::set_bytes;
+using cannery::bench::Times;
 
 // --- small_message ----------------------------------------------------------------
 
@@ -484,99 +394,40 @@ BENCHMARK(strided_contiguous_then_can<RowMajorColumn>)
 
 // --- Summary ------------------------------------------------------------------
 
-// Forwards to the reporter the flags asked for and keeps each benchmark's
-// (fastest) real time per iteration, in seconds, for the summary.
-class SummaryReporter : public benchmark::BenchmarkReporter {
- public:
-  explicit SummaryReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner)
-      : inner_(std::move(inner)) {}
-
-  bool ReportContext(const Context& context) override { return inner_->ReportContext(context); }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      const double seconds =
-          run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
-      auto [it, fresh] = seconds_.try_emplace(run.run_name.str(), seconds);
-      if (!fresh) it->second = std::min(it->second, seconds);
-    }
-    inner_->ReportRuns(runs);
+void print_summary(const Times& times) {
+  std::fprintf(stderr,
+               "\nSummary (time per iteration; ratios, not absolute times, are the claim)\n");
+  if (const double* t = times.find("small_message")) {
+    std::fprintf(stderr,
+                 "  small_message          %9.3f us  target <= 1 us: %s; IPython 27.5 us is "
+                 "%.1fx slower\n",
+                 *t * 1e6, *t <= 1e-6 ? "met" : "MISSED", ipython_small_message_seconds / *t);
+    times.print_ratio("small_message", "small_message_memcpy",
+                      "small_message / memcpy of its payload");
   }
-  void Finalize() override { inner_->Finalize(); }
-
-  void print_summary() const {
-    if (seconds_.empty()) return;
-    std::fprintf(
-        stderr, "\nSummary (real time per iteration; ratios, not absolute times, are the claim)\n");
-    if (const double* t = find("small_message")) {
-      std::fprintf(stderr,
-                   "  small_message          %9.3f us  target <= 1 us: %s; IPython 27.5 us is "
-                   "%.1fx slower\n",
-                   *t * 1e6, *t <= 1e-6 ? "met" : "MISSED", ipython_small_message_seconds / *t);
-      ratio("small_message", "small_message_memcpy", "small_message / memcpy of its payload");
-    }
-    if (const double* t = find("small_message_object")) {
-      std::fprintf(stderr, "  small_message_object   %9.3f us\n", *t * 1e6);
-    }
-    for (const char* name : {"weights", "weights_span"}) {
-      if (const double* t = find(name)) {
-        std::fprintf(stderr, "  %-22s %9.3f us  target <= 25 us: %s\n", name, *t * 1e6,
-                     *t <= 25e-6 ? "met" : "MISSED");
-        ratio("weights_memcpy", name, "memcpy of 400 MB / canning it");
-      }
-    }
-    ratio("per_array/8388608", "per_array/4096", "per_array 8 MiB / 4 KiB (target <= 1.5)");
-    ratio("per_array/4096", "per_array_memcpy/4096", "per_array/4096 / memcpy of 4 KiB");
-    ratio("per_array_memcpy/8388608", "per_array/8388608", "memcpy of 8 MiB / per_array/8388608");
-    for (const char* c : {"colmajor_block", "rowmajor_cols", "rowmajor_column"}) {
-      ratio(std::string("strided/") + c, std::string("strided_contiguous_then_can/") + c,
-            std::string("strided / contiguous_then_can, ") + c);
+  if (const double* t = times.find("small_message_object")) {
+    std::fprintf(stderr, "  small_message_object   %9.3f us\n", *t * 1e6);
+  }
+  for (const char* name : {"weights", "weights_span"}) {
+    if (const double* t = times.find(name)) {
+      std::fprintf(stderr, "  %-22s %9.3f us  target <= 25 us: %s\n", name, *t * 1e6,
+                   *t <= 25e-6 ? "met" : "MISSED");
+      times.print_ratio("weights_memcpy", name, "memcpy of 400 MB / canning it");
     }
   }
-
- private:
-  const double* find(const std::string& name) const {
-    auto it = seconds_.find(name);
-    return it == seconds_.end() ? nullptr : &it->second;
+  times.print_ratio("per_array/8388608", "per_array/4096",
+                    "per_array 8 MiB / 4 KiB (target <= 1.5)");
+  times.print_ratio("per_array/4096", "per_array_memcpy/4096", "per_array/4096 / memcpy of 4 KiB");
+  times.print_ratio("per_array_memcpy/8388608", "per_array/8388608",
+                    "memcpy of 8 MiB / per_array/8388608");
+  for (const char* c : {"colmajor_block", "rowmajor_cols", "rowmajor_column"}) {
+    times.print_ratio(std::string("strided/") + c, std::string("strided_contiguous_then_can/") + c,
+                      std::string("strided / contiguous_then_can, ") + c);
   }
-  void ratio(const std::string& a, const std::string& b, const std::string& what) const {
-    const double* ta = find(a);
-    const double* tb = find(b);
-    if (ta != nullptr && tb != nullptr)
-      std::fprintf(stderr, "  %-60s %10.2f\n", what.c_str(), *ta / *tb);
-  }
-
-  std::unique_ptr<benchmark::BenchmarkReporter> inner_;
-  std::map<std::string, double> seconds_;
-};
-
-std::unique_ptr<benchmark::BenchmarkReporter> reporter_for(int argc, char** argv) {
-  std::string_view format = "console";
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    constexpr std::string_view flag = "--benchmark_format=";
-    if (arg.substr(0, flag.size()) == flag) format = arg.substr(flag.size());
-  }
-  if (format == "json") return std::make_unique<benchmark::JSONReporter>();
-  if (format != "console") return nullptr;  // the library's own reporter, no summary
-  return std::make_unique<benchmark::ConsoleReporter>(isatty(STDOUT_FILENO) != 0
-                                                          ? benchmark::ConsoleReporter::OO_Defaults
-                                                          : benchmark::ConsoleReporter::OO_Tabular);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::unique_ptr<benchmark::BenchmarkReporter> inner = reporter_for(argc, argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  if (inner == nullptr) {
-    benchmark::RunSpecifiedBenchmarks();
-  } else {
-    SummaryReporter reporter(std::move(inner));
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    reporter.print_summary();
-  }
-  benchmark::Shutdown();
-  return 0;
+  return cannery::bench::run_benchmarks(argc, argv, print_summary);
 }

@@ -30,6 +30,20 @@ std::string_view to_string(errc code) noexcept {
       return "duplicate_tag";
     case errc::invalid_argument:
       return "invalid_argument";
+    case errc::malformed_message:
+      return "malformed_message";
+    case errc::signature_missing:
+      return "signature_missing";
+    case errc::signature_mismatch:
+      return "signature_mismatch";
+    case errc::replayed_message:
+      return "replayed_message";
+    case errc::digest_mismatch:
+      return "digest_mismatch";
+    case errc::io_error:
+      return "io_error";
+    case errc::timeout:
+      return "timeout";
   }
   return "unknown_error";
 }

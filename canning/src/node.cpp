@@ -24,7 +24,8 @@ Node::Kind Node::kind() const noexcept {
       return Kind::dict;
     case msgpack::type::ARRAY: {
       const auto& a = object_->via.array;
-      return a.size == 2 && a.ptr[0].type == msgpack::type::STR ? Kind::tagged : Kind::array;
+      return !context_->plain && a.size == 2 && a.ptr[0].type == msgpack::type::STR ? Kind::tagged
+                                                                                    : Kind::array;
     }
     default:
       return Kind::array;  // ext: not part of the format; reported as malformed

@@ -1,6 +1,7 @@
 #include "cannery/canning/object.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "cannery/canning/builtins/arrays.hpp"
 #include "cannery/canning/builtins/scalars.hpp"
@@ -32,17 +33,19 @@ Object integer_from(const Node& n) {
   }
 }
 
+Object list_from(const Node& items_node) {
+  Object::List items;
+  const std::size_t size = items_node.size();
+  items.reserve(size);  // bounded: each item took at least one received byte
+  for (std::size_t i = 0; i < size; ++i)
+    items.push_back(canner<Object>::uncan(items_node[i]));
+  return Object(std::move(items));
+}
+
 Object tagged_from(const Node& n) {
   std::string_view tag = n.tag();
   Node payload = n.payload();
-  if (tag == format::tag_list) {
-    Object::List items;
-    const std::size_t size = payload.size();
-    items.reserve(size);
-    for (std::size_t i = 0; i < size; ++i)
-      items.push_back(canner<Object>::uncan(payload[i]));
-    return Object(std::move(items));
-  }
+  if (tag == format::tag_list) return list_from(payload);
   if (tag == format::tag_ndarray) return Object(payload.to_ndarray());
   if (tag == format::tag_complex) return Object(canner<std::complex<double>>::uncan(payload));
   if (tag == format::tag_bytes) return Object(payload.data_ref());
@@ -154,6 +157,12 @@ const Object::List& Object::to_list() const {
 const Object::Dict& Object::to_dict() const {
   return get<Dict>(value_, *this, "dict");
 }
+Object::List& Object::to_list() {
+  return const_cast<List&>(std::as_const(*this).to_list());
+}
+Object::Dict& Object::to_dict() {
+  return const_cast<Dict&>(std::as_const(*this).to_dict());
+}
 const NDArray& Object::to_ndarray() const {
   return get<NDArray>(value_, *this, "ndarray");
 }
@@ -230,6 +239,8 @@ Object canner<Object>::uncan(const Node& n) {
     case Node::Kind::tagged:
       return tagged_from(n);
     case Node::Kind::array:
+      // Plain msgpack (plain_msgpack.hpp) has untagged lists.
+      if (n.context().plain) return list_from(n);
       break;
   }
   n.fail(errc::malformed_header,

@@ -41,25 +41,14 @@ void Writer::boolean(bool value) {
   value ? packer_.pack_true() : packer_.pack_false();
 }
 
-// msgpack-c packs integral-valued floats as integers, which would turn 1.0
-// into an int on the wire; floats always travel as float32 / float64 here.
-template <class Bits>
-void Writer::pack_float_bits(unsigned char marker, Bits bits) {
-  std::byte* out = stream_.extend(1 + sizeof(Bits));
-  out[0] = std::byte{marker};
-  for (std::size_t i = 0; i < sizeof(Bits); ++i) {
-    out[1 + i] = std::byte(bits >> (8 * (sizeof(Bits) - 1 - i)));  // big endian
-  }
-}
-
 void Writer::floating(float value) {
   note_root("float");
-  pack_float_bits(0xca, std::bit_cast<std::uint32_t>(value));
+  stream_.write_float(value);
 }
 
 void Writer::floating(double value) {
   note_root("float");
-  pack_float_bits(0xcb, std::bit_cast<std::uint64_t>(value));
+  stream_.write_float(value);
 }
 
 void Writer::string(std::string_view value) {

@@ -1,10 +1,14 @@
 #pragma once
 // Helpers shared by the test files.
 
+#include <unistd.h>
 #include <cannery/canning.hpp>
 #include <catch2/catch.hpp>
+
 #include <cstddef>
+#include <filesystem>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace cannery::test {
@@ -44,5 +48,27 @@ inline std::vector<double> ramp(std::size_t n, double start = 0.0) {
     v[i] = start + 0.5 * static_cast<double>(i);
   return v;
 }
+
+// A fresh directory under the system temporary directory, removed with all
+// it holds at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cannery-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace cannery::test

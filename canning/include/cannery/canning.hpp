@@ -16,6 +16,7 @@
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/object.hpp"
 #include "cannery/canning/options.hpp"
+#include "cannery/canning/plain_msgpack.hpp"
 #include "cannery/canning/raw_bytes.hpp"
 #include "cannery/canning/registry.hpp"
 #include "cannery/canning/serialize.hpp"

@@ -21,7 +21,15 @@ enum class errc {
   misaligned,          // data not aligned for a zero-copy view of its element type
   duplicate_key,       // a dict that names the same key twice
   duplicate_tag,       // two C++ types registered under one tag
-  invalid_argument,    // a value given by the caller that cannot be canned
+  invalid_argument,    // a value given by the caller that cannot be used
+  // Messaging (signed envelopes, sockets, keys, files).
+  malformed_message,   // an envelope without its delimiter or its five frames
+  signature_missing,   // an empty signature where a key is set
+  signature_mismatch,  // the HMAC does not match the signed frames
+  replayed_message,    // a signature seen before (a replayed message)
+  digest_mismatch,     // a buffer frame whose digest differs from the signed one
+  io_error,            // a file or socket operation failed
+  timeout,             // nothing arrived in the time allowed
 };
 
 // Stable lowercase name of a code, as used in messages and logs.

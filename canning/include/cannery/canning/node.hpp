@@ -28,6 +28,8 @@ struct ReadContext {
   Buffer header;                    // keeps inlined bytes alive
   std::span<const Buffer> buffers;  // this object's buffer frames
   Limits limits;
+  // Plain msgpack (plain_msgpack.hpp): arrays are lists, there are no tags.
+  bool plain = false;
 };
 }  // namespace detail
 

@@ -99,6 +99,8 @@ class Object {
   const Buffer& to_bytes() const;
   const List& to_list() const;
   const Dict& to_dict() const;
+  List& to_list();
+  Dict& to_dict();
   const NDArray& to_ndarray() const;
   const Extension& to_extension() const;
 
@@ -114,6 +116,7 @@ class Object {
 
  private:
   friend struct canner<Object>;
+  friend Buffer pack_plain(const Object& value);
   // The order of alternatives follows Kind, except that integers hold two.
   std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::complex<double>,
                std::string, Buffer, List, Dict, NDArray, Extension>

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cannery/canning/buffer.hpp"
+#include "cannery/canning/detail/untrusted_msgpack.hpp"
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/options.hpp"
 #include "cannery/canning/writer.hpp"
@@ -77,11 +78,7 @@ class ParsedHeader {
   std::span<const Buffer> remaining() const noexcept { return remaining_; }
 
  private:
-  // Gives the zone back to the calling thread's pool.
-  struct ZoneReturn {
-    void operator()(msgpack::zone* zone) const noexcept;
-  };
-  std::unique_ptr<msgpack::zone, ZoneReturn> zone_;
+  PooledZone zone_;
   const msgpack::object* root_ = nullptr;
   ReadContext context_;
   std::span<const Buffer> remaining_;

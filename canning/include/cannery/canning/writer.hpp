@@ -4,6 +4,7 @@
 // to inline in the header or goes out of band, uncopied.
 
 #include <algorithm>
+#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,10 @@ class HeaderStream {
     return out;
   }
   std::size_t size() const noexcept { return size_; }
+  // msgpack-c packs integral-valued floats as integers, which would turn 1.0
+  // into an int on the wire; floats always travel as float32 / float64 here.
+  void write_float(float value) { write_float_bits(0xca, std::bit_cast<std::uint32_t>(value)); }
+  void write_float(double value) { write_float_bits(0xcb, std::bit_cast<std::uint64_t>(value)); }
   // The bytes written so far, as a Buffer owning them; the stream is spent.
   Buffer take() {
     const std::byte* data = bytes();
@@ -58,6 +63,14 @@ class HeaderStream {
     std::byte* out = bytes() + size_;
     size_ += size;
     return out;
+  }
+  template <class Bits>
+  void write_float_bits(unsigned char marker, Bits bits) {
+    std::byte* out = claim(1 + sizeof(Bits));
+    out[0] = std::byte{marker};
+    for (std::size_t i = 0; i < sizeof(Bits); ++i) {
+      out[1 + i] = std::byte(bits >> (8 * (sizeof(Bits) - 1 - i)));  // big endian
+    }
   }
   void grow(std::size_t capacity) {
     const std::size_t units = (capacity + sizeof(Unit) - 1) / sizeof(Unit);
@@ -161,8 +174,6 @@ class Writer {
   // Bin header plus padding so that the data lands aligned; returns the pad.
   std::size_t begin_inline(std::size_t nbytes, std::size_t alignment);
   void out_of_band(Buffer buffer);
-  template <class Bits>
-  void pack_float_bits(unsigned char marker, Bits bits);
   static std::size_t element_alignment(const DType& dtype) noexcept;
 
   SerializeOptions options_;

@@ -1,0 +1,72 @@
+#pragma once
+// Buffers <-> ZeroMQ messages without copying array bytes.
+//
+// Sending: a Buffer above the copy threshold that has an owner is handed to
+// libzmq as is (zmq_msg_init_data); its owner is kept alive until libzmq's
+// free callback runs on its I/O thread. Smaller frames are copied: up to
+// about 1 KiB a copy costs less than that bookkeeping. A borrowed Buffer
+// (no owner) is always copied, because nothing tells when libzmq is done
+// with it: give ownership (std::move the container into cannery::can) to
+// send large data without a copy.
+//
+// Receiving: each zmq::message_t is moved into the owner of the Buffer that
+// views it, so uncanned arrays point straight at the received bytes.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "cannery/canning/buffer.hpp"
+
+namespace cannery {
+
+struct FrameOptions {
+  // Frames of at most this many bytes are copied into the zmq message.
+  // bench_messaging's frame_copy/N vs frame_zero_copy/N measure the
+  // crossover: handing a frame over costs about 0.1 us whatever its size, a
+  // copy as much up to 512 bytes and 1.2x at 1 KiB, 8x at 32 KiB.
+  std::size_t copy_threshold = 1024;
+  // Most frames one received message may have before it is refused (the
+  // rest is drained so the socket stays usable).
+  std::size_t max_frames = 65536 + 64;
+};
+
+// Process-wide counts, for tests and benchmarks that prove zero copy.
+struct FrameStats {
+  std::atomic<std::uint64_t> zero_copy_frames{0};
+  std::atomic<std::uint64_t> copied_frames{0};
+  std::atomic<std::uint64_t> copied_bytes{0};
+  std::atomic<std::uint64_t> realigned_frames{0};  // received frames copied for alignment
+};
+FrameStats& frame_stats() noexcept;
+
+zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options = {});
+Buffer from_zmq_message(zmq::message_t&& message);
+
+// Sends all frames as one multipart message (blocking unless `flags` says
+// otherwise). Throws cannery::error(io_error) when libzmq refuses, e.g. an
+// unknown routing id on a ROUTER_MANDATORY socket, naming the errno text.
+// Returns false only for a non-blocking send that would block on the first
+// frame (nothing was sent).
+bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
+                 const FrameOptions& options = {}, zmq::send_flags flags = zmq::send_flags::none);
+
+// Receives one whole multipart message; nullopt when a non-blocking receive
+// finds nothing. A message with more than options.max_frames frames is
+// drained and refused with cannery::error(limit_exceeded).
+std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
+                                                  const FrameOptions& options = {},
+                                                  zmq::recv_flags flags = zmq::recv_flags::none);
+
+// Socket options that bound what a peer can make us hold: ZMQ_MAXMSGSIZE
+// (per frame) and, for ROUTER sockets, ZMQ_ROUTER_MANDATORY so that a message
+// to a vanished peer is an error instead of a silent drop.
+void limit_frame_size(zmq::socket_ref socket, std::int64_t max_frame_bytes);
+void make_router_mandatory(zmq::socket_ref socket);
+
+}  // namespace cannery

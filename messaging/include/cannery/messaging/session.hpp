@@ -1,0 +1,118 @@
+#pragma once
+// Session: builds, signs, sends, receives and verifies messages in the
+// Jupyter wire protocol (version 5.3):
+//
+//   [routing ids..., "<IDS|MSG>", signature, header, parent_header,
+//    metadata, content, buffers...]
+//
+// The four dicts are plain msgpack; the signature is the lowercase hex
+// HMAC-SHA256 of those four frames, keyed with the key string. Canned objects
+// ride in the buffers. A peer using jupyter_client's Session with
+// packer='msgpack.packb', unpacker='msgpack.unpackb' and the same key reads
+// and writes these messages. See docs/messaging.md and docs/security.md.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "cannery/canning/buffer.hpp"
+#include "cannery/canning/object.hpp"
+#include "cannery/canning/options.hpp"
+#include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/hmac.hpp"
+#include "cannery/messaging/refusals.hpp"
+
+namespace cannery {
+
+inline constexpr std::string_view protocol_version = "5.3";
+inline constexpr std::string_view delimiter = "<IDS|MSG>";
+// Metadata key of the per-buffer digests (a list of BLAKE2b-256 hex strings).
+inline constexpr std::string_view digests_key = "cannery.digests";
+
+struct MessageHeader {
+  std::string msg_id;
+  std::string msg_type;
+  std::string username;
+  std::string session;
+  std::string date;  // ISO 8601, UTC, microseconds: 2026-11-21T09:10:00.123456Z
+  std::string version{protocol_version};
+};
+
+struct Message {
+  std::vector<Buffer> identities;  // routing ids before the delimiter
+  MessageHeader header;
+  std::optional<MessageHeader> parent_header;  // sent as {} when empty
+  Object metadata = Object::Dict{};
+  Object content = Object::Dict{};
+  std::vector<Buffer> buffers;  // canned objects' frames, e.g. pack_apply_message's
+};
+
+struct SessionOptions {
+  // The HMAC key. Empty is refused unless `insecure` says so explicitly.
+  std::string key;
+  bool insecure = false;
+  std::string signature_scheme = "hmac-sha256";
+  std::string username = "cannery";
+  std::string session_id;  // random when empty
+  // Sign a digest of every buffer frame inside the metadata, and refuse
+  // received messages whose buffers do not match (or carry no digests).
+  bool buffer_digests = false;
+  // How many signatures to remember against replays (jupyter_client's size).
+  std::size_t replay_history = 65536;
+  FrameOptions frames;
+  Limits limits;              // for the four dicts
+  RefusalLog::Sink log_sink;  // where refusals and warnings go (stderr)
+};
+
+class Session {
+ public:
+  explicit Session(SessionOptions options);
+
+  // A new message with a fresh header (msg_id, date, session, username).
+  Message message(std::string_view msg_type, Object content = Object::Dict{},
+                  const Message* parent = nullptr);
+  // Frames ready for a socket, signed.
+  std::vector<Buffer> serialize(const Message& message) const;
+  // Checks then unpacks received frames; throws cannery::error with the
+  // reason (malformed_message, signature_missing, signature_mismatch,
+  // replayed_message, digest_mismatch, ...). Verification happens before
+  // anything is unpacked; a signature is remembered only once verified.
+  Message deserialize(std::span<const Buffer> frames);
+
+  // serialize + send_frames.
+  void send(zmq::socket_ref socket, const Message& message);
+  // Waits up to `timeout` for the next valid message. Refused messages are
+  // counted and logged (refusals()) and skipped. nullopt on timeout.
+  std::optional<Message> receive(zmq::socket_ref socket, std::chrono::milliseconds timeout);
+
+  const RefusalLog& refusals() const noexcept { return refusals_; }
+  const std::string& session_id() const noexcept { return options_.session_id; }
+  const SessionOptions& options() const noexcept { return options_; }
+
+ private:
+  bool seen_before(const std::string& signature) const;
+  void remember(std::string signature);
+
+  SessionOptions options_;
+  Signer signer_;
+  RefusalLog refusals_;
+  std::uint64_t counter_ = 0;
+  std::deque<std::string> history_order_;
+  std::unordered_set<std::string_view> history_;  // views of history_order_'s strings
+};
+
+// A fresh random session id (UUID text form).
+std::string new_session_id();
+// Now as ISO 8601 UTC with microseconds.
+std::string iso8601_now();
+
+}  // namespace cannery

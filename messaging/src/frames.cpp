@@ -1,0 +1,118 @@
+#include "cannery/messaging/frames.hpp"
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "cannery/canning/error.hpp"
+
+namespace cannery {
+namespace {
+
+// libzmq calls this on its I/O thread when it no longer needs the bytes.
+void release_owner(void* /*data*/, void* hint) noexcept {
+  delete static_cast<std::shared_ptr<const void>*>(hint);
+}
+
+[[noreturn]] void socket_failure(const zmq::error_t& e, const char* doing) {
+  throw error(errc::io_error, std::string(doing) + " failed: " + e.what());
+}
+
+// Element views need aligned data; libzmq may hand small frames at any
+// offset inside its receive buffer. Such frames are small, so copying them
+// into fresh (aligned) memory is cheap.
+constexpr std::uintptr_t required_alignment = 8;
+
+}  // namespace
+
+FrameStats& frame_stats() noexcept {
+  static FrameStats stats;
+  return stats;
+}
+
+zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options) {
+  if (buffer.size() > options.copy_threshold && !buffer.is_borrowed()) {
+    frame_stats().zero_copy_frames.fetch_add(1, std::memory_order_relaxed);
+    auto* owner = new std::shared_ptr<const void>(buffer.owner());
+    // libzmq never writes to the data it is given; its API is just not const.
+    return zmq::message_t(const_cast<std::byte*>(buffer.data()), buffer.size(), release_owner,
+                          owner);
+  }
+  frame_stats().copied_frames.fetch_add(1, std::memory_order_relaxed);
+  frame_stats().copied_bytes.fetch_add(buffer.size(), std::memory_order_relaxed);
+  return zmq::message_t(buffer.data(), buffer.size());
+}
+
+Buffer from_zmq_message(zmq::message_t&& message) {
+  if (reinterpret_cast<std::uintptr_t>(message.data()) % required_alignment != 0) {
+    frame_stats().realigned_frames.fetch_add(1, std::memory_order_relaxed);
+    return Buffer::copy_of(message.data(), message.size());
+  }
+  auto owner = std::make_shared<zmq::message_t>(std::move(message));
+  return Buffer(owner->data(), owner->size(), owner);
+}
+
+bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
+                 const FrameOptions& options, zmq::send_flags flags) {
+  if (frames.empty()) {
+    throw error(errc::invalid_argument, "a message needs at least one frame");
+  }
+  try {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      zmq::send_flags f = flags;
+      if (i + 1 < frames.size()) f = f | zmq::send_flags::sndmore;
+      auto sent = socket.send(to_zmq_message(frames[i], options), f);
+      // After the first frame libzmq accepts the rest of the message whole.
+      if (!sent) {
+        if (i == 0) return false;
+        throw error(errc::io_error, "libzmq refused the middle of a multipart message");
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    socket_failure(e, "sending a message");
+  }
+  return true;
+}
+
+std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
+                                                  const FrameOptions& options,
+                                                  zmq::recv_flags flags) {
+  std::vector<Buffer> frames;
+  frames.reserve(16);  // a request's envelope and a few arguments, without regrowth
+  try {
+    bool more = true;
+    bool too_many = false;
+    while (more) {
+      zmq::message_t message;
+      // Only the first frame can be missing: the rest arrive with it.
+      auto received =
+          socket.recv(message, frames.empty() && !too_many ? flags : zmq::recv_flags::none);
+      if (!received) return std::nullopt;
+      more = message.more();
+      if (frames.size() >= options.max_frames) {
+        too_many = true;  // keep draining so the next message starts clean
+        continue;
+      }
+      frames.push_back(from_zmq_message(std::move(message)));
+    }
+    if (too_many) {
+      throw error(
+          errc::limit_exceeded,
+          "a message arrived with more than " + std::to_string(options.max_frames) +
+              " frames; it was dropped (raise FrameOptions::max_frames if it was legitimate)");
+    }
+  } catch (const zmq::error_t& e) {
+    socket_failure(e, "receiving a message");
+  }
+  return frames;
+}
+
+void limit_frame_size(zmq::socket_ref socket, std::int64_t max_frame_bytes) {
+  socket.set(zmq::sockopt::maxmsgsize, max_frame_bytes);
+}
+
+void make_router_mandatory(zmq::socket_ref socket) {
+  socket.set(zmq::sockopt::router_mandatory, 1);
+}
+
+}  // namespace cannery

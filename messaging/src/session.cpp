@@ -1,0 +1,339 @@
+#include "cannery/messaging/session.hpp"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cannery/canning/plain_msgpack.hpp"
+#include "cannery/canning/writer.hpp"
+
+namespace cannery {
+namespace {
+
+constexpr std::size_t signed_frame_count = 4;  // header, parent, metadata, content
+
+Buffer delimiter_frame() {
+  static const Buffer frame = Buffer::copy_of(delimiter);
+  return frame;
+}
+
+// The header is packed directly (not through an Object): it is on every
+// message's path.
+Buffer pack_header(const MessageHeader& h) {
+  detail::HeaderStream stream;
+  msgpack::packer<detail::HeaderStream> packer(stream);
+  packer.pack_map(6);
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"msg_id", &h.msg_id},
+                                   {"msg_type", &h.msg_type},
+                                   {"username", &h.username},
+                                   {"session", &h.session},
+                                   {"date", &h.date},
+                                   {"version", &h.version}}) {
+    packer.pack(std::string_view(key));
+    packer.pack(*value);
+  }
+  return stream.take();
+}
+
+Buffer empty_dict_frame() {
+  static const Buffer frame = pack_plain(Object::Dict{});
+  return frame;
+}
+
+// Most metadata and content dicts of requests are empty.
+Buffer pack_dict(const Object& dict) {
+  return dict.to_dict().empty() ? empty_dict_frame() : pack_plain(dict);
+}
+
+[[noreturn]] void malformed(const std::string& what) {
+  throw error(errc::malformed_message, what);
+}
+
+Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) {
+  Object value;
+  try {
+    value = unpack_plain(frame, limits);
+  } catch (const error& e) {
+    malformed(std::string(name) + " frame: " + e.message());
+  }
+  if (value.kind() != Object::Kind::dict) {
+    malformed(std::string(name) + " frame is a " + value.kind_name() + ", not a dict");
+  }
+  return value;
+}
+
+std::string string_field(const Object& dict, std::string_view key, bool required,
+                         const char* name) {
+  const auto& d = dict.to_dict();
+  auto it = d.find(key);
+  if (it == d.end()) {
+    if (required) malformed(std::string(name) + " has no '" + std::string(key) + "'");
+    return {};
+  }
+  if (it->second.kind() != Object::Kind::string) {
+    malformed(std::string(name) + "'s '" + std::string(key) + "' is not a string");
+  }
+  return it->second.to_string();
+}
+
+MessageHeader header_from(const Object& dict, const char* name) {
+  return {string_field(dict, "msg_id", true, name),    string_field(dict, "msg_type", true, name),
+          string_field(dict, "username", false, name), string_field(dict, "session", false, name),
+          string_field(dict, "date", false, name),     string_field(dict, "version", false, name)};
+}
+
+void check_digests(const Object& metadata, std::span<const Buffer> buffers, bool required) {
+  const auto& d = metadata.to_dict();
+  auto it = d.find(digests_key);
+  if (it == d.end()) {
+    if (required) {
+      throw error(errc::digest_mismatch,
+                  "message carries no buffer digests but this session requires them; enable "
+                  "buffer_digests on the sender");
+    }
+    return;
+  }
+  const Object& digests = it->second;
+  if (digests.kind() != Object::Kind::list || digests.to_list().size() != buffers.size()) {
+    throw error(errc::digest_mismatch, "message's buffer digests do not match its " +
+                                           std::to_string(buffers.size()) + " buffer frames");
+  }
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    const Object& expected = digests.to_list()[i];
+    if (expected.kind() != Object::Kind::string ||
+        expected.to_string() != buffer_digest(buffers[i])) {
+      throw error(errc::digest_mismatch, "buffer frame " + std::to_string(i) +
+                                             " does not match its signed digest: it was altered "
+                                             "in transit");
+    }
+  }
+}
+
+// `value` as exactly `width` decimal digits, zero-padded.
+char* put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+std::string hex_of(std::span<const Buffer> ids) {
+  std::string out;
+  for (const Buffer& id : ids) {
+    std::string hex(2 * id.size() + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(id.data()),
+                   id.size());
+    hex.pop_back();
+    out += (out.empty() ? "" : "/") + hex;
+  }
+  return out;
+}
+
+// Position of the delimiter; frames.size() when there is none.
+std::size_t delimiter_index(std::span<const Buffer> frames) {
+  auto it = std::find_if(frames.begin(), frames.end(),
+                         [](const Buffer& f) { return f.as_string_view() == delimiter; });
+  return static_cast<std::size_t>(it - frames.begin());
+}
+
+// Who sent refused frames, for the log: the routing ids before the
+// delimiter, or on a ROUTER socket at least the first frame (libzmq puts the
+// peer's id there even when the rest is garbage).
+std::string peer_of(zmq::socket_ref socket, std::span<const Buffer> frames) {
+  std::size_t split = delimiter_index(frames);
+  if (split == frames.size()) {
+    split = socket.get(zmq::sockopt::type) == ZMQ_ROUTER && !frames.empty() ? 1 : 0;
+  }
+  return hex_of(frames.first(split));
+}
+
+}  // namespace
+
+std::string new_session_id() {
+  if (sodium_init() < 0) throw error(errc::io_error, "libsodium failed to initialise");
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // UUID version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char text[37];
+  std::snprintf(text, sizeof text,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return text;
+}
+
+// On every message's path: calendar arithmetic and digits, without gmtime_r
+// (which takes the time zone lock) or snprintf.
+std::string iso8601_now() {
+  using namespace std::chrono;
+  const auto now = floor<microseconds>(system_clock::now());
+  const auto day = floor<days>(now);
+  const year_month_day date{day};
+  const hh_mm_ss time{now - day};
+  std::string text(27, '\0');  // 2026-11-21T09:10:00.123456Z
+  // system_clock counts nanoseconds in 64 bits: its years have four digits.
+  char* out = put_digits(text.data(), static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  *out++ = '-';
+  out = put_digits(out, static_cast<unsigned>(date.month()), 2);
+  *out++ = '-';
+  out = put_digits(out, static_cast<unsigned>(date.day()), 2);
+  *out++ = 'T';
+  out = put_digits(out, static_cast<unsigned>(time.hours().count()), 2);
+  *out++ = ':';
+  out = put_digits(out, static_cast<unsigned>(time.minutes().count()), 2);
+  *out++ = ':';
+  out = put_digits(out, static_cast<unsigned>(time.seconds().count()), 2);
+  *out++ = '.';
+  out = put_digits(out, static_cast<unsigned>(time.subseconds().count()), 6);
+  *out = 'Z';
+  return text;
+}
+
+Session::Session(SessionOptions options)
+    : options_(std::move(options)), signer_(options_.key), refusals_(options_.log_sink) {
+  if (options_.signature_scheme != "hmac-sha256") {
+    throw error(errc::invalid_argument, "signature scheme '" + options_.signature_scheme +
+                                            "' is not supported; use hmac-sha256");
+  }
+  if (options_.key.empty()) {
+    if (!options_.insecure) {
+      throw error(errc::invalid_argument,
+                  "a session needs a key: pass one (cannery::generate_key() makes one, the "
+                  "controller writes it to the connection file), or set insecure = true to run "
+                  "without signatures");
+    }
+    refusals_.warn(
+        "cannery: WARNING: session without a key: messages are not signed, so anyone who can "
+        "reach the socket can send messages");
+  }
+  if (options_.session_id.empty()) options_.session_id = new_session_id();
+}
+
+Message Session::message(std::string_view msg_type, Object content, const Message* parent) {
+  Message m;
+  m.header = {
+      options_.session_id + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++),
+      std::string(msg_type),
+      options_.username,
+      options_.session_id,
+      iso8601_now(),
+      std::string(protocol_version)};
+  if (parent != nullptr) {
+    m.parent_header = parent->header;
+    m.identities = parent->identities;  // replies go back where the request came from
+  }
+  m.content = std::move(content);
+  return m;
+}
+
+std::vector<Buffer> Session::serialize(const Message& message) const {
+  if (message.metadata.kind() != Object::Kind::dict ||
+      message.content.kind() != Object::Kind::dict) {
+    throw error(errc::invalid_argument, "a message's metadata and content must be dicts");
+  }
+  std::vector<Buffer> frames;
+  frames.reserve(message.identities.size() + 2 + signed_frame_count + message.buffers.size());
+  frames.insert(frames.end(), message.identities.begin(), message.identities.end());
+  frames.push_back(delimiter_frame());
+  frames.emplace_back();  // signature, filled below
+  const std::size_t first_signed = frames.size();
+  frames.push_back(pack_header(message.header));
+  frames.push_back(message.parent_header ? pack_header(*message.parent_header)
+                                         : empty_dict_frame());
+  if (options_.buffer_digests) {
+    Object metadata = message.metadata;
+    Object::List digests;
+    digests.reserve(message.buffers.size());
+    for (const Buffer& b : message.buffers)
+      digests.emplace_back(buffer_digest(b));
+    metadata.to_dict().insert_or_assign(std::string(digests_key), Object(std::move(digests)));
+    frames.push_back(pack_plain(metadata));
+  } else {
+    frames.push_back(pack_dict(message.metadata));
+  }
+  frames.push_back(pack_dict(message.content));
+  frames[first_signed - 1] = Buffer::copy_of(
+      signer_.sign(std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count)));
+  frames.insert(frames.end(), message.buffers.begin(), message.buffers.end());
+  return frames;
+}
+
+bool Session::seen_before(const std::string& signature) const {
+  return history_.count(signature) != 0;
+}
+
+void Session::remember(std::string signature) {
+  if (options_.replay_history == 0) return;
+  history_.insert(history_order_.emplace_back(std::move(signature)));
+  while (history_order_.size() > options_.replay_history) {
+    history_.erase(history_order_.front());
+    history_order_.pop_front();
+  }
+}
+
+Message Session::deserialize(std::span<const Buffer> frames) {
+  std::size_t split = delimiter_index(frames);
+  if (split == frames.size())
+    malformed("no \"<IDS|MSG>\" delimiter among " + std::to_string(frames.size()) + " frames");
+  if (frames.size() - split < 2 + signed_frame_count) {
+    malformed("message has " + std::to_string(frames.size() - split - 1) +
+              " frames after its delimiter; a signature and four dicts are needed");
+  }
+  const std::string_view signature = frames[split + 1].as_string_view();
+  const auto signed_frames = frames.subspan(split + 2, signed_frame_count);
+  if (signer_.enabled()) {
+    if (signature.empty()) {
+      throw error(errc::signature_missing, "message is not signed but this session has a key");
+    }
+    if (!signer_.verify(signed_frames, signature)) {
+      throw error(
+          errc::signature_mismatch,
+          "message signature does not match: altered in transit, or signed with another key");
+    }
+    std::string seen(signature);
+    if (seen_before(seen)) {
+      throw error(errc::replayed_message, "message signature was seen before: a replayed message");
+    }
+    remember(std::move(seen));
+  }
+  Message m;
+  m.identities.assign(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(split));
+  m.header = header_from(unpack_dict(signed_frames[0], options_.limits, "header"), "header");
+  Object parent = unpack_dict(signed_frames[1], options_.limits, "parent_header");
+  if (!parent.to_dict().empty()) m.parent_header = header_from(parent, "parent_header");
+  m.metadata = unpack_dict(signed_frames[2], options_.limits, "metadata");
+  m.content = unpack_dict(signed_frames[3], options_.limits, "content");
+  m.buffers.assign(frames.begin() + static_cast<std::ptrdiff_t>(split + 2 + signed_frame_count),
+                   frames.end());
+  check_digests(m.metadata, m.buffers, options_.buffer_digests);
+  return m;
+}
+
+void Session::send(zmq::socket_ref socket, const Message& message) {
+  send_frames(socket, serialize(message), options_.frames);
+}
+
+std::optional<Message> Session::receive(zmq::socket_ref socket, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) return std::nullopt;
+    std::vector<Buffer> frames;
+    try {
+      auto received = receive_frames(socket, options_.frames, zmq::recv_flags::dontwait);
+      if (!received) continue;
+      frames = std::move(*received);
+      return deserialize(frames);
+    } catch (const error& refusal) {
+      refusals_.record(refusal, peer_of(socket, frames));
+    }
+  }
+}
+
+}  // namespace cannery
