@@ -44,6 +44,12 @@ std::string_view to_string(errc code) noexcept {
       return "io_error";
     case errc::timeout:
       return "timeout";
+    case errc::remote_error:
+      return "remote_error";
+    case errc::engine_died:
+      return "engine_died";
+    case errc::unknown_function:
+      return "unknown_function";
   }
   return "unknown_error";
 }

@@ -30,6 +30,10 @@ enum class errc {
   digest_mismatch,     // a buffer frame whose digest differs from the signed one
   io_error,            // a file or socket operation failed
   timeout,             // nothing arrived in the time allowed
+  // Engines and controller.
+  remote_error,      // the function raised on the engine (cannery::RemoteError)
+  engine_died,       // the engine running the task stopped (cannery::EngineDied)
+  unknown_function,  // no function registered under that name on the engine
 };
 
 // Stable lowercase name of a code, as used in messages and logs.

@@ -1,26 +1,60 @@
 #pragma once
-// The controller <-> engine protocol: message types and content fields.
-// Engines and the controller never include each other; what they share is
-// here. Every message is a Session message (signed envelope); canned values
-// ride in its buffers.
+// The controller <-> engine protocol. Engines and the controller never
+// include each other; everything they share is here. Every message is a
+// Session message (signed Jupyter envelope, session.hpp); canned values ride
+// in its buffers.
 //
-// One connection per engine: the engine's DEALER (routing id = its uuid)
-// talks to the controller's ROUTER.
+// Connection: one per engine. The controller binds a ROUTER (with
+// ROUTER_MANDATORY); each engine connects a DEALER whose routing id is
+// "engine-<uuid>" (set before connecting). The key, the endpoint and the
+// heartbeat come from the connection file.
 //
-//   engine -> controller   registration_request {uuid, pid, functions}
-//   controller -> engine   registration_reply   {engine_id, heartbeat_ms}
-//   both ways              heartbeat            {}            every heartbeat_ms
-//   controller -> engine   apply_request        {task}        buffers: pack_apply_message frames
-//   controller -> engine   map_request          {task}        buffers: pack_apply_message frames of
-//                                                             chunks (one list per argument)
-//   engine -> controller   apply_reply          {task, status: "ok"}                 buffers: result
-//                                               {task, status: "error", ename, evalue, function}
-//   controller -> engine   put_request          {ref}         buffers: the object's frames
-//   controller -> engine   release_request      {refs: [..]}
-//   controller -> engine   push_request         {names: [..]} buffers: one object per name
-//   controller -> engine   pull_request         {task, name}  -> apply_reply with the value
-//   controller -> engine   shutdown_request     {}
-//   controller -> engine   unknown_engine       {}            "register again" (controller restarted)
+// Registration and liveness
+//   engine -> controller  registration_request  {uuid: str, pid: int, hostname: str,
+//                                                functions: [str, ...]}
+//   controller -> engine  registration_reply    {engine_id: int, heartbeat_ms: int,
+//                                                allowed_misses: int}
+//   both ways             heartbeat             {}
+//     Each side sends a heartbeat every heartbeat_ms. Any message counts as a
+//     sign of life. The controller declares an engine dead when nothing came
+//     from it for heartbeat_ms * allowed_misses; the engine assumes the
+//     controller is gone after the same silence and then sends a
+//     registration_request every heartbeat_ms until a registration_reply
+//     arrives (the DEALER reconnects by itself).
+//   controller -> engine  unknown_engine        {}
+//     The answer to any message from a routing id the controller does not
+//     know (it restarted): the engine registers again at once.
+//
+// Work (every request with a task id gets exactly one apply_reply)
+//   controller -> engine  apply_request   {task: int}
+//                         buffers: pack_apply_message(function, args..., kwargs...)
+//   controller -> engine  map_request     {task: int, count: int}
+//                         buffers: pack_apply_message(function, chunk_0, chunk_1, ...):
+//                         positional argument i is a list (or 1-D array) of `count`
+//                         elements; the engine calls the function once per index
+//                         and replies with the list of results (an ndarray when the
+//                         results are numbers).
+//   controller -> engine  push_request    {task: int, names: [str, ...]}
+//                         buffers: one canned object per name, in order
+//   controller -> engine  pull_request    {task: int, name: str}
+//   engine -> controller  apply_reply     {task: int, status: "ok", engine_id: int}
+//                         buffers: one canned object, the result (null for none)
+//                         or                {task: int, status: "error", engine_id: int,
+//                         function: str, ename: str, evalue: str}
+//     ename is the error's type: "cannery.<errc>" for a cannery::error (e.g.
+//     "cannery.type_mismatch" for a wrong argument), the C++ exception type
+//     otherwise; evalue is its message.
+//
+// Cached objects (Controller::put)
+//   controller -> engine  put_request     {ref: int}   buffers: the object's frames
+//   controller -> engine  release_request {refs: [int, ...]}
+//     An argument ["cannery.ref", id] (RefArgument below) in an apply_request
+//     or map_request stands for the cached object's frames. A put_request is
+//     always sent before the first request that uses it, on the same
+//     connection, so it arrives first. Neither gets a reply.
+//
+// Ending
+//   controller -> engine  shutdown_request {}   the engine stops (no reply).
 
 #include <cstdint>
 #include <string_view>
@@ -31,21 +65,48 @@
 
 namespace cannery::protocol {
 
+// Message types.
 inline constexpr std::string_view registration_request = "registration_request";
 inline constexpr std::string_view registration_reply = "registration_reply";
 inline constexpr std::string_view heartbeat = "heartbeat";
+inline constexpr std::string_view unknown_engine = "unknown_engine";
 inline constexpr std::string_view apply_request = "apply_request";
 inline constexpr std::string_view map_request = "map_request";
+inline constexpr std::string_view push_request = "push_request";
+inline constexpr std::string_view pull_request = "pull_request";
 inline constexpr std::string_view apply_reply = "apply_reply";
 inline constexpr std::string_view put_request = "put_request";
 inline constexpr std::string_view release_request = "release_request";
-inline constexpr std::string_view push_request = "push_request";
-inline constexpr std::string_view pull_request = "pull_request";
 inline constexpr std::string_view shutdown_request = "shutdown_request";
-inline constexpr std::string_view unknown_engine = "unknown_engine";
 
-// An argument that names an object cached on the engine (Controller::put):
-// canned as ["cannery.ref", id]; the engine substitutes the cached frames.
+// Content fields.
+inline constexpr std::string_view uuid = "uuid";
+inline constexpr std::string_view pid = "pid";
+inline constexpr std::string_view hostname = "hostname";
+inline constexpr std::string_view functions = "functions";
+inline constexpr std::string_view engine_id = "engine_id";
+inline constexpr std::string_view heartbeat_ms = "heartbeat_ms";
+inline constexpr std::string_view allowed_misses = "allowed_misses";
+inline constexpr std::string_view task = "task";
+inline constexpr std::string_view count = "count";
+inline constexpr std::string_view names = "names";
+inline constexpr std::string_view name = "name";
+inline constexpr std::string_view status = "status";
+inline constexpr std::string_view status_ok = "ok";
+inline constexpr std::string_view status_error = "error";
+inline constexpr std::string_view function = "function";
+inline constexpr std::string_view ename = "ename";
+inline constexpr std::string_view evalue = "evalue";
+inline constexpr std::string_view ref = "ref";
+inline constexpr std::string_view refs = "refs";
+
+// Routing ids of engines start with this, followed by the engine's uuid.
+inline constexpr std::string_view engine_routing_prefix = "engine-";
+
+// Connection-file endpoint name of the controller's ROUTER.
+inline constexpr std::string_view engines_endpoint = "engines";
+
+// An argument that names an object cached on the engine (Controller::put).
 struct RefArgument {
   std::uint64_t id = 0;
 };
