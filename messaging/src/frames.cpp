@@ -30,6 +30,19 @@ FrameStats& frame_stats() noexcept {
   return stats;
 }
 
+namespace {
+
+bool aligned(const zmq::message_t& message) {
+  return reinterpret_cast<std::uintptr_t>(message.data()) % required_alignment == 0;
+}
+
+Buffer realigned_copy(const zmq::message_t& message) {
+  frame_stats().realigned_frames.fetch_add(1, std::memory_order_relaxed);
+  return Buffer::copy_of(message.data(), message.size());
+}
+
+}  // namespace
+
 zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options) {
   if (buffer.size() > options.copy_threshold && !buffer.is_borrowed()) {
     frame_stats().zero_copy_frames.fetch_add(1, std::memory_order_relaxed);
@@ -44,10 +57,7 @@ zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options)
 }
 
 Buffer from_zmq_message(zmq::message_t&& message) {
-  if (reinterpret_cast<std::uintptr_t>(message.data()) % required_alignment != 0) {
-    frame_stats().realigned_frames.fetch_add(1, std::memory_order_relaxed);
-    return Buffer::copy_of(message.data(), message.size());
-  }
+  if (!aligned(message)) return realigned_copy(message);
   auto owner = std::make_shared<zmq::message_t>(std::move(message));
   return Buffer(owner->data(), owner->size(), owner);
 }
@@ -77,8 +87,10 @@ bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
 std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
                                                   const FrameOptions& options,
                                                   zmq::recv_flags flags) {
-  std::vector<Buffer> frames;
-  frames.reserve(16);  // a request's envelope and a few arguments, without regrowth
+  // One owner for all the frames of a message: one allocation per message
+  // rather than per frame. (The frames then live as long as any of them.)
+  auto parts = std::make_shared<std::vector<zmq::message_t>>();
+  parts->reserve(16);  // a request's envelope and a few arguments, without regrowth
   try {
     bool more = true;
     bool too_many = false;
@@ -86,14 +98,14 @@ std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
       zmq::message_t message;
       // Only the first frame can be missing: the rest arrive with it.
       auto received =
-          socket.recv(message, frames.empty() && !too_many ? flags : zmq::recv_flags::none);
+          socket.recv(message, parts->empty() && !too_many ? flags : zmq::recv_flags::none);
       if (!received) return std::nullopt;
       more = message.more();
-      if (frames.size() >= options.max_frames) {
+      if (parts->size() >= options.max_frames) {
         too_many = true;  // keep draining so the next message starts clean
         continue;
       }
-      frames.push_back(from_zmq_message(std::move(message)));
+      parts->push_back(std::move(message));
     }
     if (too_many) {
       throw error(
@@ -103,6 +115,15 @@ std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
     }
   } catch (const zmq::error_t& e) {
     socket_failure(e, "receiving a message");
+  }
+  // Views are made once every part has its final address (a small zmq
+  // message keeps its bytes inside itself, so moving it moves them).
+  std::vector<Buffer> frames;
+  frames.reserve(parts->size());
+  for (zmq::message_t& part : *parts) {
+    frames.push_back(
+        aligned(part) ? Buffer(part.data(), part.size(), std::shared_ptr<const void>(parts, &part))
+                      : realigned_copy(part));
   }
   return frames;
 }
