@@ -28,4 +28,21 @@ ApplyMessage::ApplyMessage(std::span<const Buffer> frames, const Limits& limits)
   remaining_ = rest;
 }
 
+std::span<const Buffer> ApplyMessage::next_arg_frames() {
+  if (args_read_ >= header_.nargs) {
+    throw error(errc::invalid_argument, "'" + header_.function + "' was sent " +
+                                            std::to_string(header_.nargs) +
+                                            " positional arguments; asked for one more");
+  }
+  try {
+    PeekedObject peeked = peek_object(remaining_, limits_);
+    remaining_ = peeked.remaining;
+    ++args_read_;
+    return peeked.frames;
+  } catch (const error& e) {
+    throw error(e.code(), "argument " + std::to_string(args_read_) + " of '" + header_.function +
+                              "': " + e.message());
+  }
+}
+
 }  // namespace cannery

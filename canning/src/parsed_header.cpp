@@ -58,3 +58,16 @@ ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits)
 ParsedHeader::~ParsedHeader() = default;
 
 }  // namespace cannery::detail
+
+namespace cannery {
+
+PeekedObject peek_object(std::span<const Buffer> frames, const Limits& limits) {
+  detail::ParsedHeader parsed(frames, limits);
+  const std::size_t own = frames.size() - parsed.remaining().size();
+  const Node root = parsed.root();
+  // Unquoted, as CannedObject::tag (kind_name() quotes tags for messages).
+  std::string tag = root.kind() == Node::Kind::tagged ? std::string(root.tag()) : root.kind_name();
+  return {std::move(tag), frames.first(own), parsed.remaining()};
+}
+
+}  // namespace cannery

@@ -15,7 +15,9 @@ namespace {
 constexpr std::size_t signed_frame_count = 4;  // header, parent, metadata, content
 
 Buffer delimiter_frame() {
-  static const Buffer frame = Buffer::copy_of(delimiter);
+  // Never destroyed: a Controller or Engine with static storage may still
+  // send a message while statics are being torn down at exit.
+  static const Buffer& frame = *new Buffer(Buffer::copy_of(delimiter));
   return frame;
 }
 
@@ -38,7 +40,8 @@ Buffer pack_header(const MessageHeader& h) {
 }
 
 Buffer empty_dict_frame() {
-  static const Buffer frame = pack_plain(Object::Dict{});
+  static const Buffer& frame =
+      *new Buffer(pack_plain(Object::Dict{}));  // never destroyed, as above
   return frame;
 }
 

@@ -131,6 +131,14 @@ class ApplyMessage {
     return value;
   }
 
+  // The frames of the next positional argument, not uncanned (to forward or
+  // cache them, or to look at their tag with peek_object first). Counts as
+  // read; the header is checked as next_arg checks it.
+  std::span<const Buffer> next_arg_frames();
+
+  // The bounds every argument is read with.
+  const Limits& limits() const noexcept { return limits_; }
+
   // The next keyword argument (after all positional ones), with its name.
   template <class T = Object>
   std::pair<std::string, T> next_kwarg() {

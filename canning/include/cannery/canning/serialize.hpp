@@ -103,6 +103,18 @@ Deserialized<T> deserialize_object(std::span<const Buffer> frames, const Limits&
 // Uncan one object as a dynamic Object (object.hpp).
 Deserialized<Object> deserialize_object(std::span<const Buffer> frames, const Limits& limits = {});
 
+// The first object of `frames` looked at without uncanning it: its tag (as
+// CannedObject::tag names it: the canner's tag, or the native kind such as
+// "int", "str", "dict"), its own frames and the frames after them. The header
+// is checked exactly as deserialize_object checks it. For receivers that
+// route an object by its tag, or keep its frames as they are (a cache).
+struct PeekedObject {
+  std::string tag;
+  std::span<const Buffer> frames;
+  std::span<const Buffer> remaining;
+};
+PeekedObject peek_object(std::span<const Buffer> frames, const Limits& limits = {});
+
 template <class T>
 T uncan(const CannedObject& canned, const Limits& limits = {}) {
   std::vector<Buffer> frames = canned.frames();

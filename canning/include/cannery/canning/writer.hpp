@@ -101,7 +101,16 @@ class Writer {
     static_assert(cannable<U>, CANNERY_DETAIL_NOT_CANNABLE("value written"));
     enter();
     if constexpr (detail::tagged_canner<U>) tagged(canner<U>::tag);
-    if constexpr (!std::is_lvalue_reference_v<T> && detail::owning_canner<U>) {
+    if constexpr (std::is_lvalue_reference_v<T> || std::is_scalar_v<U>) {
+      canner<U>::can(*this, std::as_const(value));
+    } else if constexpr (std::is_const_v<std::remove_reference_t<T>> &&
+                         std::is_copy_constructible_v<U>) {
+      // A const temporary (Eigen's eval() returns one) cannot be moved from
+      // and dies after this call: lending its memory would dangle, so it is
+      // copied once and the copy is handed over.
+      U copy(value);
+      canner<U>::can(*this, std::move(copy));
+    } else if constexpr (detail::owning_canner<U>) {
       canner<U>::can(*this, std::move(value));
     } else {
       canner<U>::can(*this, std::as_const(value));

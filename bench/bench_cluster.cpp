@@ -1,0 +1,189 @@
+// Cluster benchmarks: a controller and real cannery-engine processes, each
+// workload beside a raw cppzmq baseline measured in the same run.
+//
+//   apply_roundtrip          synchronous apply of a scalar task ("add") on one
+//                            engine. Baseline raw_zmq_roundtrip: a DEALER ->
+//                            ROUTER echo of one small frame between two threads
+//                            of this process, over tcp on 127.0.0.1.
+//                            Target: <= 1.5x the raw round trip (IPython
+//                            Parallel: 4.4 ms).
+//   pipelined_small_tasks    20,000 tasks of [int64, str, float, 16 doubles]
+//                            ("small_task") over 2 engines, all submitted, then
+//                            all awaited; items_per_second is tasks per second.
+//                            Target: >= 100,000 /s (IPython Parallel: ~280 /s).
+//   put_once_weights         put() of 50 float64 arrays of 1,000,000 elements
+//                            (400 MB) plus 20 "sum_all" tasks on the reference
+//                            over 2 engines. Target: <= 0.5 s (IPython
+//                            Parallel: 29 s by value, 2.2 s with push).
+//                            Counters: controller_rss and engine_rss, the peak
+//                            resident memory of this process and of the
+//                            largest engine, over the 400 MB payload (target:
+//                            <= 1.10).
+//
+// Engines come from CANNERY_ENGINE or next to this program (build/bin).
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <cannery/controller.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "support/counting.hpp"
+#include "support/summary.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using cannery::bench::Times;
+
+constexpr std::size_t weight_arrays = 50;
+constexpr std::size_t weight_elements = 1'000'000;
+constexpr double weights_bytes = weight_arrays * weight_elements * sizeof(double);
+constexpr std::int64_t small_tasks = 20000;
+
+// Peak resident memory (VmHWM) of a process, in bytes; 0 when unknown.
+double peak_rss_of(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Controllers with `n` local engines, made once per engine count (starting
+// processes is not what these benchmarks measure) and shut down by main().
+std::map<std::size_t, std::unique_ptr<cannery::Controller>> clusters;
+
+cannery::Controller& cluster(std::size_t n) {
+  auto& c = clusters[n];
+  if (!c) {
+    c = std::make_unique<cannery::Controller>();
+    c->spawn_local_engines(n);
+    c->wait_for_engines(n, 60s);
+  }
+  return *c;
+}
+
+void raw_zmq_roundtrip(benchmark::State& state) {
+  zmq::context_t context;
+  zmq::socket_t router(context, zmq::socket_type::router);
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  router.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::linger, 0);
+  router.bind("tcp://127.0.0.1:*");
+  dealer.connect(router.get(zmq::sockopt::last_endpoint));
+  std::thread echo([&] {
+    for (;;) {
+      zmq::message_t id, body;
+      if (!router.recv(id) || !router.recv(body)) return;
+      if (body.to_string_view() == "stop") return;
+      router.send(id, zmq::send_flags::sndmore);
+      router.send(body, zmq::send_flags::none);
+    }
+  });
+  for (auto _ : state) {
+    dealer.send(zmq::str_buffer("ping"), zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!dealer.recv(reply)) state.SkipWithError("no reply");
+  }
+  dealer.send(zmq::str_buffer("stop"), zmq::send_flags::none);
+  echo.join();
+}
+
+void apply_roundtrip(benchmark::State& state) {
+  cannery::Controller& controller = cluster(1);
+  const int engine = controller.engine_ids().front();
+  double sum = 0;
+  for (auto _ : state)
+    sum += controller.apply(engine, "add", 1.0, 2.0).get<double>(10s);
+  benchmark::DoNotOptimize(sum);
+}
+
+void pipelined_small_tasks(benchmark::State& state) {
+  cannery::Controller& controller = cluster(2);
+  const std::vector<double> samples(16, 0.25);
+  const std::string name = "gradient.norm";
+  cannery::bench::Counting counting;
+  for (auto _ : state) {
+    std::vector<cannery::AsyncResult> results;
+    results.reserve(small_tasks);
+    for (std::int64_t i = 0; i < small_tasks; ++i) {
+      results.push_back(controller.apply(cannery::any_engine, "small_task", i, name, 0.5, samples));
+    }
+    for (auto& r : results)
+      benchmark::DoNotOptimize(r.get<std::int64_t>(60s));
+  }
+  counting.report(state, small_tasks);
+  state.SetItemsProcessed(state.iterations() * small_tasks);
+}
+
+void put_once_weights(benchmark::State& state) {
+  cannery::Controller& controller = cluster(2);
+  for (auto _ : state) {
+    state.PauseTiming();  // making the 400 MB is not part of it
+    std::map<std::string, std::vector<double>> weights;
+    for (std::size_t i = 0; i < weight_arrays; ++i) {
+      weights.emplace("layer" + std::to_string(i), std::vector<double>(weight_elements, 1.0));
+    }
+    state.ResumeTiming();
+    cannery::ObjectRef ref = controller.put(std::move(weights));
+    std::vector<cannery::AsyncResult> tasks;
+    for (int t = 0; t < 20; ++t) {
+      tasks.push_back(controller.apply(cannery::any_engine, "sum_all", ref));
+    }
+    for (auto& task : tasks)
+      benchmark::DoNotOptimize(task.get<double>(120s));
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  double engine_peak = 0;
+  for (const auto& e : controller.engines())
+    engine_peak = std::max(engine_peak, peak_rss_of(e.pid));
+  state.counters["controller_rss"] = static_cast<double>(usage.ru_maxrss) * 1024 / weights_bytes;
+  state.counters["engine_rss"] = engine_peak / weights_bytes;
+}
+
+void print_summary(const Times& times) {
+  std::fprintf(stderr, "\nSummary (ratios, not absolute times, are the claim)\n");
+  const double* apply = times.find("apply_roundtrip");
+  const double* raw = times.find("raw_zmq_roundtrip");
+  if (apply != nullptr && raw != nullptr) {
+    std::fprintf(stderr,
+                 "  apply_roundtrip %8.1f us vs raw zmq %8.1f us: %.2fx, target <= 1.5x: %s; "
+                 "IPython Parallel 4.4 ms is %.0fx slower\n",
+                 *apply * 1e6, *raw * 1e6, *apply / *raw, *apply / *raw <= 1.5 ? "met" : "MISSED",
+                 4.4e-3 / *apply);
+  }
+  if (const double* t = times.find("pipelined_small_tasks")) {
+    const double rate = static_cast<double>(small_tasks) / *t;
+    std::fprintf(stderr,
+                 "  pipelined_small_tasks %9.0f tasks/s, target >= 100,000: %s; IPython 280/s\n",
+                 rate, rate >= 100000 ? "met" : "MISSED");
+  }
+  if (const double* t = times.find("put_once_weights")) {
+    std::fprintf(stderr, "  put_once_weights %7.3f s, target <= 0.5 s: %s; IPython 29 s by value\n",
+                 *t, *t <= 0.5 ? "met" : "MISSED");
+  }
+}
+
+}  // namespace
+
+BENCHMARK(raw_zmq_roundtrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(apply_roundtrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(pipelined_small_tasks)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(put_once_weights)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+int main(int argc, char** argv) {
+  const int status = cannery::bench::run_benchmarks(argc, argv, print_summary);
+  clusters.clear();
+  return status;
+}

@@ -1,0 +1,86 @@
+#pragma once
+// AsyncResult: the future of one task (apply, a broadcast's share, push, pull).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cannery/canning/object.hpp"
+#include "cannery/canning/serialize.hpp"
+#include "cannery/controller/detail/task_sink.hpp"
+
+namespace cannery {
+
+// How long get() waits when not told: long, but not forever.
+inline constexpr std::chrono::milliseconds default_wait_timeout = std::chrono::hours(1);
+
+namespace detail {
+
+class TaskState final : public TaskSink {
+ public:
+  void dispatched(std::size_t slot, int engine_id) noexcept override;
+  void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
+  void fail(std::size_t slot, std::exception_ptr error) noexcept override;
+
+  bool ready() const;
+  bool wait(std::chrono::milliseconds timeout) const;
+  // After a successful wait: the reply's frames, or the failure rethrown.
+  std::span<const Buffer> frames_or_throw() const;
+  int engine_id() const noexcept { return engine_id_.load(std::memory_order_acquire); }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable done_;
+  bool ready_ = false;
+  std::vector<Buffer> frames_;
+  std::exception_ptr error_;
+  std::atomic<int> engine_id_{-1};
+};
+
+[[noreturn]] void throw_wait_timeout(std::chrono::milliseconds timeout, const char* what);
+
+}  // namespace detail
+
+class AsyncResult {
+ public:
+  AsyncResult() = default;
+  explicit AsyncResult(std::shared_ptr<detail::TaskState> state) : state_(std::move(state)) {}
+
+  // Whether the task has ended (result, error, engine death or timeout).
+  bool ready() const;
+  // Waits up to `timeout`; true when the task has ended.
+  bool wait(std::chrono::milliseconds timeout) const;
+
+  // The result uncanned as T (cannery::Object by default). Views (spans,
+  // Eigen::Map, NDArray) point into the received frames, which live as long as
+  // this AsyncResult or a copy of it. Throws RemoteError, EngineDied, or
+  // cannery::error(timeout) for a task timeout or when `timeout` passes first
+  // (the task then keeps running; get() can be called again).
+  template <class T = Object>
+  T get(std::chrono::milliseconds timeout = default_wait_timeout) const {
+    if (!wait(timeout)) detail::throw_wait_timeout(timeout, "the task's result");
+    std::span<const Buffer> frames = state().frames_or_throw();
+    if constexpr (std::is_same_v<T, Object>) {
+      return deserialize_object(frames).value;
+    } else {
+      return deserialize_object<T>(frames).value;
+    }
+  }
+
+  // The engine the task went to (its latest attempt); -1 while still queued.
+  int engine_id() const;
+
+  bool valid() const noexcept { return state_ != nullptr; }
+
+ private:
+  const detail::TaskState& state() const;
+  std::shared_ptr<detail::TaskState> state_;
+};
+
+}  // namespace cannery

@@ -1,0 +1,212 @@
+#pragma once
+// Controller: the program-side end of a cannery cluster. It binds the socket
+// engines connect to, writes the connection file, registers engines, watches
+// their heartbeats, and schedules tasks on them:
+//
+//   cannery::Controller controller;                 // key and connection file made for you
+//   controller.spawn_local_engines(2);
+//   controller.wait_for_engines(2, std::chrono::seconds(10));
+//   auto r = controller.apply(cannery::any_engine, "add", 1, 2);
+//   int sum = r.get<int>();
+//   auto weights = controller.put(std::move(matrix));   // travels once per engine
+//   auto m = controller.map("trace_scaled", {}, std::vector{1.0, 2.0, 3.0});
+//
+// All member functions are thread-safe. A background I/O thread owns the
+// socket; calls enqueue commands for it. See docs/controller.md.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cannery/canning/apply.hpp"
+#include "cannery/canning/error.hpp"
+#include "cannery/canning/object.hpp"
+#include "cannery/canning/serialize.hpp"
+#include "cannery/controller/async_map_result.hpp"
+#include "cannery/controller/async_result.hpp"
+#include "cannery/controller/detail/submission.hpp"
+#include "cannery/controller/engine_info.hpp"
+#include "cannery/controller/object_ref.hpp"
+#include "cannery/controller/options.hpp"
+#include "cannery/controller/stats.hpp"
+#include "cannery/messaging/connection_file.hpp"
+
+namespace cannery {
+
+// apply()'s target for "whichever engine has room" (least loaded).
+inline constexpr int any_engine = -1;
+
+namespace detail {
+class Core;
+class Spawner;
+
+// The i-th chunk of a map's range: its elements [begin, end) as a vector,
+// canned as a 1-D array (numbers) or a list.
+template <class Range>
+auto map_chunk(const Range& range, std::size_t begin, std::size_t end) {
+  using Element = std::ranges::range_value_t<Range>;
+  auto first = std::ranges::begin(range);
+  std::ranges::advance(first, static_cast<std::ranges::range_difference_t<Range>>(begin));
+  auto last = first;
+  std::ranges::advance(last, static_cast<std::ranges::range_difference_t<Range>>(end - begin));
+  return std::vector<Element>(first, last);
+}
+
+std::size_t common_map_size(std::string_view function, std::initializer_list<std::size_t> sizes);
+}  // namespace detail
+
+class Controller {
+ public:
+  explicit Controller(ControllerOptions options = {});
+  // Asks spawned engines to shut down, then SIGTERM, then SIGKILL after
+  // ControllerOptions::shutdown_grace each, and reaps them; fails every task
+  // that has not ended; removes a connection file it made up itself.
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  const std::filesystem::path& connection_file() const noexcept { return connection_file_; }
+  const ConnectionInfo& connection_info() const noexcept { return info_; }
+  // The endpoint engines connect to, as written in the connection file.
+  const std::string& endpoint() const;
+
+  // Starts `n` engine processes on this machine (posix_spawn):
+  //   <program> --connection-file <file> [--plugin <p>]... [extra args...]
+  // Throws cannery::error(io_error) when the program cannot be started.
+  void spawn_local_engines(std::size_t n, EngineSpawnOptions options = {});
+  std::vector<int> spawned_pids() const;
+  // Waits until at least `n` engines are alive; error(timeout) otherwise.
+  void wait_for_engines(std::size_t n, std::chrono::milliseconds timeout);
+  // Every engine ever registered, dead ones included (alive = false).
+  std::vector<EngineInfo> engines() const;
+  // Ids of the live engines.
+  std::vector<int> engine_ids() const;
+
+  // Runs `function(args...)` on engine `target` (or any_engine). Arguments
+  // are canned once, now: rvalues hand their memory over (zero copy); the
+  // out-of-band frames of lvalues are copied once, because the caller's
+  // object may be gone before the queued message leaves. ObjectRefs travel as
+  // references. kw("name", value) adds keyword arguments. Blocks while
+  // max_pending tasks are queued (back-pressure).
+  template <class... Args>
+  AsyncResult apply(int target, std::string_view function, Args&&... args) {
+    return apply_with(ApplyOptions{}, target, function, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  AsyncResult apply_with(const ApplyOptions& options, int target, std::string_view function,
+                         Args&&... args) {
+    detail::Submission s;
+    s.refs = detail::collect_refs(args...);
+    s.frames = detail::owned_frames(pack_apply_message(function, std::forward<Args>(args)...));
+    return submit_one(std::move(s), target, options);
+  }
+
+  // Runs `function(args...)` once on every live engine. The arguments are
+  // canned once and the same frames (shared Buffers) go to every engine.
+  template <class... Args>
+  std::vector<AsyncResult> broadcast(std::string_view function, Args&&... args) {
+    return broadcast_with(ApplyOptions{}, function, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  std::vector<AsyncResult> broadcast_with(const ApplyOptions& options, std::string_view function,
+                                          Args&&... args) {
+    detail::Submission s;
+    s.refs = detail::collect_refs(args...);
+    s.frames = detail::owned_frames(pack_apply_message(function, std::forward<Args>(args)...));
+    return submit_to_all(std::move(s), options);
+  }
+
+  // Calls `function(a[i], b[i], ...)` for every index of the ranges (all of
+  // one size), `chunk_size` indices per task (a map_request whose argument j
+  // is the chunk of range j), spread over engines by `options.scheme`.
+  template <class... Ranges>
+  AsyncMapResult map(std::string_view function, const MapOptions& options, Ranges&&... ranges) {
+    static_assert(sizeof...(Ranges) > 0, "cannery::Controller::map needs at least one range");
+    static_assert((std::ranges::sized_range<Ranges> && ...),
+                  "cannery::Controller::map takes sized ranges (std::vector, std::span, ...)");
+    const std::size_t n =
+        detail::common_map_size(function, {static_cast<std::size_t>(std::ranges::size(ranges))...});
+    if (options.chunk_size == 0) {
+      throw error(errc::invalid_argument, "MapOptions::chunk_size must be at least 1");
+    }
+    const std::size_t chunks = (n + options.chunk_size - 1) / options.chunk_size;
+    std::vector<std::size_t> counts(chunks, options.chunk_size);
+    if (chunks != 0) counts.back() = n - (chunks - 1) * options.chunk_size;
+    auto state = std::make_shared<detail::MapState>(counts, options.ordered);
+    std::vector<detail::Submission> batch;
+    batch.reserve(std::min<std::size_t>(chunks, map_batch));
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::size_t begin = c * options.chunk_size;
+      const std::size_t end = begin + counts[c];
+      detail::Submission s;
+      s.kind = detail::RequestKind::map;
+      s.content.emplace("count", Object(counts[c]));
+      s.frames = detail::owned_frames(
+          pack_apply_message(function, detail::map_chunk(ranges, begin, end)...));
+      s.scheme = options.scheme;
+      s.retries = options.retries;
+      s.deadline = detail::deadline_after(options.timeout);
+      s.sink = state;
+      s.slot = c;
+      batch.push_back(std::move(s));
+      if (batch.size() == map_batch) {
+        submit_batch(std::move(batch));
+        batch.clear();
+      }
+    }
+    if (!batch.empty()) submit_batch(std::move(batch));
+    return AsyncMapResult(std::move(state));
+  }
+
+  // Cans `value` once and returns a handle to it. The object is sent to an
+  // engine at most once, just before the first task there that uses it, and
+  // cached by the engine until the last copy of the handle is dropped.
+  template <class T>
+  ObjectRef put(T&& value) {
+    return put_frames(detail::owned_frames(serialize_object(std::forward<T>(value))));
+  }
+
+  // Stores named values in engine `target`'s namespace (push_request); the
+  // result ends when the engine has them.
+  AsyncResult push(int target, std::vector<std::pair<std::string, Object>> values);
+  template <class T>
+  AsyncResult push(int target, std::string_view name, T&& value) {
+    return push_frames(target, {std::string(name)},
+                       detail::owned_frames(serialize_object(std::forward<T>(value))));
+  }
+  // A value from engine `target`'s namespace (pull_request).
+  AsyncResult pull(int target, std::string name);
+
+  // Sends shutdown_request to every live engine (no reply is expected).
+  void shutdown_engines();
+
+  // Sum of the sizes of all frames handed to the socket so far.
+  std::uint64_t bytes_sent() const;
+  ControllerStats stats() const;
+
+ private:
+  static constexpr std::size_t map_batch = 1024;
+
+  AsyncResult submit_one(detail::Submission s, int target, const ApplyOptions& options);
+  std::vector<AsyncResult> submit_to_all(detail::Submission s, const ApplyOptions& options);
+  void submit_batch(std::vector<detail::Submission> batch);
+  ObjectRef put_frames(std::vector<Buffer> frames);
+  AsyncResult push_frames(int target, std::vector<std::string> names, std::vector<Buffer> frames);
+
+  ControllerOptions options_;
+  std::filesystem::path connection_file_;
+  std::filesystem::path private_dir_;  // made by us, removed with us
+  ConnectionInfo info_;
+  std::shared_ptr<detail::Core> core_;
+  std::unique_ptr<detail::Spawner> spawner_;
+};
+
+}  // namespace cannery

@@ -1,0 +1,24 @@
+#pragma once
+// Where the controller's I/O thread delivers the end of a task. One sink can
+// collect many tasks (a map's chunks), told apart by `slot`. Each slot ends
+// exactly once: the I/O thread removes a task from its tables before calling.
+
+#include <cstddef>
+#include <exception>
+#include <vector>
+
+#include "cannery/canning/buffer.hpp"
+
+namespace cannery::detail {
+
+class TaskSink {
+ public:
+  virtual ~TaskSink() = default;
+  // The task was handed to engine `engine_id` (again, after a retry).
+  virtual void dispatched(std::size_t /*slot*/, int /*engine_id*/) noexcept {}
+  // The reply's buffers: one canned object.
+  virtual void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept = 0;
+  virtual void fail(std::size_t slot, std::exception_ptr error) noexcept = 0;
+};
+
+}  // namespace cannery::detail

@@ -1,0 +1,20 @@
+#pragma once
+// What the controller knows about one engine.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace cannery {
+
+struct EngineInfo {
+  int id = -1;           // the controller's number for it, stable across re-registration
+  std::string uuid;      // the engine's own identity
+  int pid = 0;           // process id on its host
+  std::string hostname;  // host it runs on
+  std::vector<std::string> functions;  // what it can run
+  std::size_t in_flight = 0;           // tasks sent and not yet answered
+  bool alive = false;                  // registered and heard from recently
+};
+
+}  // namespace cannery

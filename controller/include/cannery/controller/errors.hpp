@@ -1,0 +1,42 @@
+#pragma once
+// The failures a task can end with, beyond cannery::error(timeout).
+
+#include <string>
+
+#include "cannery/canning/error.hpp"
+
+namespace cannery {
+
+// The function raised on the engine (code errc::remote_error). type() is the
+// engine's ename ("cannery.<errc>" for a cannery::error, else the C++
+// exception type) and message() its evalue, unchanged; what() adds which
+// engine and function.
+class RemoteError : public error {
+ public:
+  RemoteError(int engine_id, std::string function, std::string type, const std::string& message);
+
+  int engine_id() const noexcept { return engine_id_; }
+  const std::string& function() const noexcept { return function_; }
+  const std::string& type() const noexcept { return type_; }
+  const char* what() const noexcept override { return what_.c_str(); }
+
+ private:
+  int engine_id_;
+  std::string function_;
+  std::string type_;
+  std::string what_;
+};
+
+// The engine running the task stopped (went silent, vanished, or restarted)
+// and no retries were left.
+class EngineDied : public error {
+ public:
+  EngineDied(int engine_id, const std::string& why);
+
+  int engine_id() const noexcept { return engine_id_; }
+
+ private:
+  int engine_id_;
+};
+
+}  // namespace cannery

@@ -1,0 +1,93 @@
+#pragma once
+// Settings of a Controller, of the engines it starts, and of single calls.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cannery/messaging/curve.hpp"
+
+namespace cannery {
+
+struct ControllerOptions {
+  // Where engines connect: the ROUTER binds a free port on this interface...
+  std::string interface = "tcp://127.0.0.1";
+  // ...unless an explicit endpoint is given ("ipc:///tmp/x/engines",
+  // "tcp://0.0.0.0:5555"), which then wins.
+  std::string endpoint;
+  // The host written into the connection file when the bind address is a
+  // wildcard (0.0.0.0, *), which remote engines cannot connect to. Empty: this
+  // machine's host name.
+  std::string advertised_host;
+  // The HMAC key. Empty: a fresh random key (cannery::generate_key()), so a
+  // controller is never unsigned by accident.
+  std::string key;
+  // Run without signatures; only with an empty key, and only when asked.
+  bool insecure = false;
+  // Where the connection file goes. Empty: a fresh file in a private (0700)
+  // temporary directory, removed with the controller.
+  std::filesystem::path connection_file;
+  // CURVE encryption of the engine socket: the server key pair and the public
+  // keys of the engines allowed in. Without it, traffic is signed, not secret.
+  std::optional<CurveKeyPair> curve_server;
+  std::vector<std::string> curve_allowed_engines;
+  // Liveness: a heartbeat to each engine every `heartbeat`; an engine silent
+  // for heartbeat * allowed_misses is declared dead.
+  std::chrono::milliseconds heartbeat{500};
+  int allowed_misses = 4;
+  // Bounded queues: tasks outstanding per engine (the rest wait in the
+  // controller), and tasks waiting in the controller before apply()/map()
+  // block their caller.
+  std::size_t max_in_flight_per_engine = 64;
+  std::size_t max_pending = 100000;
+  // Where refused messages and engine deaths are logged (rate-limited).
+  // Empty: standard error.
+  std::function<void(std::string_view line)> log_sink;
+  // How long the destructor waits for spawned engines to exit after asking
+  // them to, before SIGTERM (and as long again before SIGKILL).
+  std::chrono::milliseconds shutdown_grace{2000};
+};
+
+struct EngineSpawnOptions {
+  // The engine program. Empty: $CANNERY_ENGINE, else `cannery-engine` next to
+  // the running executable, else `cannery-engine` on PATH.
+  std::filesystem::path program;
+  // Each becomes `--plugin <path>`.
+  std::vector<std::string> plugins;
+  // Appended after the generated arguments.
+  std::vector<std::string> extra_args;
+};
+
+struct ApplyOptions {
+  // How many times a task that was lost with its engine is resubmitted to
+  // another live engine (only for any_engine tasks; remote errors are final).
+  int retries = 0;
+  // The task ends with cannery::error(timeout) when it has not ended this long
+  // after it was submitted (queued or running).
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+// How map() picks an engine for each chunk, among engines with room.
+enum class Scheme {
+  leastload,  // fewest outstanding tasks
+  lru,        // least recently assigned
+  twobin,     // two engines at random, the less recently assigned of them
+  random,     // uniformly at random
+};
+
+struct MapOptions {
+  Scheme scheme = Scheme::leastload;
+  // Elements per task: each chunk is one map_request.
+  std::size_t chunk_size = 1;
+  // get() in input order (true) or in completion order of chunks (false).
+  bool ordered = true;
+  int retries = 0;                                   // per chunk, as ApplyOptions::retries
+  std::optional<std::chrono::milliseconds> timeout;  // per chunk, from submission
+};
+
+}  // namespace cannery

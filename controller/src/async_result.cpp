@@ -1,0 +1,77 @@
+#include "cannery/controller/async_result.hpp"
+
+#include <string>
+
+#include "cannery/canning/error.hpp"
+
+namespace cannery {
+namespace detail {
+
+void TaskState::dispatched(std::size_t, int engine_id) noexcept {
+  engine_id_.store(engine_id, std::memory_order_release);
+}
+
+void TaskState::succeed(std::size_t, int engine_id, std::vector<Buffer> frames) noexcept {
+  engine_id_.store(engine_id, std::memory_order_release);
+  {
+    std::lock_guard lock(mutex_);
+    frames_ = std::move(frames);
+    ready_ = true;
+  }
+  done_.notify_all();
+}
+
+void TaskState::fail(std::size_t, std::exception_ptr error) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    error_ = std::move(error);
+    ready_ = true;
+  }
+  done_.notify_all();
+}
+
+bool TaskState::ready() const {
+  std::lock_guard lock(mutex_);
+  return ready_;
+}
+
+bool TaskState::wait(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return done_.wait_for(lock, timeout, [&] { return ready_; });
+}
+
+std::span<const Buffer> TaskState::frames_or_throw() const {
+  std::lock_guard lock(mutex_);
+  if (error_) std::rethrow_exception(error_);
+  // Written once before ready_, never again: safe to read after the lock.
+  return frames_;
+}
+
+void throw_wait_timeout(std::chrono::milliseconds timeout, const char* what) {
+  throw error(errc::timeout, std::string(what) + " did not arrive within " +
+                                 std::to_string(timeout.count()) +
+                                 " ms; the work goes on: wait again, or pass a longer timeout");
+}
+
+}  // namespace detail
+
+const detail::TaskState& AsyncResult::state() const {
+  if (!state_) {
+    throw error(errc::invalid_argument, "an empty AsyncResult (default-constructed) has no task");
+  }
+  return *state_;
+}
+
+bool AsyncResult::ready() const {
+  return state().ready();
+}
+
+bool AsyncResult::wait(std::chrono::milliseconds timeout) const {
+  return state().wait(timeout);
+}
+
+int AsyncResult::engine_id() const {
+  return state().engine_id();
+}
+
+}  // namespace cannery

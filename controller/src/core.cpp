@@ -1,0 +1,264 @@
+// Core: lifecycle, the I/O loop, and the commands from user threads.
+#include "core.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <string>
+
+#include "cannery/canning/error.hpp"
+#include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/protocol.hpp"
+
+namespace cannery::detail {
+namespace {
+
+SessionOptions session_options(const std::string& key, const ControllerOptions& o) {
+  SessionOptions s;
+  s.key = key;
+  s.insecure = o.insecure && key.empty();
+  s.log_sink = o.log_sink;
+  s.username = "cannery-controller";
+  return s;
+}
+
+void check_options(const ControllerOptions& o) {
+  if (o.heartbeat.count() <= 0) {
+    throw error(errc::invalid_argument, "ControllerOptions::heartbeat must be positive");
+  }
+  if (o.allowed_misses < 1) {
+    throw error(errc::invalid_argument, "ControllerOptions::allowed_misses must be at least 1");
+  }
+  if (o.max_in_flight_per_engine == 0) {
+    throw error(errc::invalid_argument,
+                "ControllerOptions::max_in_flight_per_engine must be at least 1");
+  }
+}
+
+std::string bind_address(const ControllerOptions& o) {
+  if (!o.endpoint.empty()) return o.endpoint;
+  if (o.interface.rfind("tcp://", 0) != 0) {
+    throw error(errc::invalid_argument,
+                "ControllerOptions::interface '" + o.interface +
+                    "' is not a tcp:// address; for ipc or a fixed port set "
+                    "ControllerOptions::endpoint instead");
+  }
+  return o.interface + ":*";
+}
+
+}  // namespace
+
+Core::Core(const ControllerOptions& options, const std::string& key)
+    : options_((check_options(options), options)),
+      session_(session_options(key, options)),
+      refusals_(options.log_sink),
+      commands_(options.max_pending) {
+  // The authenticator must exist before a CURVE server socket binds.
+  if (options_.curve_server) {
+    authenticator_ = std::make_unique<CurveAuthenticator>(context_, options_.curve_allowed_engines);
+  }
+  router_ = zmq::socket_t(context_, zmq::socket_type::router);
+  // Long enough for a final shutdown_request to leave, short enough that a
+  // vanished engine does not hold up the controller's exit.
+  router_.set(zmq::sockopt::linger, 200);
+  make_router_mandatory(router_);
+  if (options_.curve_server) make_curve_server(router_, *options_.curve_server);
+  const std::string address = bind_address(options_);
+  try {
+    router_.bind(address);
+  } catch (const zmq::error_t& e) {
+    throw error(errc::io_error, "could not bind the engines' socket to '" + address +
+                                    "': " + e.what() +
+                                    " (is the port in use, or the interface not on this host?)");
+  }
+  endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+}
+
+Core::~Core() {
+  stop();
+}
+
+void Core::start() {
+  thread_ = std::thread([this] { run(); });
+  // Named for top, perf and gdb (at most 15 characters).
+  ::pthread_setname_np(thread_.native_handle(), "cannery-ctrl");
+}
+
+void Core::stop() noexcept {
+  stopping_.store(true);
+  commands_.close();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(live_mutex_);
+  live_changed_.notify_all();
+}
+
+void Core::run() noexcept {
+  try {
+    loop();
+  } catch (const std::exception& e) {
+    refusals_.warn(std::string("cannery controller: the I/O thread stopped on an error: ") +
+                   e.what());
+  }
+  fail_everything();
+}
+
+void Core::loop() {
+  const std::chrono::milliseconds heartbeat = options_.heartbeat;
+  next_heartbeat_ = Clock::now() + heartbeat;
+  std::vector<Command> batch;
+  bool more_to_read = false;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    Clock::time_point wake_at = next_heartbeat_;
+    if (!deadlines_.empty()) wake_at = std::min(wake_at, deadlines_.top().first);
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - Clock::now());
+    if (more_to_read || wait.count() < 0) wait = std::chrono::milliseconds(0);
+    zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, commands_.wake_fd(), ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, wait);
+    if ((items[1].revents & ZMQ_POLLIN) != 0) {
+      commands_.take(batch);
+      for (Command& c : batch)
+        handle(c);
+      batch.clear();
+    }
+    more_to_read = receive_available();
+    dispatch();
+    tick(Clock::now());
+    commands_.release(released_);
+    released_ = 0;
+  }
+}
+
+void Core::handle(Command& command) {
+  if (auto* s = std::get_if<Submission>(&command)) {
+    accept(std::move(*s));
+  } else if (auto* add = std::get_if<AddRefCommand>(&command)) {
+    refs_[add->id].frames = std::move(add->frames);
+  } else if (auto* drop = std::get_if<DropRefCommand>(&command)) {
+    auto it = refs_.find(drop->id);
+    if (it != refs_.end()) {
+      it->second.dropped = true;
+      maybe_release(drop->id);
+    }
+  } else if (auto* query = std::get_if<QueryCommand>(&command)) {
+    std::vector<EngineInfo> infos;
+    infos.reserve(engines_.size());
+    for (const auto& [id, e] : engines_) {
+      infos.push_back(e.info);
+      infos.back().in_flight = e.in_flight.size();
+    }
+    query->reply.set_value(std::move(infos));
+  } else if (auto* shutdown = std::get_if<ShutdownCommand>(&command)) {
+    const std::string here = this_hostname();
+    for (auto& [id, e] : engines_) {
+      if (!e.info.alive) continue;
+      const bool listed = e.info.hostname == here &&
+                          std::find(shutdown->pids.begin(), shutdown->pids.end(), e.info.pid) !=
+                              shutdown->pids.end();
+      if (shutdown->all || listed) {
+        e.leaving = true;
+        send(e, protocol::shutdown_request, {});
+      }
+    }
+    shutdown->done.set_value();
+  }
+}
+
+void Core::fail_everything() {
+  commands_.close();
+  const auto stopped = std::make_exception_ptr(
+      error(errc::io_error, "the controller stopped before the task ended"));
+  std::vector<Command> left;
+  commands_.take(left);
+  for (Command& c : left) {
+    if (auto* s = std::get_if<Submission>(&c)) {
+      s->sink->fail(s->slot, stopped);
+    } else if (auto* query = std::get_if<QueryCommand>(&c)) {
+      query->reply.set_value({});
+    } else if (auto* shutdown = std::get_if<ShutdownCommand>(&c)) {
+      shutdown->done.set_value();
+    }
+  }
+  std::vector<std::uint64_t> ids;
+  ids.reserve(tasks_.size());
+  for (const auto& [id, task] : tasks_)
+    ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (std::uint64_t id : ids)
+    end_task(id, stopped);
+  for (auto& [id, e] : engines_)
+    e.info.alive = false;
+  publish_live_count();
+}
+
+std::uint64_t Core::new_ref_id() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
+  if (!commands_.push(AddRefCommand{id, std::move(frames)})) {
+    throw error(errc::io_error, "the controller is shutting down; put() was not done");
+  }
+}
+
+void Core::drop_ref(std::uint64_t id) noexcept {
+  try {
+    commands_.push(DropRefCommand{id});
+  } catch (...) {
+    // Out of memory while dropping a handle: the engines keep a cached copy
+    // until they exit, which is harmless.
+  }
+}
+
+std::vector<EngineInfo> Core::engines() {
+  QueryCommand query;
+  auto answer = query.reply.get_future();
+  if (!commands_.push(std::move(query))) return {};
+  return answer.get();
+}
+
+void Core::shutdown_engines(std::vector<int> pids, bool all) {
+  ShutdownCommand command{std::move(pids), all, {}};
+  auto done = command.done.get_future();
+  if (!commands_.push(std::move(command))) return;
+  done.get();
+}
+
+void Core::publish_live_count() {
+  std::size_t n = 0;
+  for (const auto& [id, e] : engines_)
+    n += e.info.alive ? 1 : 0;
+  std::lock_guard lock(live_mutex_);
+  live_count_ = n;
+  live_changed_.notify_all();
+}
+
+void Core::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(live_mutex_);
+  if (!live_changed_.wait_for(lock, timeout,
+                              [&] { return live_count_ >= n || stopping_.load(); }) ||
+      live_count_ < n) {
+    throw error(errc::timeout,
+                std::to_string(live_count_) + " of " + std::to_string(n) +
+                    " engines registered within " + std::to_string(timeout.count()) + " ms at " +
+                    endpoint_ +
+                    "; check that the engines were started with --connection-file pointing at "
+                    "this controller's file, and that they can reach that endpoint");
+  }
+}
+
+ControllerStats Core::stats() const {
+  ControllerStats s;
+  s.bytes_sent = bytes_sent_.load();
+  s.messages_sent = messages_sent_.load();
+  s.messages_received = messages_received_.load();
+  s.messages_refused = messages_refused_.load();
+  s.ignored_replies = ignored_replies_.load();
+  s.unknown_peer_messages = unknown_peer_messages_.load();
+  s.engines_died = engines_died_.load();
+  s.tasks_retried = tasks_retried_.load();
+  return s;
+}
+
+}  // namespace cannery::detail

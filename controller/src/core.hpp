@@ -1,0 +1,158 @@
+#pragma once
+// The controller's core: the ROUTER socket and the I/O thread that owns it,
+// the engine registry, the task tables and the scheduler.
+//
+// Everything below "I/O thread state" is touched only by the I/O thread.
+// Other threads reach it through the CommandQueue; results leave through
+// TaskSinks. Each task lives in `tasks_` from submission to its one end;
+// removing it there is what makes every later reply for it a no-op.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "cannery/controller/options.hpp"
+#include "cannery/controller/stats.hpp"
+#include "cannery/messaging/curve.hpp"
+#include "cannery/messaging/refusals.hpp"
+#include "cannery/messaging/session.hpp"
+#include "command_queue.hpp"
+#include "host.hpp"
+#include "scheduler.hpp"
+
+namespace cannery::detail {
+
+class Core final : public RefReleaser {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Binds the ROUTER (the thread starts with start()).
+  Core(const ControllerOptions& options, const std::string& key);
+  ~Core() override;
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // The endpoint as bound (a tcp port filled in).
+  const std::string& bound_endpoint() const noexcept { return endpoint_; }
+
+  void start();
+  // Ends the I/O thread; every task not ended yet fails. Idempotent.
+  void stop() noexcept;
+
+  void submit(std::vector<Submission>&& tasks) { commands_.push_tasks(std::move(tasks)); }
+  // Unique in the process, so a ref given to the wrong controller is refused
+  // rather than mistaken for one of its own.
+  static std::uint64_t new_ref_id() noexcept;
+  void add_ref(std::uint64_t id, std::vector<Buffer> frames);
+  void drop_ref(std::uint64_t id) noexcept override;
+
+  std::vector<EngineInfo> engines();
+  // Sends shutdown_request to the engines of this host with these pids, or to
+  // all engines; returns once sent.
+  void shutdown_engines(std::vector<int> pids, bool all);
+  void wait_for_engines(std::size_t n, std::chrono::milliseconds timeout);
+  ControllerStats stats() const;
+
+ private:
+  struct Task {
+    Submission request;
+    int engine = -1;              // in flight on this engine; -1 while queued
+    bool counted_pending = true;  // still counts against max_pending
+  };
+  struct Engine {
+    EngineInfo info;
+    std::string routing_id;
+    Buffer routing_frame;  // the same bytes, ready to send
+    Clock::time_point last_seen;
+    std::deque<std::uint64_t> queue;  // tasks aimed at this engine, waiting for room
+    std::unordered_set<std::uint64_t> in_flight;
+    std::unordered_set<std::uint64_t> refs_held;
+    std::uint64_t last_assigned = 0;
+    bool leaving = false;  // sent a shutdown_request: its end is expected, not news
+  };
+  struct Ref {
+    std::vector<Buffer> frames;
+    std::size_t uses = 0;  // tasks not yet ended that refer to it
+    bool dropped = false;  // the last ObjectRef is gone
+    std::unordered_set<int> holders;
+  };
+
+  void run() noexcept;
+  void loop();
+  void handle(Command& command);
+  void accept(Submission&& submission);
+  bool receive_available();  // true when more may be waiting
+  void on_message(Message& message);
+  void on_registration(const std::string& routing_id, const Message& message);
+  void on_reply(Engine& engine, const Message& message);
+  void dispatch();
+  bool send_task(Engine& engine, std::uint64_t id);
+  bool send(Engine& engine, std::string_view msg_type, Object::Dict content,
+            std::vector<Buffer> buffers = {});
+  void send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,
+               std::vector<Buffer> buffers);
+  void tick(Clock::time_point now);
+  void declare_dead(Engine& engine, const std::string& why);
+  void end_task(std::uint64_t id, std::exception_ptr failure, int engine_id = -1,
+                std::vector<Buffer> frames = {});
+  void release_ref_use(std::uint64_t ref_id);
+  void maybe_release(std::uint64_t ref_id);
+  void fail_everything();
+  void publish_live_count();
+  Engine* engine_by_routing(const std::string& routing_id);
+
+  const ControllerOptions options_;
+  zmq::context_t context_;
+  std::unique_ptr<CurveAuthenticator> authenticator_;
+  zmq::socket_t router_;
+  std::string endpoint_;
+  Session session_;
+  RefusalLog refusals_;
+  CommandQueue commands_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  // Counters readable from any thread.
+  std::atomic<std::uint64_t> bytes_sent_{0}, messages_sent_{0}, messages_received_{0},
+      messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
+      tasks_retried_{0};
+
+  // Live engine count, for wait_for_engines.
+  mutable std::mutex live_mutex_;
+  std::condition_variable live_changed_;
+  std::size_t live_count_ = 0;
+
+  // I/O thread state.
+  std::map<int, Engine> engines_;
+  std::unordered_map<std::string, int> by_routing_;  // live engines only
+  std::unordered_map<std::string, int> by_uuid_;
+  int next_engine_id_ = 0;
+  std::unordered_map<std::uint64_t, Task> tasks_;
+  std::deque<std::uint64_t> any_queue_;  // any_engine tasks waiting for room
+  std::uint64_t next_task_id_ = 0;
+  std::uint64_t assign_seq_ = 0;
+  std::unordered_map<std::uint64_t, Ref> refs_;
+  using Deadline = std::pair<Clock::time_point, std::uint64_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  Clock::time_point next_heartbeat_;
+  std::size_t released_ = 0;  // pending tasks that left the queue this round
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::vector<Candidate> candidates_;  // reused by dispatch
+};
+
+}  // namespace cannery::detail

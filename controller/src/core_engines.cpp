@@ -1,0 +1,227 @@
+// Core: receiving, the engine registry, heartbeats and declaring engines dead.
+#include <sodium.h>
+
+#include <algorithm>
+#include <string>
+
+#include "cannery/canning/error.hpp"
+#include "cannery/controller/errors.hpp"
+#include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/protocol.hpp"
+#include "content_fields.hpp"
+#include "core.hpp"
+
+namespace cannery::detail {
+namespace {
+
+// At most this many messages per round, so commands and timers keep their turn.
+constexpr int receive_batch = 512;
+constexpr std::size_t max_uuid_bytes = 256;
+
+// Who sent something we refuse, for the log: the routing id, hex, shortened.
+std::string peer_name(const Buffer& routing_id) {
+  const std::size_t n = std::min<std::size_t>(routing_id.size(), 48);
+  std::string hex(2 * n + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(routing_id.data()),
+                 n);
+  hex.pop_back();
+  return hex;
+}
+
+std::string ms_text(std::chrono::milliseconds ms) {
+  return std::to_string(ms.count()) + " ms";
+}
+
+}  // namespace
+
+Core::Engine* Core::engine_by_routing(const std::string& routing_id) {
+  auto it = by_routing_.find(routing_id);
+  return it == by_routing_.end() ? nullptr : &engines_.at(it->second);
+}
+
+bool Core::receive_available() {
+  for (int i = 0; i < receive_batch; ++i) {
+    std::optional<std::vector<Buffer>> frames;
+    try {
+      frames = receive_frames(router_, {}, zmq::recv_flags::dontwait);
+    } catch (const error& e) {
+      messages_refused_.fetch_add(1, std::memory_order_relaxed);
+      refusals_.record(e, "unknown");
+      continue;
+    }
+    if (!frames) return false;
+    Message message;
+    try {
+      message = session_.deserialize(*frames);
+    } catch (const error& e) {
+      messages_refused_.fetch_add(1, std::memory_order_relaxed);
+      refusals_.record(e, frames->empty() ? "unknown" : peer_name(frames->front()));
+      continue;
+    }
+    messages_received_.fetch_add(1, std::memory_order_relaxed);
+    on_message(message);
+  }
+  return true;
+}
+
+void Core::on_message(Message& message) {
+  if (message.identities.size() != 1) {
+    messages_refused_.fetch_add(1, std::memory_order_relaxed);
+    refusals_.record(error(errc::malformed_message,
+                           "a message with " + std::to_string(message.identities.size()) +
+                               " routing ids; engines connect directly with a DEALER"),
+                     "unknown");
+    return;
+  }
+  const std::string routing(message.identities.front().as_string_view());
+  const std::string& type = message.header.msg_type;
+  if (type == protocol::registration_request) {
+    on_registration(routing, message);
+    return;
+  }
+  Engine* engine = engine_by_routing(routing);
+  if (engine == nullptr) {
+    // An engine we do not know (we restarted, or declared it dead): it
+    // registers again when told.
+    unknown_peer_messages_.fetch_add(1, std::memory_order_relaxed);
+    send_to(message.identities.front(), protocol::unknown_engine, {}, {});
+    return;
+  }
+  engine->last_seen = Clock::now();
+  if (type == protocol::apply_reply) {
+    on_reply(*engine, message);
+  } else if (type != protocol::heartbeat) {
+    messages_refused_.fetch_add(1, std::memory_order_relaxed);
+    refusals_.record(
+        error(errc::malformed_message, "unexpected message type '" + type + "' from engine " +
+                                           std::to_string(engine->info.id)),
+        peer_name(message.identities.front()));
+  }
+}
+
+void Core::on_registration(const std::string& routing, const Message& message) {
+  const auto uuid = string_field(message.content, protocol::uuid);
+  if (!uuid || uuid->empty() || uuid->size() > max_uuid_bytes) {
+    messages_refused_.fetch_add(1, std::memory_order_relaxed);
+    refusals_.record(error(errc::malformed_message,
+                           "registration_request without a valid 'uuid' (a non-empty string)"),
+                     peer_name(message.identities.front()));
+    return;
+  }
+  const int pid = static_cast<int>(int_field(message.content, protocol::pid).value_or(0));
+  // A routing id taken over by another engine means the old one is gone.
+  if (Engine* holder = engine_by_routing(routing);
+      holder != nullptr && holder->info.uuid != *uuid) {
+    declare_dead(*holder, "engine " + *uuid + " registered with its routing id");
+  }
+  Engine* engine = nullptr;
+  if (auto it = by_uuid_.find(*uuid); it != by_uuid_.end()) {
+    engine = &engines_.at(it->second);
+    // The same process registering again (it thought we were gone) keeps its
+    // tasks and cache; a new process under the same uuid lost them.
+    if (engine->info.alive && (engine->routing_id != routing || engine->info.pid != pid)) {
+      declare_dead(*engine,
+                   "it registered again as a new process (pid " + std::to_string(pid) + ")");
+    }
+  } else {
+    const int id = next_engine_id_++;
+    engine = &engines_[id];
+    engine->info.id = id;
+    engine->info.uuid = *uuid;
+    by_uuid_[*uuid] = id;
+  }
+  if (!engine->info.alive) {
+    engine->routing_id = routing;
+    engine->routing_frame = message.identities.front();
+    by_routing_[routing] = engine->info.id;
+    engine->info.alive = true;
+  }
+  engine->info.pid = pid;
+  engine->info.hostname = string_field(message.content, protocol::hostname).value_or("");
+  engine->info.functions =
+      strings_field(message.content, protocol::functions).value_or(std::vector<std::string>{});
+  engine->last_seen = Clock::now();
+  Object::Dict reply{{std::string(protocol::engine_id), Object(engine->info.id)},
+                     {std::string(protocol::heartbeat_ms), Object(options_.heartbeat.count())},
+                     {std::string(protocol::allowed_misses), Object(options_.allowed_misses)}};
+  if (send(*engine, protocol::registration_reply, std::move(reply))) publish_live_count();
+}
+
+void Core::tick(Clock::time_point now) {
+  if (now >= next_heartbeat_) {
+    const auto silence_allowed = options_.heartbeat * options_.allowed_misses;
+    for (auto& [id, engine] : engines_) {
+      if (!engine.info.alive) continue;
+      if (now - engine.last_seen > silence_allowed) {
+        declare_dead(engine, "nothing arrived from it for " + ms_text(silence_allowed) +
+                                 " (heartbeat " + ms_text(options_.heartbeat) + " x " +
+                                 std::to_string(options_.allowed_misses) + " misses)");
+      } else {
+        send(engine, protocol::heartbeat, {});
+      }
+    }
+    next_heartbeat_ = now + options_.heartbeat;
+  }
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const std::uint64_t id = deadlines_.top().second;
+    deadlines_.pop();
+    if (tasks_.count(id) != 0) {
+      end_task(id, std::make_exception_ptr(
+                       error(errc::timeout,
+                             "the task did not end within its timeout (ApplyOptions / MapOptions "
+                             "timeout); a late result will be ignored")));
+    }
+  }
+}
+
+void Core::declare_dead(Engine& engine, const std::string& why) {
+  if (!engine.info.alive) return;
+  engine.info.alive = false;
+  engines_died_.fetch_add(1, std::memory_order_relaxed);
+  by_routing_.erase(engine.routing_id);
+  const int id = engine.info.id;
+  if (!engine.leaving) {
+    refusals_.warn("cannery controller: engine " + std::to_string(id) + " (pid " +
+                   std::to_string(engine.info.pid) + " on " + engine.info.hostname +
+                   ") is declared dead: " + why);
+  }
+
+  // Tasks it was running: resubmitted (in their original order, ahead of
+  // newer work) while retries remain, else failed.
+  std::vector<std::uint64_t> lost(engine.in_flight.begin(), engine.in_flight.end());
+  engine.in_flight.clear();
+  std::sort(lost.begin(), lost.end());
+  for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
+    Task& task = tasks_.at(*it);
+    task.engine = -1;
+    if (task.request.target == -1 && task.request.retries > 0) {
+      --task.request.retries;
+      const std::uint64_t fresh = ++next_task_id_;  // a late reply to the old id is ignored
+      auto node = tasks_.extract(*it);
+      node.key() = fresh;
+      tasks_.insert(std::move(node));
+      any_queue_.push_front(fresh);
+      if (auto deadline = tasks_.at(fresh).request.deadline) deadlines_.push({*deadline, fresh});
+      tasks_retried_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      end_task(*it,
+               std::make_exception_ptr(EngineDied(
+                   id, "engine " + std::to_string(id) + " died while running the task: " + why)));
+    }
+  }
+  std::deque<std::uint64_t> waiting;
+  waiting.swap(engine.queue);
+  for (std::uint64_t task_id : waiting) {
+    end_task(task_id, std::make_exception_ptr(EngineDied(
+                          id, "engine " + std::to_string(id) +
+                                  " died before the task aimed at it was sent: " + why)));
+  }
+  // Whatever it cached is gone with it; a revived engine gets puts again.
+  for (std::uint64_t ref : engine.refs_held) {
+    if (auto r = refs_.find(ref); r != refs_.end()) r->second.holders.erase(id);
+  }
+  engine.refs_held.clear();
+  publish_live_count();
+}
+
+}  // namespace cannery::detail

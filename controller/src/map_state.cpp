@@ -1,0 +1,85 @@
+#include <string>
+
+#include "cannery/canning/error.hpp"
+#include "cannery/controller/async_map_result.hpp"
+
+namespace cannery::detail {
+
+MapState::MapState(std::vector<std::size_t> counts, bool ordered)
+    : counts_(std::move(counts)), ordered_(ordered), frames_(counts_.size()) {
+  for (std::size_t c : counts_)
+    total_ += c;
+  completion_order_.reserve(counts_.size());
+}
+
+void MapState::succeed(std::size_t slot, int, std::vector<Buffer> frames) noexcept {
+  bool all_done = false;
+  {
+    std::lock_guard lock(mutex_);
+    frames_[slot] = std::move(frames);
+    completion_order_.push_back(slot);
+    elements_done_ += counts_[slot];
+    all_done = ++chunks_done_ == counts_.size();
+  }
+  if (all_done) done_.notify_all();
+}
+
+void MapState::fail(std::size_t slot, std::exception_ptr error) noexcept {
+  bool all_done = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!first_error_) first_error_ = std::move(error);
+    completion_order_.push_back(slot);
+    elements_done_ += counts_[slot];
+    all_done = ++chunks_done_ == counts_.size();
+  }
+  if (all_done) done_.notify_all();
+}
+
+bool MapState::ready() const {
+  std::lock_guard lock(mutex_);
+  return chunks_done_ == counts_.size();
+}
+
+bool MapState::wait(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return done_.wait_for(lock, timeout, [&] { return chunks_done_ == counts_.size(); });
+}
+
+MapProgress MapState::progress() const {
+  std::lock_guard lock(mutex_);
+  return {elements_done_, total_};
+}
+
+std::vector<std::size_t> MapState::result_order() const {
+  std::lock_guard lock(mutex_);
+  if (!ordered_) return completion_order_;
+  std::vector<std::size_t> order(counts_.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  return order;
+}
+
+std::vector<Object> MapState::chunk_results_or_throw() const {
+  std::lock_guard lock(mutex_);
+  if (first_error_) std::rethrow_exception(first_error_);
+  std::vector<Object> out;
+  out.reserve(counts_.size());
+  auto add = [&](std::size_t slot) {
+    try {
+      out.push_back(deserialize_object(frames_[slot]).value);
+    } catch (const error& e) {
+      throw error(e.code(), "result of map chunk " + std::to_string(slot) + ": " + e.message());
+    }
+  };
+  if (ordered_) {
+    for (std::size_t slot = 0; slot < counts_.size(); ++slot)
+      add(slot);
+  } else {
+    for (std::size_t slot : completion_order_)
+      add(slot);
+  }
+  return out;
+}
+
+}  // namespace cannery::detail

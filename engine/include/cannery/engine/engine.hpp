@@ -1,0 +1,123 @@
+#pragma once
+// Engine: connects to a controller, registers, and runs the functions it is
+// asked to run (protocol.hpp is the exact protocol).
+//
+//   cannery::EngineOptions options;
+//   options.connection_file = "cannery-controller.json";
+//   cannery::Engine engine(options);
+//   cannery::register_builtin_functions(engine.functions());
+//   engine.function("trace_scaled", [](Eigen::Ref<const Eigen::MatrixXd> m, double s) {
+//     return m.trace() * s;
+//   });
+//   engine.run();   // until shutdown_request, stop(), or SIGTERM/SIGINT
+//
+// Threads: run()'s thread does all socket I/O (the DEALER, the Session, the
+// heartbeats); requests run one at a time, in arrival order, on a worker
+// thread, so heartbeats keep flowing during a long task. Results come back
+// to the I/O thread through a queue and an inproc PAIR that wakes it. Every
+// ZeroMQ socket stays on the thread that made it.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "cannery/canning/options.hpp"
+#include "cannery/engine/functions.hpp"
+#include "cannery/messaging/connection_file.hpp"
+#include "cannery/messaging/curve.hpp"
+
+namespace cannery {
+
+struct EngineOptions {
+  // Where the controller is and which key signs messages: the connection
+  // file's contents, or (when `connection` is empty) its path.
+  std::optional<ConnectionInfo> connection;
+  std::filesystem::path connection_file;
+
+  // Interval of registration attempts until the controller's
+  // registration_reply sets heartbeat_ms (and allowed_misses) for the rest.
+  std::chrono::milliseconds heartbeat{500};
+  int allowed_misses = 10;
+
+  // This engine's CURVE key pair; needed when the connection names a
+  // curve_server_key (the controller must allow its public key).
+  std::optional<CurveKeyPair> curve_keys;
+  // Accept an empty key (unsigned messages); logged as a warning.
+  bool insecure = false;
+  // Sign and require per-buffer digests (docs/messaging.md); must match the
+  // controller's setting.
+  bool buffer_digests = false;
+  // Bounds for uncanning arguments and for each received frame (ZMQ_MAXMSGSIZE).
+  Limits limits;
+  std::int64_t max_frame_bytes = std::int64_t{4} << 30;
+  // How long unsent replies may hold up the end of run().
+  std::chrono::milliseconds linger{200};
+
+  // Stop on SIGTERM or SIGINT: run() installs handlers for its duration
+  // (a second signal ends the process at once, exit status 128 + signal).
+  bool stop_on_signals = false;
+  // Random when empty; the routing id is "engine-<uuid>".
+  std::string uuid;
+  // Log lines (refused messages, lost controller, ...); standard error when
+  // empty. Called from run()'s thread and from the worker thread, never at once.
+  std::function<void(std::string_view)> log_sink;
+};
+
+class Engine {
+ public:
+  // Reads the connection file (if given instead of `connection`) and checks
+  // the options: throws io_error / invalid_argument naming what is wrong.
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Register functions before run() (throws invalid_argument while running).
+  FunctionRegistry& functions();
+  const FunctionRegistry& functions() const noexcept { return functions_; }
+  template <class F>
+  void function(std::string name, F&& f) {
+    functions().function(std::move(name), std::forward<F>(f));
+  }
+
+  // Serves until a shutdown_request, stop(), or (with stop_on_signals) a
+  // SIGTERM/SIGINT; then waits for the task in progress to finish, drops the
+  // ones not started, and returns. Once per Engine. Throws io_error when the
+  // socket cannot be set up (a bad endpoint).
+  void run();
+  // Thread-safe; run() returns within about 100 ms (after the current task).
+  void stop() noexcept;
+
+  // The id from the last registration_reply; empty until registered and
+  // while registering again.
+  std::optional<int> id() const noexcept;
+  const std::string& uuid() const noexcept { return uuid_; }
+  std::string routing_id() const;
+  // Messages the Session refused (bad signature, malformed, replayed, ...).
+  std::uint64_t refused_messages() const noexcept { return refused_.load(); }
+  // Number of times a registration_reply was accepted.
+  std::uint64_t registrations() const noexcept { return registrations_.load(); }
+
+ private:
+  class Loop;
+
+  EngineOptions options_;
+  ConnectionInfo connection_;
+  std::string endpoint_;
+  std::string uuid_;
+  FunctionRegistry functions_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> ran_{false};
+  std::atomic<int> id_{-1};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> registrations_{0};
+};
+
+}  // namespace cannery

@@ -1,0 +1,376 @@
+#include "cannery/engine/engine.hpp"
+
+#include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/session.hpp"
+#include "request_handler.hpp"
+#include "signals.hpp"
+#include "worker.hpp"
+
+namespace cannery {
+
+namespace proto = protocol;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+// The longest the I/O loop sleeps before it looks at stop() and signals.
+constexpr milliseconds max_poll{100};
+constexpr std::string_view wake_endpoint = "inproc://cannery-engine-wake";
+
+// Both threads log through one sink, so lines never interleave.
+detail::LogSink serialized(std::function<void(std::string_view)> sink) {
+  if (!sink) sink = [](std::string_view line) { std::cerr << line << std::endl; };
+  return [mutex = std::make_shared<std::mutex>(), sink = std::move(sink)](std::string_view line) {
+    std::lock_guard lock(*mutex);
+    sink(line);
+  };
+}
+
+ConnectionInfo connection_of(const EngineOptions& options) {
+  if (options.connection) return *options.connection;
+  if (options.connection_file.empty()) {
+    throw error(errc::invalid_argument,
+                "EngineOptions needs the controller's connection file (connection_file) or its "
+                "contents (connection)");
+  }
+  return read_connection_file(options.connection_file);
+}
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return "unknown";
+  return name.data();
+}
+
+bool is_work(std::string_view type) {
+  return type == proto::apply_request || type == proto::map_request ||
+         type == proto::push_request || type == proto::pull_request || type == proto::put_request ||
+         type == proto::release_request;
+}
+
+}  // namespace
+
+// --- The I/O loop --------------------------------------------------------------
+
+class Engine::Loop {
+ public:
+  explicit Loop(Engine& engine);
+  void run();
+
+ private:
+  static std::string bind_wake(zmq::socket_t& wake);
+  SessionOptions session_options() const;
+  void connect();
+  void poll_once();
+  void on_message(Message message, Clock::time_point now);
+  void on_registration_reply(const Message& reply, Clock::time_point now);
+  void on_timers(Clock::time_point now);
+  milliseconds poll_timeout(Clock::time_point now) const;
+  void send_registration(Clock::time_point now);
+  void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
+            std::vector<Buffer> buffers = {});
+  void send_replies();
+  void log(const std::string& line) const { engine_.options_.log_sink(line); }
+
+  Engine& engine_;
+  zmq::context_t context_;
+  zmq::socket_t dealer_;
+  zmq::socket_t wake_;
+  Session session_;
+  detail::RequestHandler handler_;
+  detail::Worker worker_;  // declared last: stopped before the sockets close
+
+  bool registered_ = false;
+  bool shutdown_ = false;
+  std::int64_t engine_id_ = -1;  // the last one given, for replies
+  milliseconds heartbeat_;
+  int allowed_misses_;
+  Clock::time_point last_heard_{};
+  Clock::time_point next_send_{};
+  Clock::time_point last_registration_{};
+};
+
+Engine::Loop::Loop(Engine& engine)
+    : engine_(engine),
+      dealer_(context_, zmq::socket_type::dealer),
+      wake_(context_, zmq::socket_type::pair),
+      session_(session_options()),
+      handler_(engine.functions_, engine.options_.limits, engine.options_.log_sink),
+      worker_(context_, bind_wake(wake_),
+              [this](const Message& request) { return handler_.handle(request); }),
+      heartbeat_(engine.options_.heartbeat),
+      allowed_misses_(engine.options_.allowed_misses) {
+  connect();
+}
+
+std::string Engine::Loop::bind_wake(zmq::socket_t& wake) {
+  wake.set(zmq::sockopt::linger, 0);
+  wake.bind(std::string(wake_endpoint));
+  return std::string(wake_endpoint);
+}
+
+SessionOptions Engine::Loop::session_options() const {
+  SessionOptions o;
+  o.key = engine_.connection_.key;
+  o.insecure = engine_.options_.insecure;
+  o.signature_scheme = engine_.connection_.signature_scheme;
+  o.buffer_digests = engine_.options_.buffer_digests;
+  o.username = "cannery-engine";
+  o.log_sink = engine_.options_.log_sink;
+  return o;
+}
+
+void Engine::Loop::connect() {
+  const EngineOptions& o = engine_.options_;
+  dealer_.set(zmq::sockopt::routing_id, engine_.routing_id());
+  dealer_.set(zmq::sockopt::linger, static_cast<int>(o.linger.count()));
+  if (o.max_frame_bytes > 0) limit_frame_size(dealer_, o.max_frame_bytes);
+  if (!engine_.connection_.curve_server_public_key.empty()) {
+    make_curve_client(dealer_, *o.curve_keys, engine_.connection_.curve_server_public_key);
+  }
+  try {
+    dealer_.connect(engine_.endpoint_);
+  } catch (const zmq::error_t& e) {
+    throw error(errc::io_error, "cannot connect to the controller at '" + engine_.endpoint_ +
+                                    "': " + e.what() +
+                                    " (check the 'engines' endpoint of the connection file)");
+  }
+}
+
+void Engine::Loop::run() {
+  detail::StopSignals signals(engine_.options_.stop_on_signals);
+  send_registration(Clock::now());
+  while (!shutdown_ && !engine_.stop_requested_.load()) {
+    if (int signal = signals.received(); signal != 0) {
+      log("cannery-engine: stopping on signal " + std::to_string(signal));
+      break;
+    }
+    try {
+      poll_once();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;  // a signal interrupted the poll: look at it
+    }
+  }
+  worker_.stop();  // waits for the running task
+  send_replies();  // including its reply
+}
+
+void Engine::Loop::poll_once() {
+  std::array<zmq::pollitem_t, 2> items{
+      {{dealer_.handle(), 0, ZMQ_POLLIN, 0}, {wake_.handle(), 0, ZMQ_POLLIN, 0}}};
+  zmq::poll(items.data(), items.size(), poll_timeout(Clock::now()));
+  if ((items[0].revents & ZMQ_POLLIN) != 0) {
+    // Refused messages are counted and logged by the Session, and skipped.
+    while (!shutdown_) {
+      std::optional<Message> message = session_.receive(dealer_, milliseconds(0));
+      if (!message) break;
+      on_message(std::move(*message), Clock::now());
+    }
+    engine_.refused_.store(session_.refusals().total());
+  }
+  if ((items[1].revents & ZMQ_POLLIN) != 0) {
+    zmq::message_t wake_up;
+    while (wake_.recv(wake_up, zmq::recv_flags::dontwait)) {
+    }
+  }
+  send_replies();
+  on_timers(Clock::now());
+}
+
+void Engine::Loop::on_message(Message message, Clock::time_point now) {
+  last_heard_ = now;  // any message is a sign of life
+  const std::string& type = message.header.msg_type;
+  if (type == proto::registration_reply) {
+    on_registration_reply(message, now);
+  } else if (type == proto::heartbeat) {
+    // Nothing more to do.
+  } else if (type == proto::unknown_engine) {
+    if (registered_)
+      log("cannery-engine: the controller does not know this engine; registering again");
+    registered_ = false;
+    engine_.id_.store(-1);
+    // One registration per burst of unknown_engine answers; the timer repeats it.
+    if (now - last_registration_ >= heartbeat_ / 2) send_registration(now);
+  } else if (type == proto::shutdown_request) {
+    shutdown_ = true;
+  } else if (is_work(type)) {
+    worker_.submit(std::move(message));
+  } else {
+    log("cannery-engine: ignored a message of unknown type '" + type + "'");
+  }
+}
+
+void Engine::Loop::on_registration_reply(const Message& reply, Clock::time_point now) {
+  std::int64_t id = 0, heartbeat_ms = 0, misses = 0;
+  try {
+    id = reply.content.at(proto::engine_id).to_int64();
+    heartbeat_ms = reply.content.at(proto::heartbeat_ms).to_int64();
+    misses = reply.content.at(proto::allowed_misses).to_int64();
+  } catch (const error& e) {
+    log("cannery-engine: ignored a registration_reply: " + e.message());
+    return;
+  }
+  if (id < 0 || id > INT_MAX || heartbeat_ms < 1 || heartbeat_ms > 3'600'000 || misses < 1 ||
+      misses > 1'000'000) {
+    log("cannery-engine: ignored a registration_reply with engine_id " + std::to_string(id) +
+        ", heartbeat_ms " + std::to_string(heartbeat_ms) + ", allowed_misses " +
+        std::to_string(misses) + " (out of range)");
+    return;
+  }
+  if (!registered_ || engine_id_ != id) {
+    log("cannery-engine: registered as engine " + std::to_string(id));
+  }
+  registered_ = true;
+  engine_id_ = id;
+  heartbeat_ = milliseconds(heartbeat_ms);
+  allowed_misses_ = static_cast<int>(misses);
+  next_send_ = now + heartbeat_;
+  engine_.id_.store(static_cast<int>(id));
+  ++engine_.registrations_;
+}
+
+void Engine::Loop::on_timers(Clock::time_point now) {
+  if (registered_ && now - last_heard_ >= heartbeat_ * allowed_misses_) {
+    log("cannery-engine: nothing from the controller for " +
+        std::to_string((heartbeat_ * allowed_misses_).count()) + " ms; registering again");
+    registered_ = false;
+    engine_.id_.store(-1);
+    send_registration(now);
+    return;
+  }
+  if (now < next_send_) return;
+  if (registered_) {
+    send(proto::heartbeat, {});
+    next_send_ = now + heartbeat_;
+  } else {
+    send_registration(now);
+  }
+}
+
+milliseconds Engine::Loop::poll_timeout(Clock::time_point now) const {
+  Clock::time_point due = next_send_;
+  if (registered_) due = std::min(due, last_heard_ + heartbeat_ * allowed_misses_);
+  auto left = std::chrono::ceil<milliseconds>(due - now);
+  return std::clamp(left, milliseconds(0), max_poll);
+}
+
+void Engine::Loop::send_registration(Clock::time_point now) {
+  Object::List functions;
+  for (const std::string& name : engine_.functions_.names())
+    functions.emplace_back(name);
+  send(proto::registration_request, Object::Dict{{std::string(proto::uuid), engine_.uuid_},
+                                                 {std::string(proto::pid), ::getpid()},
+                                                 {std::string(proto::hostname), host_name()},
+                                                 {std::string(proto::functions), functions}});
+  last_registration_ = now;
+  next_send_ = now + heartbeat_;
+}
+
+void Engine::Loop::send(std::string_view type, Object::Dict content, const Message* parent,
+                        std::vector<Buffer> buffers) {
+  Message message = session_.message(type, std::move(content), parent);
+  message.buffers = std::move(buffers);
+  try {
+    // Never block the loop: with the controller gone, heartbeats are moot.
+    if (!send_frames(dealer_, session_.serialize(message), session_.options().frames,
+                     zmq::send_flags::dontwait)) {
+      log("cannery-engine: the queue to the controller is full; dropped a " + std::string(type));
+    }
+  } catch (const error& e) {
+    log("cannery-engine: could not send a " + std::string(type) + ": " + e.message());
+  }
+}
+
+void Engine::Loop::send_replies() {
+  for (detail::Reply& reply : worker_.take_replies()) {
+    reply.content[std::string(proto::engine_id)] = engine_id_;
+    Message parent;
+    parent.header = std::move(reply.parent);
+    send(proto::apply_reply, std::move(reply.content), &parent, std::move(reply.buffers));
+  }
+}
+
+// --- Engine ------------------------------------------------------------------------
+
+Engine::Engine(EngineOptions options)
+    : options_(std::move(options)),
+      connection_(connection_of(options_)),
+      uuid_(options_.uuid.empty() ? new_session_id() : options_.uuid) {
+  auto endpoint = connection_.endpoints.find(std::string(proto::engines_endpoint));
+  if (endpoint == connection_.endpoints.end() || endpoint->second.empty()) {
+    throw error(errc::invalid_argument,
+                "the connection names no '" + std::string(proto::engines_endpoint) +
+                    "' endpoint: use the connection file the controller wrote");
+  }
+  endpoint_ = endpoint->second;
+  if (options_.heartbeat.count() < 1 || options_.allowed_misses < 1) {
+    throw error(errc::invalid_argument,
+                "EngineOptions::heartbeat must be at least 1 ms and allowed_misses at least 1");
+  }
+  if (connection_.key.empty() && !options_.insecure) {
+    throw error(errc::invalid_argument,
+                "the connection has no key, so messages would be unsigned: use the controller's "
+                "connection file, or set EngineOptions::insecure for a local experiment");
+  }
+  if (!connection_.curve_server_public_key.empty() && !options_.curve_keys) {
+    throw error(errc::invalid_argument,
+                "the controller uses CURVE (its connection names a curve_server_key): give this "
+                "engine a key pair (EngineOptions::curve_keys, cannery-engine --curve-key FILE) "
+                "whose public key the controller allows");
+  }
+  options_.log_sink = serialized(std::move(options_.log_sink));
+}
+
+Engine::~Engine() = default;
+
+FunctionRegistry& Engine::functions() {
+  if (running_.load()) {
+    throw error(errc::invalid_argument,
+                "register functions before Engine::run: the running engine reads its registry "
+                "from another thread");
+  }
+  return functions_;
+}
+
+void Engine::run() {
+  if (ran_.exchange(true)) {
+    throw error(errc::invalid_argument,
+                "Engine::run was called twice: an Engine serves once; make a new one");
+  }
+  running_.store(true);
+  struct Finished {
+    Engine& engine;
+    ~Finished() {
+      engine.id_.store(-1);
+      engine.running_.store(false);
+    }
+  } finished{*this};
+  Loop loop(*this);
+  loop.run();
+}
+
+void Engine::stop() noexcept {
+  stop_requested_.store(true);
+}
+
+std::optional<int> Engine::id() const noexcept {
+  const int id = id_.load();
+  return id < 0 ? std::nullopt : std::optional<int>(id);
+}
+
+std::string Engine::routing_id() const {
+  return std::string(proto::engine_routing_prefix) + uuid_;
+}
+
+}  // namespace cannery

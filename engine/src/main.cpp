@@ -1,0 +1,138 @@
+// cannery-engine: connects to a controller and runs the built-in functions and
+// those of the plugins it is given, until the controller shuts it down or it
+// gets SIGTERM / SIGINT.
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cannery/engine.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_error = 1;
+constexpr int exit_usage = 2;
+
+constexpr std::string_view usage =
+    "usage: cannery-engine --connection-file FILE [--plugin LIB.so]... [--heartbeat-ms N]\n"
+    "                      [--curve-key FILE] [--insecure] [--exit-with-parent]\n"
+    "\n"
+    "Connects to the controller named in FILE (written by the controller), registers, and\n"
+    "runs the functions it is asked to run until it is shut down or gets SIGTERM/SIGINT.\n"
+    "\n"
+    "  --connection-file FILE  the controller's connection file (endpoint and key)\n"
+    "  --plugin LIB.so         load functions from a CANNERY_PLUGIN library (repeatable)\n"
+    "  --heartbeat-ms N        registration interval until the controller sets the\n"
+    "                          heartbeat (default 500)\n"
+    "  --curve-key FILE        this engine's CURVE secret key file (cannery-keygen), needed\n"
+    "                          when the controller uses CURVE\n"
+    "  --insecure              accept a connection file without a key (unsigned messages)\n"
+    "  --exit-with-parent      stop (as on SIGTERM) when the process that started this one\n"
+    "                          dies, even by SIGKILL: how local engines follow their controller\n"
+    "  --help                  show this text\n"
+    "\n"
+    "Exit status: 0 after a shutdown or signal, 1 on an error, 2 on a usage error.\n";
+
+struct Arguments {
+  std::filesystem::path connection_file;
+  std::vector<std::filesystem::path> plugins;
+  std::optional<long> heartbeat_ms;
+  std::filesystem::path curve_key;
+  bool insecure = false;
+  bool exit_with_parent = false;
+  bool help = false;
+};
+
+struct UsageError {
+  std::string what;
+};
+
+Arguments parse(int argc, char** argv) {
+  Arguments args;
+  std::vector<std::string_view> words(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::string_view word = words[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= words.size()) throw UsageError{std::string(word) + " needs a value"};
+      return words[++i];
+    };
+    if (word == "--help" || word == "-h") {
+      args.help = true;
+    } else if (word == "--connection-file") {
+      args.connection_file = value();
+    } else if (word == "--plugin") {
+      args.plugins.emplace_back(value());
+    } else if (word == "--curve-key") {
+      args.curve_key = value();
+    } else if (word == "--exit-with-parent") {
+      args.exit_with_parent = true;
+    } else if (word == "--insecure") {
+      args.insecure = true;
+    } else if (word == "--heartbeat-ms") {
+      std::string_view text = value();
+      long ms = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+      if (ec != std::errc{} || end != text.data() + text.size() || ms < 1 || ms > 3'600'000) {
+        throw UsageError{"--heartbeat-ms needs a whole number of milliseconds from 1 to 3600000"};
+      }
+      args.heartbeat_ms = ms;
+    } else {
+      throw UsageError{"unknown argument '" + std::string(word) + "'"};
+    }
+  }
+  if (!args.help && args.connection_file.empty()) {
+    throw UsageError{"--connection-file is required"};
+  }
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Arguments args;
+  try {
+    args = parse(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "cannery-engine: " << e.what << "\n\n" << usage;
+    return exit_usage;
+  }
+  if (args.help) {
+    std::cout << usage;
+    return exit_ok;
+  }
+  if (args.exit_with_parent) {
+    // Linux delivers SIGTERM when the parent dies; if it died before this
+    // line ran, the engine was re-parented already and stops at once.
+    const pid_t parent = ::getppid();
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent || parent == 1) return exit_ok;
+  }
+  try {
+    cannery::EngineOptions options;
+    options.connection_file = args.connection_file;
+    if (args.heartbeat_ms) options.heartbeat = std::chrono::milliseconds(*args.heartbeat_ms);
+    if (!args.curve_key.empty()) options.curve_keys = cannery::read_curve_keypair(args.curve_key);
+    options.insecure = args.insecure;
+    options.stop_on_signals = true;
+    cannery::Engine engine(std::move(options));
+    cannery::register_builtin_functions(engine.functions());
+    for (const auto& plugin : args.plugins)
+      cannery::load_plugin(plugin, engine.functions());
+    engine.run();
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "cannery-engine: " << e.what() << '\n';
+    return exit_error;
+  }
+}

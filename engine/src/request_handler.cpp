@@ -1,0 +1,131 @@
+#include "request_handler.hpp"
+
+#include <cstdint>
+#include <utility>
+
+#include "cannery/engine/errors.hpp"
+#include "cannery/messaging/protocol.hpp"
+
+namespace cannery::detail {
+
+namespace {
+
+namespace proto = cannery::protocol;
+
+const Object* field(const Message& m, std::string_view name) {
+  if (m.content.kind() != Object::Kind::dict) return nullptr;
+  const auto& dict = m.content.to_dict();
+  auto found = dict.find(name);
+  return found == dict.end() ? nullptr : &found->second;
+}
+
+const Object& required(const Message& m, std::string_view name) {
+  const Object* value = field(m, name);
+  if (value == nullptr) {
+    throw error(errc::malformed_message,
+                m.header.msg_type + " has no '" + std::string(name) + "' field");
+  }
+  return *value;
+}
+
+void set_error(Reply& reply, std::string function, std::string ename, std::string evalue) {
+  reply.content[std::string(proto::status)] = std::string(proto::status_error);
+  reply.content[std::string(proto::function)] = std::move(function);
+  reply.content[std::string(proto::ename)] = std::move(ename);
+  reply.content[std::string(proto::evalue)] = std::move(evalue);
+  reply.buffers.clear();
+}
+
+}  // namespace
+
+RequestHandler::RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log)
+    : functions_(functions), limits_(limits), log_(std::move(log)) {}
+
+std::optional<Reply> RequestHandler::handle(const Message& request) {
+  const std::string& type = request.header.msg_type;
+  if (type == proto::put_request || type == proto::release_request) {
+    try {
+      type == proto::put_request ? put(request) : release(request);
+    } catch (const error& e) {
+      log_("cannery-engine: ignored a " + type + ": " + e.message());
+    }
+    return std::nullopt;
+  }
+  const Object* task = field(request, proto::task);
+  if (task == nullptr || task->kind() != Object::Kind::integer) {
+    log_("cannery-engine: dropped a " + type + " without an integer 'task' (nothing to reply to)");
+    return std::nullopt;
+  }
+  Reply reply{request.header, Object::Dict{{std::string(proto::task), *task}}, {}};
+  // The name an error reply reports: the function, or the kind of request.
+  std::string function = type == proto::push_request ? "push" : "pull";
+  try {
+    if (type == proto::apply_request || type == proto::map_request) {
+      ApplyMessage call(request.buffers, limits_);
+      function = call.function();
+      if (type == proto::apply_request) {
+        reply.buffers = functions_.apply(call, &cache_).frames();
+      } else {
+        const std::int64_t count = required(request, proto::count).to_int64();
+        if (count < 0) throw error(errc::invalid_argument, "map_request count is negative");
+        reply.buffers = functions_.map(call, static_cast<std::size_t>(count), &cache_).frames();
+      }
+    } else if (type == proto::push_request) {
+      reply.buffers = push(request).frames();
+    } else {
+      const std::string& name = required(request, proto::name).to_string();
+      auto found = names_.find(name);
+      if (found == names_.end()) {
+        set_error(reply, "pull", "cannery.unknown_name",
+                  "no value named '" + name + "' on this engine: push it first");
+        return reply;
+      }
+      reply.buffers = found->second;  // the frames as pushed: nothing uncanned or copied
+    }
+    reply.content[std::string(proto::status)] = std::string(proto::status_ok);
+  } catch (...) {
+    ErrorDescription d = describe_current_exception();
+    set_error(reply, std::move(function), std::move(d.ename), std::move(d.evalue));
+  }
+  return reply;
+}
+
+void RequestHandler::put(const Message& request) {
+  const auto ref = required(request, proto::ref).as<std::uint64_t>();
+  // Checked now, so that a broken object is reported here rather than by
+  // every call that uses it.
+  PeekedObject peeked = peek_object(request.buffers, limits_);
+  if (!peeked.remaining.empty()) {
+    throw error(errc::malformed_message,
+                "put_request for ref " + std::to_string(ref) + " carries more than one object");
+  }
+  cache_.put(ref, request.buffers);
+}
+
+void RequestHandler::release(const Message& request) {
+  for (const Object& ref : required(request, proto::refs).to_list())
+    cache_.release(ref.as<std::uint64_t>());
+}
+
+CannedObject RequestHandler::push(const Message& request) {
+  const Object::List& names = required(request, proto::names).to_list();
+  // Split and check everything first: a push stores all its values or none.
+  std::vector<std::pair<std::string, std::vector<Buffer>>> values;
+  std::span<const Buffer> rest = request.buffers;
+  for (const Object& name : names) {
+    if (rest.empty()) break;
+    PeekedObject peeked = peek_object(rest, limits_);
+    values.emplace_back(name.to_string(),
+                        std::vector<Buffer>(peeked.frames.begin(), peeked.frames.end()));
+    rest = peeked.remaining;
+  }
+  if (values.size() != names.size() || !rest.empty()) {
+    throw error(errc::invalid_argument, "push_request names " + std::to_string(names.size()) +
+                                            " values but does not carry exactly as many objects");
+  }
+  for (auto& [name, frames] : values)
+    names_.insert_or_assign(std::move(name), std::move(frames));
+  return can(nullptr);
+}
+
+}  // namespace cannery::detail

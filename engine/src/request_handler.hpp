@@ -1,0 +1,45 @@
+#pragma once
+// What an engine does with each work message (apply, map, push, pull, put,
+// release), independent of threads and sockets. Holds the engine's state
+// between requests: cached objects and named values. One thread at a time.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cannery/canning/options.hpp"
+#include "cannery/engine/functions.hpp"
+#include "cannery/engine/object_cache.hpp"
+#include "cannery/messaging/session.hpp"
+#include "reply.hpp"
+
+namespace cannery::detail {
+
+using LogSink = std::function<void(std::string_view)>;
+
+class RequestHandler {
+ public:
+  RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log);
+
+  // The reply to send, or nothing (put and release have none; neither has a
+  // request without a task id, which is logged and dropped).
+  std::optional<Reply> handle(const Message& request);
+
+  const ObjectCache& cache() const noexcept { return cache_; }
+
+ private:
+  void put(const Message& request);
+  void release(const Message& request);
+  CannedObject push(const Message& request);
+
+  const FunctionRegistry& functions_;
+  Limits limits_;
+  LogSink log_;
+  ObjectCache cache_;
+  std::map<std::string, std::vector<Buffer>, std::less<>> names_;  // pushed values, as canned
+};
+
+}  // namespace cannery::detail

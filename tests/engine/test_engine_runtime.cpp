@@ -1,0 +1,366 @@
+// An in-process Engine driven by a scripted controller (tests/engine/
+// scripted_controller.hpp) through the protocol of protocol.hpp: registration,
+// heartbeats, apply / map / push / pull / put / release, error replies,
+// refused messages, re-registration, and the ways run() ends.
+
+#include <unistd.h>
+#include <csignal>
+#include <stdexcept>
+
+#include "scripted_controller.hpp"
+
+namespace {
+
+using namespace cannery::test;
+using cannery::Object;
+using cannery::protocol::RefArgument;
+
+}  // namespace
+
+namespace engine_test {
+struct SolverFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+}  // namespace engine_test
+
+TEST_CASE("an engine registers, sends heartbeats and answers an apply_request",
+          "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+
+  auto request = controller.expect(proto::registration_request);
+  REQUIRE(request);
+  const auto& content = request->content;
+  CHECK(content.at(proto::uuid).to_string() == running.engine.uuid());
+  CHECK(content.at(proto::pid).to_int64() == ::getpid());
+  CHECK_FALSE(content.at(proto::hostname).to_string().empty());
+  std::vector<std::string> functions;
+  for (const auto& f : content.at(proto::functions).to_list())
+    functions.push_back(f.to_string());
+  CHECK(functions == std::as_const(running.engine).functions().names());
+  CHECK(std::find(functions.begin(), functions.end(), "trace_scaled") != functions.end());
+  CHECK(controller.peer.as_string_view() == "engine-" + running.engine.uuid());
+  CHECK_FALSE(running.engine.id());
+
+  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 3},
+                                              {std::string(proto::heartbeat_ms), 50},
+                                              {std::string(proto::allowed_misses), 200}});
+  CHECK(running.has_id_within(3));
+  CHECK(controller.expect(proto::heartbeat, 2s));
+  CHECK(controller.expect(proto::heartbeat, 2s));
+
+  auto reply = controller.apply("add", 2.0, 3.0);
+  CHECK(reply.content.at(proto::status).to_string() == "ok");
+  CHECK(reply.content.at(proto::engine_id).to_int64() == 3);
+  CHECK(result_of<double>(reply) == 5.0);
+
+  Eigen::MatrixXd m = Eigen::MatrixXd::Random(100, 100);
+  reply = controller.apply("trace_scaled", m, 2.0);
+  CHECK(result_of<double>(reply) == Approx(2.0 * m.trace()));
+  reply = controller.apply("describe", m, std::vector<double>{1, 2}, 2.5, std::int64_t{7},
+                           std::string("run"));
+  CHECK(result_of<std::string>(reply).find("matrix 100x100") == 0);
+  reply = controller.apply("pid");
+  CHECK(result_of<std::int64_t>(reply) == ::getpid());
+
+  // An array result travels back as an array, viewable in place.
+  reply = controller.apply("echo", std::vector<double>(5000, 1.5));
+  auto echoed = result_of<std::span<const double>>(reply);
+  CHECK(echoed.size() == 5000);
+  CHECK(echoed[4999] == 1.5);
+}
+
+TEST_CASE("errors become error replies and the engine keeps serving", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.engine.function(
+      "solve", [](double) -> double { throw engine_test::SolverFailed("did not converge"); });
+  running.engine.function("throw_int", []() -> int { throw 42; });
+  running.start();
+  controller.register_engine();
+
+  auto error_of = [](const cannery::Message& reply) {
+    CHECK(reply.content.at(proto::status).to_string() == "error");
+    CHECK(reply.content.at(proto::engine_id).to_int64() == 3);
+    CHECK(reply.buffers.empty());
+    return std::tuple{reply.content.at(proto::function).to_string(),
+                      reply.content.at(proto::ename).to_string(),
+                      reply.content.at(proto::evalue).to_string()};
+  };
+
+  auto [f1, e1, v1] = error_of(controller.apply("nope", 1));
+  CHECK(f1 == "nope");
+  CHECK(e1 == "cannery.unknown_function");
+  CHECK(v1.find("no function named 'nope'") != std::string::npos);
+
+  auto [f2, e2, v2] = error_of(controller.apply("add", 1.0, std::string("two")));
+  CHECK(f2 == "add");
+  CHECK(e2 == "cannery.type_mismatch");
+  CHECK(v2 == "argument 1 of 'add': expected float, got str");
+
+  auto [f3, e3, v3] = error_of(controller.apply("add", 1.0, 2.0, 3.0));
+  CHECK(e3 == "cannery.invalid_argument");
+  CHECK(v3 == "'add' takes 2 arguments, 3 were sent");
+
+  auto [f4, e4, v4] = error_of(controller.apply("fail", std::string("boom")));
+  CHECK(f4 == "fail");
+  CHECK(e4 == "std::runtime_error");
+  CHECK(v4 == "boom");
+
+  auto [f5, e5, v5] = error_of(controller.apply("solve", 1.0));
+  CHECK(e5 == "engine_test::SolverFailed");
+  CHECK(v5 == "did not converge");
+
+  auto [f6, e6, v6] = error_of(controller.apply("throw_int"));
+  CHECK(e6 == "int");
+
+  // Still serving.
+  CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
+}
+
+TEST_CASE("refused and malformed messages cost a log line and the engine keeps serving",
+          "[engine][runtime]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  controller.register_engine();
+
+  // Signed with another key: refused by the engine's Session.
+  cannery::Session forger(keyed("not-the-key"));
+  cannery::Message forged = forger.message(proto::shutdown_request);
+  forged.identities = {controller.peer};
+  forger.send(controller.router, forged);
+  // Not a message at all.
+  std::vector<zmq::message_t> junk;
+  controller.router.send(zmq::buffer(controller.peer.as_string_view()), zmq::send_flags::sndmore);
+  controller.router.send(zmq::str_buffer("junk"), zmq::send_flags::none);
+  // Signed, but without a task id: nothing to reply to.
+  controller.send(proto::apply_request, {}, cannery::pack_apply_message("add", 1.0, 2.0));
+  // Signed, of a type nobody knows.
+  controller.send("mystery_request");
+
+  CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
+  CHECK(running.engine.refused_messages() == 2);
+  CHECK(log.contains("without an integer 'task'"));
+  CHECK(log.contains("unknown type 'mystery_request'"));
+  CHECK_FALSE(running.finished_within(0ms));  // the forged shutdown did nothing
+}
+
+TEST_CASE("map, push and pull", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine();
+
+  auto reply =
+      controller.request(proto::map_request, {{std::string(proto::count), 3}},
+                         cannery::pack_apply_message("square", std::vector<double>{1, 2, 3}));
+  CHECK(reply.content.at(proto::status).to_string() == "ok");
+  CHECK(result_of<std::vector<double>>(reply) == std::vector<double>{1, 4, 9});
+
+  std::vector<cannery::Buffer> values;
+  cannery::can(cannery::test::ramp(3000)).append_to(values);
+  cannery::can(std::string("hello")).append_to(values);
+  reply = controller.request(proto::push_request,
+                             {{std::string(proto::names), Object::List{"weights", "greeting"}}},
+                             values);
+  CHECK(reply.content.at(proto::status).to_string() == "ok");
+  CHECK(deserialize_object(reply.buffers).value.is_null());
+
+  reply = controller.request(proto::pull_request, {{std::string(proto::name), "weights"}}, {});
+  CHECK(result_of<std::vector<double>>(reply) == cannery::test::ramp(3000));
+  reply = controller.request(proto::pull_request, {{std::string(proto::name), "greeting"}}, {});
+  CHECK(result_of<std::string>(reply) == "hello");
+
+  reply = controller.request(proto::pull_request, {{std::string(proto::name), "missing"}}, {});
+  CHECK(reply.content.at(proto::status).to_string() == "error");
+  CHECK(reply.content.at(proto::ename).to_string() == "cannery.unknown_name");
+  CHECK(reply.content.at(proto::evalue).to_string().find("'missing'") != std::string::npos);
+
+  // A push whose names and objects disagree stores nothing.
+  reply =
+      controller.request(proto::push_request, {{std::string(proto::names), Object::List{"a", "b"}}},
+                         cannery::serialize_object(1));
+  CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");
+  reply = controller.request(proto::pull_request, {{std::string(proto::name), "a"}}, {});
+  CHECK(reply.content.at(proto::status).to_string() == "error");
+}
+
+TEST_CASE("put caches an object for reference arguments until release", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine();
+
+  std::map<std::string, Eigen::MatrixXd> weights{{"w1", Eigen::MatrixXd::Ones(200, 100)},
+                                                 {"w2", Eigen::MatrixXd::Constant(50, 50, 2.0)}};
+  controller.send(proto::put_request, {{std::string(proto::ref), 11}},
+                  cannery::serialize_object(weights));
+  controller.send(proto::put_request, {{std::string(proto::ref), 12}},
+                  cannery::serialize_object(cannery::test::ramp(100)));
+  // No reply to a put: the next message is the apply's reply.
+  auto reply = controller.apply("sum_all", RefArgument{11});
+  CHECK(result_of<double>(reply) == 200 * 100 + 2.0 * 50 * 50);
+  reply = controller.apply("sum", RefArgument{12});
+  CHECK(result_of<double>(reply) == Approx(0.5 * 99 * 100 / 2));
+  reply = controller.request(proto::map_request, {{std::string(proto::count), 100}},
+                             cannery::pack_apply_message("square", RefArgument{12}));
+  CHECK(result_of<std::vector<double>>(reply)[2] == 1.0);
+
+  controller.send(proto::release_request, {{std::string(proto::refs), Object::List{11, 12}}});
+  reply = controller.apply("sum", RefArgument{12});
+  CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");
+  CHECK(reply.content.at(proto::evalue).to_string().find("no cached object with ref 12") !=
+        std::string::npos);
+}
+
+TEST_CASE("heartbeats keep flowing while a long task runs", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine(3, 50, 200);
+  controller.skipped.clear();
+  auto reply = controller.apply("sleep_ms", std::int64_t{400});
+  CHECK(result_of<std::int64_t>(reply) == ::getpid());
+  // About 8 in 400 ms; a loaded machine may deliver fewer.
+  CHECK(controller.skipped_count(proto::heartbeat) >= 3);
+}
+
+TEST_CASE("an engine registers again after unknown_engine", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine(3);
+  REQUIRE(running.has_id_within(3));
+
+  controller.send(proto::unknown_engine);
+  // At once: well before the next heartbeat would have been due.
+  CHECK(controller.expect(proto::registration_request, 2s));
+  CHECK(running.has_id_within(std::nullopt));
+  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 4},
+                                              {std::string(proto::heartbeat_ms), 50},
+                                              {std::string(proto::allowed_misses), 200}});
+  CHECK(running.has_id_within(4));
+  CHECK(running.engine.registrations() == 2);
+  CHECK(controller.apply("add", 1.0, 1.0).content.at(proto::engine_id).to_int64() == 4);
+}
+
+TEST_CASE("an engine registers again when the controller falls silent", "[engine][runtime]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  controller.register_engine(3, 50, 3);  // silent for 150 ms = gone
+  REQUIRE(running.has_id_within(3));
+  // The controller says nothing from now on; the engine keeps asking.
+  CHECK(controller.expect(proto::registration_request, 3s));
+  CHECK(controller.expect(proto::registration_request, 3s));
+  CHECK(running.has_id_within(std::nullopt));
+  CHECK(log.contains("nothing from the controller for 150 ms"));
+  // Until a registration_reply comes.
+  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 3},
+                                              {std::string(proto::heartbeat_ms), 50},
+                                              {std::string(proto::allowed_misses), 200}});
+  CHECK(running.has_id_within(3));
+}
+
+TEST_CASE("a registration_reply with values out of range is ignored", "[engine][runtime]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  REQUIRE(controller.expect(proto::registration_request));
+  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 3},
+                                              {std::string(proto::heartbeat_ms), 0},
+                                              {std::string(proto::allowed_misses), 3}});
+  controller.send(proto::registration_reply, {{std::string(proto::engine_id), "three"}});
+  CHECK(controller.expect(proto::registration_request, 2s));  // still asking
+  CHECK_FALSE(running.engine.id());
+  CHECK(log.contains("ignored a registration_reply"));
+}
+
+TEST_CASE("shutdown_request, stop() and SIGTERM end run()", "[engine][runtime]") {
+  SECTION("shutdown_request") {
+    ScriptedController controller;
+    RunningEngine running(options_for(controller));
+    running.start();
+    controller.register_engine();
+    controller.send(proto::shutdown_request);
+    CHECK(running.finished_within(3s));
+    CHECK_FALSE(running.engine.id());
+  }
+  SECTION("stop() from another thread") {
+    ScriptedController controller;
+    RunningEngine running(options_for(controller));
+    running.start();
+    controller.register_engine();
+    running.engine.stop();
+    CHECK(running.finished_within(3s));
+  }
+  SECTION("SIGTERM with stop_on_signals") {
+    ScriptedController controller;
+    auto options = options_for(controller);
+    options.stop_on_signals = true;
+    LogLines log;
+    options.log_sink = log.sink();
+    RunningEngine running(options);
+    running.start();
+    controller.register_engine();  // the handlers are installed by now
+    std::raise(SIGTERM);
+    CHECK(running.finished_within(3s));
+    CHECK(log.contains("stopping on signal"));
+  }
+  SECTION("a running task finishes first, and its reply is sent") {
+    ScriptedController controller;
+    RunningEngine running(options_for(controller));
+    running.start();
+    controller.register_engine();
+    controller.send(proto::apply_request, {{std::string(proto::task), 99}},
+                    cannery::pack_apply_message("sleep_ms", std::int64_t{200}));
+    std::this_thread::sleep_for(50ms);
+    running.engine.stop();
+    CHECK(running.finished_within(3s));
+    auto reply = controller.expect(proto::apply_reply, 2s);
+    REQUIRE(reply);
+    CHECK(reply->content.at(proto::task).to_int64() == 99);
+  }
+}
+
+TEST_CASE("run() is called once and functions are registered before it", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine();
+  CHECK_THROWS_AS(running.engine.function("late", [] { return 1; }), cannery::error);
+  running.engine.stop();
+  REQUIRE(running.finished_within(3s));
+  CHECK_THROWS_AS(running.engine.run(), cannery::error);
+}
+
+TEST_CASE("an Engine refuses options it cannot serve with", "[engine][runtime]") {
+  ScriptedController controller;
+  auto code_of = [](cannery::EngineOptions o) {
+    return capture_error([&] { cannery::Engine engine(std::move(o)); }).code();
+  };
+  cannery::EngineOptions none;
+  CHECK(code_of(none) == cannery::errc::invalid_argument);
+
+  auto no_endpoint = options_for(controller);
+  no_endpoint.connection->endpoints.clear();
+  CHECK(code_of(no_endpoint) == cannery::errc::invalid_argument);
+
+  auto no_key = options_for(controller);
+  no_key.connection->key.clear();
+  CHECK(code_of(no_key) == cannery::errc::invalid_argument);
+
+  auto curve = options_for(controller);
+  curve.connection->curve_server_public_key = cannery::generate_curve_keypair().public_key;
+  auto e = capture_error([&] { cannery::Engine engine(curve); });
+  CHECK(e.message().find("--curve-key") != std::string::npos);
+
+  cannery::EngineOptions missing_file;
+  missing_file.connection_file = "/nonexistent/cannery.json";
+  CHECK(code_of(missing_file) == cannery::errc::io_error);
+}
