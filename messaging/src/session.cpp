@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cannery/canning/detail/untrusted_msgpack.hpp"
 #include "cannery/canning/plain_msgpack.hpp"
 #include "cannery/canning/writer.hpp"
 
@@ -67,24 +68,43 @@ Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) 
   return value;
 }
 
-std::string string_field(const Object& dict, std::string_view key, bool required,
-                         const char* name) {
-  const auto& d = dict.to_dict();
-  auto it = d.find(key);
-  if (it == d.end()) {
-    if (required) malformed(std::string(name) + " has no '" + std::string(key) + "'");
-    return {};
+// The header is read straight from msgpack into MessageHeader (no Object
+// map in between): it is on every message's path. nullopt for an empty map
+// (an empty parent_header); extra keys are ignored, as Jupyter peers add some.
+std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& limits,
+                                          const char* name) {
+  detail::PooledZone zone = detail::take_pooled_zone();
+  msgpack::object root;
+  try {
+    root = detail::parse_untrusted(frame, limits.max_depth, *zone, name);
+  } catch (const error& e) {
+    malformed(std::string(name) + " frame: " + e.message());
   }
-  if (it->second.kind() != Object::Kind::string) {
-    malformed(std::string(name) + "'s '" + std::string(key) + "' is not a string");
+  if (root.type != msgpack::type::MAP) malformed(std::string(name) + " frame is not a dict");
+  if (root.via.map.size == 0) return std::nullopt;
+  MessageHeader h;
+  h.version.clear();
+  const std::pair<std::string_view, std::string*> fields[] = {
+      {"msg_id", &h.msg_id},   {"msg_type", &h.msg_type}, {"username", &h.username},
+      {"session", &h.session}, {"date", &h.date},         {"version", &h.version}};
+  bool has_id = false, has_type = false;
+  for (std::uint32_t i = 0; i < root.via.map.size; ++i) {
+    const msgpack::object_kv& kv = root.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR)
+      malformed(std::string(name) + " has a key that is not a string");
+    const std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+    for (const auto& [field, target] : fields) {
+      if (key != field) continue;
+      if (kv.val.type != msgpack::type::STR) {
+        malformed(std::string(name) + "'s '" + std::string(key) + "' is not a string");
+      }
+      target->assign(kv.val.via.str.ptr, kv.val.via.str.size);
+      has_id = has_id || field == "msg_id";
+      has_type = has_type || field == "msg_type";
+    }
   }
-  return it->second.to_string();
-}
-
-MessageHeader header_from(const Object& dict, const char* name) {
-  return {string_field(dict, "msg_id", true, name),    string_field(dict, "msg_type", true, name),
-          string_field(dict, "username", false, name), string_field(dict, "session", false, name),
-          string_field(dict, "date", false, name),     string_field(dict, "version", false, name)};
+  if (!has_id || !has_type) malformed(std::string(name) + " needs 'msg_id' and 'msg_type'");
+  return h;
 }
 
 void check_digests(const Object& metadata, std::span<const Buffer> buffers, bool required) {
@@ -305,9 +325,10 @@ Message Session::deserialize(std::span<const Buffer> frames) {
   }
   Message m;
   m.identities.assign(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(split));
-  m.header = header_from(unpack_dict(signed_frames[0], options_.limits, "header"), "header");
-  Object parent = unpack_dict(signed_frames[1], options_.limits, "parent_header");
-  if (!parent.to_dict().empty()) m.parent_header = header_from(parent, "parent_header");
+  std::optional<MessageHeader> header = parse_header(signed_frames[0], options_.limits, "header");
+  if (!header) malformed("header frame is an empty dict");
+  m.header = std::move(*header);
+  m.parent_header = parse_header(signed_frames[1], options_.limits, "parent_header");
   m.metadata = unpack_dict(signed_frames[2], options_.limits, "metadata");
   m.content = unpack_dict(signed_frames[3], options_.limits, "content");
   m.buffers.assign(frames.begin() + static_cast<std::ptrdiff_t>(split + 2 + signed_frame_count),
