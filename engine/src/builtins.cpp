@@ -62,7 +62,8 @@ void register_builtin_functions(FunctionRegistry& registry) {
   // task that moves weights without computing on them.
   registry.function("nbytes_all", [](const std::map<std::string, NDArray>& arrays) {
     std::int64_t total = 0;
-    for (const auto& [name, array] : arrays) total += static_cast<std::int64_t>(array.nbytes());
+    for (const auto& [name, array] : arrays)
+      total += static_cast<std::int64_t>(array.nbytes());
     return total;
   });
   registry.function("sum_all", [](const std::map<std::string, NDArray>& arrays) {

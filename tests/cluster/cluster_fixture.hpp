@@ -1,8 +1,8 @@
 #pragma once
 // A controller with real cannery-engine processes, for the cluster tests.
 
-#include <catch2/catch.hpp>
 #include <cannery/controller.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 

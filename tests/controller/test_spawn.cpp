@@ -67,7 +67,8 @@ TEST_CASE("spawned engines get the connection file, plugins and extra arguments"
       REQUIRE(
           wait_until([&] { return std::filesystem::exists(args) && !read_text(args).empty(); }));
       CHECK(read_text(args) ==
-            "--connection-file " + file + " --exit-with-parent --plugin /opt/a.so --plugin /opt/b.so --verbose\n");
+            "--connection-file " + file +
+                " --exit-with-parent --plugin /opt/a.so --plugin /opt/b.so --verbose\n");
     }
   }
   // sleep ignores shutdown_request: SIGTERM ended it, and it was reaped.
