@@ -53,6 +53,9 @@ Core::Core(const ControllerOptions& options, const std::string& key)
       session_(session_options(key, options)),
       refusals_(options.log_sink),
       commands_(options.max_pending) {
+  // Two libzmq I/O threads: large messages to several engines go out in
+  // parallel instead of one connection after another.
+  context_.set(zmq::ctxopt::io_threads, 2);
   // The authenticator must exist before a CURVE server socket binds.
   if (options_.curve_server) {
     authenticator_ = std::make_unique<CurveAuthenticator>(context_, options_.curve_allowed_engines);
