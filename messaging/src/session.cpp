@@ -234,17 +234,18 @@ Session::Session(SessionOptions options)
         "reach the socket can send messages");
   }
   if (options_.session_id.empty()) options_.session_id = new_session_id();
+  // Message ids are "<session>_<pid>_<n>", as jupyter_client makes them.
+  msg_id_prefix_ = options_.session_id + "_" + std::to_string(::getpid()) + "_";
 }
 
 Message Session::message(std::string_view msg_type, Object content, const Message* parent) {
   Message m;
-  m.header = {
-      options_.session_id + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++),
-      std::string(msg_type),
-      options_.username,
-      options_.session_id,
-      iso8601_now(),
-      std::string(protocol_version)};
+  m.header = {msg_id_prefix_ + std::to_string(counter_++),
+              std::string(msg_type),
+              options_.username,
+              options_.session_id,
+              iso8601_now(),
+              std::string(protocol_version)};
   if (parent != nullptr) {
     m.parent_header = parent->header;
     m.identities = parent->identities;  // replies go back where the request came from

@@ -105,6 +105,7 @@ class Session {
   SessionOptions options_;
   Signer signer_;
   RefusalLog refusals_;
+  std::string msg_id_prefix_;
   std::uint64_t counter_ = 0;
   std::deque<std::string> history_order_;
   std::unordered_set<std::string_view> history_;  // views of history_order_'s strings
