@@ -171,10 +171,19 @@ const Object::Extension& Object::to_extension() const {
 }
 
 const Object& Object::at(std::string_view key) const {
-  const Dict& d = to_dict();
-  auto it = d.find(key);
-  if (it == d.end()) throw error(errc::type_mismatch, "dict has no key '" + std::string(key) + "'");
-  return it->second;
+  to_dict();  // type_mismatch when this is not a dict
+  const Object* found = find(key);
+  if (found == nullptr) {
+    throw error(errc::type_mismatch, "dict has no key '" + std::string(key) + "'");
+  }
+  return *found;
+}
+
+const Object* Object::find(std::string_view key) const noexcept {
+  const Dict* d = std::get_if<Dict>(&value_);
+  if (d == nullptr) return nullptr;
+  auto it = d->find(key);
+  return it == d->end() ? nullptr : &it->second;
 }
 
 const Object& Object::at(std::size_t index) const {

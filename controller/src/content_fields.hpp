@@ -13,21 +13,14 @@
 
 namespace cannery::detail {
 
-inline const Object* find_field(const Object& content, std::string_view key) {
-  if (content.kind() != Object::Kind::dict) return nullptr;
-  const auto& d = content.to_dict();
-  auto it = d.find(key);
-  return it == d.end() ? nullptr : &it->second;
-}
-
 inline std::optional<std::string> string_field(const Object& content, std::string_view key) {
-  const Object* f = find_field(content, key);
+  const Object* f = content.find(key);
   if (f == nullptr || f->kind() != Object::Kind::string) return std::nullopt;
   return f->to_string();
 }
 
 inline std::optional<std::int64_t> int_field(const Object& content, std::string_view key) {
-  const Object* f = find_field(content, key);
+  const Object* f = content.find(key);
   if (f == nullptr || f->kind() != Object::Kind::integer) return std::nullopt;
   try {
     return f->to_int64();
@@ -39,7 +32,7 @@ inline std::optional<std::int64_t> int_field(const Object& content, std::string_
 // A list of strings; nullopt when any item is not a string.
 inline std::optional<std::vector<std::string>> strings_field(const Object& content,
                                                              std::string_view key) {
-  const Object* f = find_field(content, key);
+  const Object* f = content.find(key);
   if (f == nullptr || f->kind() != Object::Kind::list) return std::nullopt;
   std::vector<std::string> out;
   for (const Object& item : f->to_list()) {

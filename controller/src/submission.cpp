@@ -3,9 +3,8 @@
 namespace cannery::detail {
 
 std::vector<Buffer> owned_frames(std::vector<Buffer> frames) {
-  for (Buffer& frame : frames) {
-    if (frame.is_borrowed()) frame = Buffer::copy_of(frame.data(), frame.size());
-  }
+  for (Buffer& frame : frames)
+    frame = frame.owned();
   return frames;
 }
 

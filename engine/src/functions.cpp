@@ -44,12 +44,9 @@ std::string map_count_message(std::size_t got, std::size_t count) {
 CannedObject owned_result(CannedObject canned) {
   // A borrowed buffer views memory nobody keeps alive once the function has
   // returned (a span or NDArray over a local): copy it once.
-  auto own = [](Buffer& b) {
-    if (b.is_borrowed() && !b.empty()) b = Buffer::copy_of(b.data(), b.size());
-  };
-  own(canned.header);
+  canned.header = canned.header.owned();
   for (Buffer& b : canned.buffers)
-    own(b);
+    b = b.owned();
   return canned;
 }
 

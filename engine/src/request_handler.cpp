@@ -12,15 +12,8 @@ namespace {
 
 namespace proto = cannery::protocol;
 
-const Object* field(const Message& m, std::string_view name) {
-  if (m.content.kind() != Object::Kind::dict) return nullptr;
-  const auto& dict = m.content.to_dict();
-  auto found = dict.find(name);
-  return found == dict.end() ? nullptr : &found->second;
-}
-
 const Object& required(const Message& m, std::string_view name) {
-  const Object* value = field(m, name);
+  const Object* value = m.content.find(name);
   if (value == nullptr) {
     throw error(errc::malformed_message,
                 m.header.msg_type + " has no '" + std::string(name) + "' field");
@@ -51,7 +44,7 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
     }
     return std::nullopt;
   }
-  const Object* task = field(request, proto::task);
+  const Object* task = request.content.find(proto::task);
   if (task == nullptr || task->kind() != Object::Kind::integer) {
     log_("cannery-engine: dropped a " + type + " without an integer 'task' (nothing to reply to)");
     return std::nullopt;

@@ -108,9 +108,8 @@ std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& lim
 }
 
 void check_digests(const Object& metadata, std::span<const Buffer> buffers, bool required) {
-  const auto& d = metadata.to_dict();
-  auto it = d.find(digests_key);
-  if (it == d.end()) {
+  const Object* found = metadata.find(digests_key);
+  if (found == nullptr) {
     if (required) {
       throw error(errc::digest_mismatch,
                   "message carries no buffer digests but this session requires them; enable "
@@ -118,7 +117,7 @@ void check_digests(const Object& metadata, std::span<const Buffer> buffers, bool
     }
     return;
   }
-  const Object& digests = it->second;
+  const Object& digests = *found;
   if (digests.kind() != Object::Kind::list || digests.to_list().size() != buffers.size()) {
     throw error(errc::digest_mismatch, "message's buffer digests do not match its " +
                                            std::to_string(buffers.size()) + " buffer frames");

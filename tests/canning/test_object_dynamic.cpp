@@ -427,3 +427,13 @@ TEST_CASE("a message of several objects is read progressively", "[canning][objec
   auto e = capture_error([&] { (void)cannery::deserialize_object(s.remaining); });
   CHECK(e.code() == cannery::errc::missing_buffers);
 }
+
+TEST_CASE("Object::find looks up optional dict entries without throwing", "[canning][object]") {
+  cannery::Object dict = cannery::Object::Dict{{"a", 1}};
+  REQUIRE(dict.find("a") != nullptr);
+  CHECK(dict.find("a")->to_int64() == 1);
+  CHECK(dict.find("b") == nullptr);
+  CHECK(cannery::Object(2.0).find("a") == nullptr);
+  CHECK_THROWS_AS(cannery::Object(2.0).at("a"), cannery::error);
+  CHECK_THROWS_AS(dict.at("b"), cannery::error);
+}

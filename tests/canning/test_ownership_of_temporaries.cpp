@@ -43,3 +43,16 @@ TEST_CASE("a temporary container hands its arrays over; an lvalue one lends them
   auto back = cannery::uncan<std::map<std::string, std::vector<double>>>(owned);
   CHECK(back.at("b").size() == 2000);
 }
+
+TEST_CASE("Buffer::owned copies borrowed bytes once and keeps owned ones as they are",
+          "[canning][ownership]") {
+  std::vector<char> local(100, 'x');
+  cannery::Buffer borrowed = cannery::Buffer::borrow(local.data(), local.size());
+  cannery::Buffer copy = borrowed.owned();
+  CHECK_FALSE(copy.is_borrowed());
+  CHECK(copy.data() != borrowed.data());
+  CHECK(copy == borrowed);
+  cannery::Buffer again = copy.owned();
+  CHECK(again.data() == copy.data());  // already owned: shared, not copied
+  CHECK(cannery::Buffer().owned().empty());
+}

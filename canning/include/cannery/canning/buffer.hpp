@@ -65,6 +65,10 @@ class Buffer {
   const std::shared_ptr<const void>& owner() const noexcept { return owner_; }
   bool is_borrowed() const noexcept { return owner_ == nullptr; }
 
+  // This Buffer when it has an owner, else an owning copy of its bytes: for
+  // bytes that must outlive the caller's borrowed memory (a queued message).
+  Buffer owned() const { return is_borrowed() && !empty() ? copy_of(data_, size_) : *this; }
+
   // A view of `size` bytes from `offset`, sharing the owner; throws
   // cannery::error(shape_mismatch) when the range lies outside this Buffer.
   Buffer slice(std::size_t offset, std::size_t size) const;

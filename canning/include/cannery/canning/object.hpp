@@ -106,6 +106,9 @@ class Object {
 
   // Dict entry or list item; throws type_mismatch / shape_mismatch.
   const Object& at(std::string_view key) const;
+  // The dict entry, or null when this is not a dict or has no such key: for
+  // optional fields of received dicts, where absence is not an error.
+  const Object* find(std::string_view key) const noexcept;
   const Object& at(std::size_t index) const;
 
   // Convert to any uncannable T, with the same rules as typed uncanning
