@@ -30,18 +30,13 @@ FrameStats& frame_stats() noexcept {
   return stats;
 }
 
-namespace {
+namespace {}  // namespace
 
-bool aligned(const zmq::message_t& message) {
-  return reinterpret_cast<std::uintptr_t>(message.data()) % required_alignment == 0;
-}
-
-Buffer realigned_copy(const zmq::message_t& message) {
+Buffer aligned_for_views(Buffer frame) {
+  if (reinterpret_cast<std::uintptr_t>(frame.data()) % required_alignment == 0) return frame;
   frame_stats().realigned_frames.fetch_add(1, std::memory_order_relaxed);
-  return Buffer::copy_of(message.data(), message.size());
+  return Buffer::copy_of(frame.data(), frame.size());
 }
-
-}  // namespace
 
 zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options) {
   if (buffer.size() > options.copy_threshold && !buffer.is_borrowed()) {
@@ -57,9 +52,8 @@ zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options)
 }
 
 Buffer from_zmq_message(zmq::message_t&& message) {
-  if (!aligned(message)) return realigned_copy(message);
   auto owner = std::make_shared<zmq::message_t>(std::move(message));
-  return Buffer(owner->data(), owner->size(), owner);
+  return aligned_for_views(Buffer(owner->data(), owner->size(), owner));
 }
 
 bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
@@ -120,11 +114,8 @@ std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
   // message keeps its bytes inside itself, so moving it moves them).
   std::vector<Buffer> frames;
   frames.reserve(parts->size());
-  for (zmq::message_t& part : *parts) {
-    frames.push_back(
-        aligned(part) ? Buffer(part.data(), part.size(), std::shared_ptr<const void>(parts, &part))
-                      : realigned_copy(part));
-  }
+  for (zmq::message_t& part : *parts)
+    frames.emplace_back(part.data(), part.size(), std::shared_ptr<const void>(parts, &part));
   return frames;
 }
 

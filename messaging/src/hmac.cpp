@@ -1,5 +1,6 @@
 #include "cannery/messaging/hmac.hpp"
 
+#include <nettle/hmac.h>
 #include <sodium.h>
 
 #include "cannery/canning/error.hpp"
@@ -22,18 +23,20 @@ std::string to_hex(const std::array<unsigned char, N>& bytes) {
 
 }  // namespace
 
-// Keyed once; each message copies the state instead of re-hashing the key
-// pads, which saves two SHA-256 blocks per message.
+// Nettle, not libsodium, computes the HMAC: libsodium's SHA-256 is portable
+// C, while Nettle picks the CPU's SHA instructions at run time (4x faster on
+// a 200-byte header, measured in bench_messaging's hmac_sign). Keyed once;
+// each message copies the state instead of re-hashing the key pads.
 struct Signer::State {
-  crypto_auth_hmacsha256_state keyed;
+  hmac_sha256_ctx keyed;
 };
 
 Signer::Signer(std::string_view key) {
   require_sodium();
   if (key.empty()) return;
   state_ = std::make_unique<State>();
-  crypto_auth_hmacsha256_init(&state_->keyed, reinterpret_cast<const unsigned char*>(key.data()),
-                              key.size());
+  hmac_sha256_set_key(&state_->keyed, key.size(),
+                      reinterpret_cast<const std::uint8_t*>(key.data()));
 }
 
 Signer::~Signer() = default;
@@ -42,13 +45,12 @@ Signer& Signer::operator=(Signer&&) noexcept = default;
 
 std::string Signer::sign(std::span<const Buffer> signed_frames) const {
   if (!state_) return {};
-  crypto_auth_hmacsha256_state state = state_->keyed;
+  hmac_sha256_ctx state = state_->keyed;
   for (const Buffer& frame : signed_frames) {
-    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(frame.data()),
-                                  frame.size());
+    hmac_sha256_update(&state, frame.size(), reinterpret_cast<const std::uint8_t*>(frame.data()));
   }
-  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-  crypto_auth_hmacsha256_final(&state, mac.data());
+  std::array<unsigned char, SHA256_DIGEST_SIZE> mac{};
+  hmac_sha256_digest(&state, mac.size(), mac.data());
   return to_hex(mac);
 }
 
@@ -56,8 +58,10 @@ bool Signer::verify(std::span<const Buffer> signed_frames, std::string_view sign
   if (!state_) return signature.empty();
   const std::string expected = sign(signed_frames);
   // The length is public (always 64); the contents are compared in constant time.
+  static_assert(crypto_verify_64_BYTES == 2 * SHA256_DIGEST_SIZE);
   return signature.size() == expected.size() &&
-         sodium_memcmp(signature.data(), expected.data(), expected.size()) == 0;
+         crypto_verify_64(reinterpret_cast<const unsigned char*>(signature.data()),
+                          reinterpret_cast<const unsigned char*>(expected.data())) == 0;
 }
 
 std::string buffer_digest(const Buffer& buffer) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "cannery/canning/detail/untrusted_msgpack.hpp"
 #include "cannery/canning/plain_msgpack.hpp"
@@ -73,6 +74,7 @@ Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) 
 // (an empty parent_header); extra keys are ignored, as Jupyter peers add some.
 std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& limits,
                                           const char* name) {
+  if (frame.size() == 1 && frame.data()[0] == std::byte{0x80}) return std::nullopt;  // {}
   detail::PooledZone zone = detail::take_pooled_zone();
   msgpack::object root;
   try {
@@ -216,7 +218,10 @@ std::string iso8601_now() {
 }
 
 Session::Session(SessionOptions options)
-    : options_(std::move(options)), signer_(options_.key), refusals_(options_.log_sink) {
+    : options_(std::move(options)),
+      signer_(options_.key),
+      refusals_(options_.log_sink),
+      history_(options_.replay_history) {
   if (options_.signature_scheme != "hmac-sha256") {
     throw error(errc::invalid_argument, "signature scheme '" + options_.signature_scheme +
                                             "' is not supported; use hmac-sha256");
@@ -285,19 +290,6 @@ std::vector<Buffer> Session::serialize(const Message& message) const {
   return frames;
 }
 
-bool Session::seen_before(const std::string& signature) const {
-  return history_.count(signature) != 0;
-}
-
-void Session::remember(std::string signature) {
-  if (options_.replay_history == 0) return;
-  history_.insert(history_order_.emplace_back(std::move(signature)));
-  while (history_order_.size() > options_.replay_history) {
-    history_.erase(history_order_.front());
-    history_order_.pop_front();
-  }
-}
-
 Message Session::deserialize(std::span<const Buffer> frames) {
   std::size_t split = delimiter_index(frames);
   if (split == frames.size())
@@ -317,11 +309,9 @@ Message Session::deserialize(std::span<const Buffer> frames) {
           errc::signature_mismatch,
           "message signature does not match: altered in transit, or signed with another key");
     }
-    std::string seen(signature);
-    if (seen_before(seen)) {
+    if (!history_.remember(signature)) {
       throw error(errc::replayed_message, "message signature was seen before: a replayed message");
     }
-    remember(std::move(seen));
   }
   Message m;
   m.identities.assign(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(split));
@@ -331,8 +321,9 @@ Message Session::deserialize(std::span<const Buffer> frames) {
   m.parent_header = parse_header(signed_frames[1], options_.limits, "parent_header");
   m.metadata = unpack_dict(signed_frames[2], options_.limits, "metadata");
   m.content = unpack_dict(signed_frames[3], options_.limits, "content");
-  m.buffers.assign(frames.begin() + static_cast<std::ptrdiff_t>(split + 2 + signed_frame_count),
-                   frames.end());
+  const auto buffers = frames.subspan(split + 2 + signed_frame_count);
+  m.buffers.reserve(buffers.size());
+  std::transform(buffers.begin(), buffers.end(), std::back_inserter(m.buffers), aligned_for_views);
   check_digests(m.metadata, m.buffers, options_.buffer_digests);
   return m;
 }

@@ -6,7 +6,7 @@ CANNERY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian packages the build, the tests and the interoperability checks need.
 CANNERY_PACKAGES=(
   g++ cmake make pkg-config
-  libzmq3-dev cppzmq-dev libsodium-dev nlohmann-json3-dev
+  libzmq3-dev cppzmq-dev libsodium-dev nettle-dev nlohmann-json3-dev
   libmsgpack-cxx-dev libboost-dev
   libeigen3-dev catch2 libbenchmark-dev
   python3 python3-numpy python3-msgpack python3-jupyter-client

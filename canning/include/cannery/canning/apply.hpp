@@ -82,6 +82,7 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
   };
   (note(args), ...);
   std::vector<Buffer> frames;
+  frames.reserve(1 + sizeof...(Args));  // a header frame each; arrays add theirs
   can(header, options).append_to(frames);
   [[maybe_unused]] auto append = [&]<class A>(A&& arg) {
     if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {

@@ -35,9 +35,15 @@ class Buffer {
   // shared. This is how a gather writes straight into an outgoing frame.
   template <class Fill>
   static Buffer allocate(std::size_t size, Fill&& fill) {
-    std::shared_ptr<std::byte[]> storage(new std::byte[size == 0 ? 1 : size]);
-    std::forward<Fill>(fill)(storage.get());
-    const std::byte* data = storage.get();
+    // One allocation for the reference count and the bytes (small frames are
+    // made on every message); whole blocks keep the bytes aligned.
+    struct alignas(std::max_align_t) Block {
+      std::byte bytes[alignof(std::max_align_t)];
+    };
+    const std::size_t blocks = size == 0 ? 1 : (size + sizeof(Block) - 1) / sizeof(Block);
+    std::shared_ptr<Block[]> storage = std::make_shared_for_overwrite<Block[]>(blocks);
+    std::byte* data = storage[0].bytes;
+    std::forward<Fill>(fill)(data);
     return {data, size, std::shared_ptr<const void>(std::move(storage), data)};
   }
 

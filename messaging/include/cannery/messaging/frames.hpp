@@ -46,7 +46,14 @@ struct FrameStats {
 FrameStats& frame_stats() noexcept;
 
 zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options = {});
+// The Buffer owns the message; aligned_for_views applied.
 Buffer from_zmq_message(zmq::message_t&& message);
+
+// libzmq delivers small frames at whatever offset they had in its receive
+// buffer. Element views (an inlined array, an NDArray over the frame) need 8
+// byte alignment: this returns the frame itself when aligned, else an
+// aligned copy (small frames only are ever unaligned, so the copy is cheap).
+Buffer aligned_for_views(Buffer frame);
 
 // Sends all frames as one multipart message (blocking unless `flags` says
 // otherwise). Throws cannery::error(io_error) when libzmq refuses, e.g. an
@@ -57,8 +64,10 @@ bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
                  const FrameOptions& options = {}, zmq::send_flags flags = zmq::send_flags::none);
 
 // Receives one whole multipart message; nullopt when a non-blocking receive
-// finds nothing. A message with more than options.max_frames frames is
-// drained and refused with cannery::error(limit_exceeded).
+// finds nothing. The frames view the received memory as it is: pass those
+// that will be uncanned through aligned_for_views (Session does so for the
+// buffers; the envelope's msgpack needs no alignment). A message with more than options.max_frames
+// frames is drained and refused with cannery::error(limit_exceeded).
 std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
                                                   const FrameOptions& options = {},
                                                   zmq::recv_flags flags = zmq::recv_flags::none);

@@ -29,7 +29,7 @@ class Signer {
   bool verify(std::span<const Buffer> signed_frames, std::string_view signature) const;
 
  private:
-  struct State;  // libsodium's HMAC state after absorbing the key
+  struct State;  // the HMAC state after absorbing the key
   std::unique_ptr<State> state_;
 };
 

@@ -14,12 +14,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include <zmq.hpp>
@@ -30,6 +28,7 @@
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/hmac.hpp"
 #include "cannery/messaging/refusals.hpp"
+#include "cannery/messaging/replay_history.hpp"
 
 namespace cannery {
 
@@ -99,16 +98,12 @@ class Session {
   const SessionOptions& options() const noexcept { return options_; }
 
  private:
-  bool seen_before(const std::string& signature) const;
-  void remember(std::string signature);
-
   SessionOptions options_;
   Signer signer_;
   RefusalLog refusals_;
   std::string msg_id_prefix_;
   std::uint64_t counter_ = 0;
-  std::deque<std::string> history_order_;
-  std::unordered_set<std::string_view> history_;  // views of history_order_'s strings
+  ReplayHistory history_;
 };
 
 // A fresh random session id (UUID text form).

@@ -1,0 +1,81 @@
+#include "cannery/messaging/replay_history.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "cannery/canning/error.hpp"
+
+namespace cannery {
+
+ReplayHistory::ReplayHistory(std::size_t capacity) : capacity_(capacity) {
+  if (capacity_ == 0) return;
+  if (capacity_ >= std::numeric_limits<std::uint32_t>::max() / 2) {
+    throw error(errc::invalid_argument,
+                "replay history of " + std::to_string(capacity_) +
+                    " signatures is too large; keep SessionOptions::replay_history under 2^31");
+  }
+  const std::size_t slots = std::bit_ceil(2 * capacity_);
+  slots_.assign(slots, empty);
+  mask_ = slots - 1;
+  shift_ = 64 - std::countr_zero(slots);                  // at least 2 slots: a shift below 64
+  ring_.reserve(std::min<std::size_t>(capacity_, 4096));  // grows with the traffic
+}
+
+std::size_t ReplayHistory::home(const Key& key) const noexcept {
+  // Hex digits carry 4 bits a byte: mix all 64 bits of the first eight, then
+  // take the top bits (Fibonacci hashing).
+  std::uint64_t prefix;
+  std::memcpy(&prefix, key.data(), sizeof prefix);
+  return static_cast<std::size_t>((prefix * 0x9E3779B97F4A7C15ull) >> shift_);
+}
+
+std::size_t ReplayHistory::find(const Key& key) const noexcept {
+  std::size_t slot = home(key);
+  while (slots_[slot] != empty && ring_[slots_[slot] - 1] != key)
+    slot = (slot + 1) & mask_;
+  return slot;
+}
+
+// Linear probing's deletion: later entries of the same run move back into
+// the hole when their home does not lie cyclically between the hole and them.
+void ReplayHistory::erase_slot(std::size_t hole) noexcept {
+  for (std::size_t slot = (hole + 1) & mask_; slots_[slot] != empty; slot = (slot + 1) & mask_) {
+    const std::size_t wanted = home(ring_[slots_[slot] - 1]);
+    const bool stays =
+        hole <= slot ? (hole < wanted && wanted <= slot) : (hole < wanted || wanted <= slot);
+    if (stays) continue;
+    slots_[hole] = slots_[slot];
+    hole = slot;
+  }
+  slots_[hole] = empty;
+}
+
+bool ReplayHistory::remember(std::string_view signature) {
+  if (capacity_ == 0) return true;
+  if (signature.size() < key_size) {
+    throw error(errc::invalid_argument, "a remembered signature has at least " +
+                                            std::to_string(key_size) + " characters, not " +
+                                            std::to_string(signature.size()));
+  }
+  Key key;
+  std::copy_n(signature.begin(), key_size, key.begin());
+  std::size_t slot = find(key);
+  if (slots_[slot] != empty) return false;
+  if (ring_.size() < capacity_) {
+    ring_.push_back(key);
+    slots_[slot] = static_cast<std::uint32_t>(ring_.size());
+    return true;
+  }
+  // Full: the oldest entry leaves, its ring place takes the new key.
+  erase_slot(find(ring_[next_]));
+  ring_[next_] = key;
+  slot = find(key);  // the erase may have moved entries along this probe run
+  slots_[slot] = static_cast<std::uint32_t>(next_ + 1);
+  next_ = (next_ + 1) % capacity_;
+  return true;
+}
+
+}  // namespace cannery
