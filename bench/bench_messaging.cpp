@@ -415,7 +415,7 @@ void small_message(benchmark::State& state, Transport transport) {
         [receiver, &call](zmq::socket_t& socket) {
           auto frames = cannery::receive_frames(socket, receiver->options().frames);
           if (!frames) throw std::runtime_error("receive failed");
-          Message m = receiver->deserialize(*frames);
+          Message m = receiver->deserialize(std::move(*frames));
           if (m.header.msg_type == "stop") return false;
           auto apply = cannery::unpack_apply_message(m.buffers);
           auto id = apply.next_arg<std::int64_t>();

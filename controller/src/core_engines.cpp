@@ -52,7 +52,7 @@ bool Core::receive_available() {
     if (!frames) return false;
     Message message;
     try {
-      message = session_.deserialize(*frames);
+      message = session_.deserialize(std::move(*frames));  // left whole when refused
     } catch (const error& e) {
       messages_refused_.fetch_add(1, std::memory_order_relaxed);
       refusals_.record(e, frames->empty() ? "unknown" : peer_name(frames->front()));

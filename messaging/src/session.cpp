@@ -291,6 +291,10 @@ std::vector<Buffer> Session::serialize(const Message& message) const {
 }
 
 Message Session::deserialize(std::span<const Buffer> frames) {
+  return deserialize(std::vector<Buffer>(frames.begin(), frames.end()));
+}
+
+Message Session::deserialize(std::vector<Buffer>&& frames) {
   std::size_t split = delimiter_index(frames);
   if (split == frames.size())
     malformed("no \"<IDS|MSG>\" delimiter among " + std::to_string(frames.size()) + " frames");
@@ -299,7 +303,7 @@ Message Session::deserialize(std::span<const Buffer> frames) {
               " frames after its delimiter; a signature and four dicts are needed");
   }
   const std::string_view signature = frames[split + 1].as_string_view();
-  const auto signed_frames = frames.subspan(split + 2, signed_frame_count);
+  const auto signed_frames = std::span<const Buffer>(frames).subspan(split + 2, signed_frame_count);
   if (signer_.enabled()) {
     if (signature.empty()) {
       throw error(errc::signature_missing, "message is not signed but this session has a key");
@@ -314,17 +318,21 @@ Message Session::deserialize(std::span<const Buffer> frames) {
     }
   }
   Message m;
-  m.identities.assign(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(split));
   std::optional<MessageHeader> header = parse_header(signed_frames[0], options_.limits, "header");
   if (!header) malformed("header frame is an empty dict");
   m.header = std::move(*header);
   m.parent_header = parse_header(signed_frames[1], options_.limits, "parent_header");
   m.metadata = unpack_dict(signed_frames[2], options_.limits, "metadata");
   m.content = unpack_dict(signed_frames[3], options_.limits, "content");
-  const auto buffers = frames.subspan(split + 2 + signed_frame_count);
+  const auto buffers = std::span<Buffer>(frames).subspan(split + 2 + signed_frame_count);
+  check_digests(m.metadata, buffers, options_.buffer_digests);
+  // Accepted: only now are frames moved out (a refusal leaves them whole).
+  const auto identities = std::span<Buffer>(frames).first(split);
+  m.identities.assign(std::make_move_iterator(identities.begin()),
+                      std::make_move_iterator(identities.end()));
   m.buffers.reserve(buffers.size());
-  std::transform(buffers.begin(), buffers.end(), std::back_inserter(m.buffers), aligned_for_views);
-  check_digests(m.metadata, m.buffers, options_.buffer_digests);
+  for (Buffer& b : buffers)
+    m.buffers.push_back(aligned_for_views(std::move(b)));
   return m;
 }
 
@@ -344,7 +352,7 @@ std::optional<Message> Session::receive(zmq::socket_ref socket, std::chrono::mil
       auto received = receive_frames(socket, options_.frames, zmq::recv_flags::dontwait);
       if (!received) continue;
       frames = std::move(*received);
-      return deserialize(frames);
+      return deserialize(std::move(frames));
     } catch (const error& refusal) {
       refusals_.record(refusal, peer_of(socket, frames));
     }

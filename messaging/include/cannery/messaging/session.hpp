@@ -86,6 +86,9 @@ class Session {
   // replayed_message, digest_mismatch, ...). Verification happens before
   // anything is unpacked; a signature is remembered only once verified.
   Message deserialize(std::span<const Buffer> frames);
+  // The same, moving the identities and buffers out of `frames` once the
+  // message is accepted; when it throws, `frames` is left as it was.
+  Message deserialize(std::vector<Buffer>&& frames);
 
   // serialize + send_frames.
   void send(zmq::socket_ref socket, const Message& message);
