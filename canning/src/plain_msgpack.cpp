@@ -57,8 +57,7 @@ Buffer pack_plain(const Object& value) {
 }
 
 Object unpack_plain(const Buffer& bytes, const Limits& limits) {
-  // Most metadata, content and parent_header frames of requests are {}.
-  if (bytes.size() == 1 && bytes.data()[0] == std::byte{0x80}) return Object::Dict{};
+  if (detail::is_empty_map(bytes)) return Object::Dict{};
   detail::PooledZone zone = detail::take_pooled_zone();
   const msgpack::object root =
       detail::parse_untrusted(bytes, limits.max_depth, *zone, "message dict");

@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "cannery/canning/error.hpp"
@@ -9,6 +10,7 @@
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "content_fields.hpp"
+
 #include "core.hpp"
 
 namespace cannery::detail {
@@ -108,7 +110,11 @@ void Core::on_registration(const std::string& routing, const Message& message) {
                      peer_name(message.identities.front()));
     return;
   }
-  const int pid = static_cast<int>(int_field(message.content, protocol::pid).value_or(0));
+  // Only shown and compared, never signalled; a value no pid can have is 0.
+  const std::int64_t reported_pid = int_field(message.content, protocol::pid).value_or(0);
+  const int pid = reported_pid > 0 && reported_pid <= std::numeric_limits<int>::max()
+                      ? static_cast<int>(reported_pid)
+                      : 0;
   // A routing id taken over by another engine means the old one is gone.
   if (Engine* holder = engine_by_routing(routing);
       holder != nullptr && holder->info.uuid != *uuid) {

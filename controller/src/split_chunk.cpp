@@ -10,6 +10,12 @@
 namespace cannery::detail {
 namespace {
 
+// Checked before any element is copied: the reply came from an engine.
+std::string count_message(std::size_t count, std::size_t got) {
+  return "a map chunk of " + std::to_string(count) + " elements came back with " +
+         std::to_string(got) + " results";
+}
+
 template <class T>
 void append_as(std::vector<Object>& out, const Object& reply) {
   for (const T& v : reply.as<std::vector<T>>()) {
@@ -23,43 +29,34 @@ void append_as(std::vector<Object>& out, const Object& reply) {
   }
 }
 
-std::vector<Object> split_ndarray(const Object& reply) {
+// Kind and size, whatever the byte order: uncanning to std::vector<T>
+// converts the order.
+template <class T>
+bool holds_elements_of(const DType& d) {
+  const DType wanted = dtype_of<T>();
+  return d.kind == wanted.kind && d.itemsize == wanted.itemsize;
+}
+
+// Appends the elements as the first of `T...` whose dtype they have; false
+// when none has it.
+template <class... T>
+bool append_first_matching(std::vector<Object>& out, const Object& reply) {
+  const DType& d = reply.to_ndarray().dtype();
+  return ((holds_elements_of<T>(d) && (append_as<T>(out, reply), true)) || ...);
+}
+
+std::vector<Object> split_ndarray(const Object& reply, std::size_t count) {
   const NDArray& a = reply.to_ndarray();
   if (a.ndim() != 1) {
     throw error(errc::shape_mismatch,
                 "a map chunk's result is a " + a.describe() + "; expected a 1-D array");
   }
+  if (a.size() != count) throw error(errc::shape_mismatch, count_message(count, a.size()));
   std::vector<Object> out;
-  out.reserve(a.size());
-  const DType& d = a.dtype();
-  const std::size_t size = d.itemsize;
-  if (d.kind == 'f' && size == 8)
-    append_as<double>(out, reply);
-  else if (d.kind == 'f' && size == 4)
-    append_as<float>(out, reply);
-  else if (d.kind == 'i' && size == 8)
-    append_as<std::int64_t>(out, reply);
-  else if (d.kind == 'i' && size == 4)
-    append_as<std::int32_t>(out, reply);
-  else if (d.kind == 'i' && size == 2)
-    append_as<std::int16_t>(out, reply);
-  else if (d.kind == 'i' && size == 1)
-    append_as<std::int8_t>(out, reply);
-  else if (d.kind == 'u' && size == 8)
-    append_as<std::uint64_t>(out, reply);
-  else if (d.kind == 'u' && size == 4)
-    append_as<std::uint32_t>(out, reply);
-  else if (d.kind == 'u' && size == 2)
-    append_as<std::uint16_t>(out, reply);
-  else if (d.kind == 'u' && size == 1)
-    append_as<std::uint8_t>(out, reply);
-  else if (d.kind == 'b')
-    append_as<bool>(out, reply);
-  else if (d.kind == 'c' && size == 16)
-    append_as<std::complex<double>>(out, reply);
-  else if (d.kind == 'c' && size == 8)
-    append_as<std::complex<float>>(out, reply);
-  else {
+  out.reserve(count);
+  if (!append_first_matching<double, float, std::int64_t, std::int32_t, std::int16_t, std::int8_t,
+                             std::uint64_t, std::uint32_t, std::uint16_t, std::uint8_t, bool,
+                             std::complex<double>, std::complex<float>>(out, reply)) {
     throw error(errc::type_mismatch, "a map chunk's result is a " + a.describe() +
                                          "; ask for get<T>() with its element type");
   }
@@ -69,21 +66,14 @@ std::vector<Object> split_ndarray(const Object& reply) {
 }  // namespace
 
 std::vector<Object> split_chunk(const Object& reply, std::size_t count) {
-  std::vector<Object> out;
-  if (reply.kind() == Object::Kind::list) {
-    out = reply.to_list();
-  } else if (reply.kind() == Object::Kind::ndarray) {
-    out = split_ndarray(reply);
-  } else {
+  if (reply.kind() == Object::Kind::ndarray) return split_ndarray(reply, count);
+  if (reply.kind() != Object::Kind::list) {
     throw error(errc::type_mismatch, "a map chunk's result is a " + reply.kind_name() +
                                          "; engines reply with a list or a 1-D array");
   }
-  if (out.size() != count) {
-    throw error(errc::shape_mismatch, "a map chunk of " + std::to_string(count) +
-                                          " elements came back with " + std::to_string(out.size()) +
-                                          " results");
-  }
-  return out;
+  const Object::List& items = reply.to_list();
+  if (items.size() != count) throw error(errc::shape_mismatch, count_message(count, items.size()));
+  return items;
 }
 
 }  // namespace cannery::detail

@@ -30,8 +30,6 @@ FrameStats& frame_stats() noexcept {
   return stats;
 }
 
-namespace {}  // namespace
-
 Buffer aligned_for_views(Buffer frame) {
   if (reinterpret_cast<std::uintptr_t>(frame.data()) % required_alignment == 0) return frame;
   frame_stats().realigned_frames.fetch_add(1, std::memory_order_relaxed);

@@ -74,7 +74,7 @@ Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) 
 // (an empty parent_header); extra keys are ignored, as Jupyter peers add some.
 std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& limits,
                                           const char* name) {
-  if (frame.size() == 1 && frame.data()[0] == std::byte{0x80}) return std::nullopt;  // {}
+  if (detail::is_empty_map(frame)) return std::nullopt;
   detail::PooledZone zone = detail::take_pooled_zone();
   msgpack::object root;
   try {
@@ -284,7 +284,7 @@ std::vector<Buffer> Session::serialize(const Message& message) const {
     frames.push_back(pack_dict(message.metadata));
   }
   frames.push_back(pack_dict(message.content));
-  frames[first_signed - 1] = Buffer::copy_of(
+  frames[first_signed - 1] = Buffer::take(
       signer_.sign(std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count)));
   frames.insert(frames.end(), message.buffers.begin(), message.buffers.end());
   return frames;

@@ -20,6 +20,12 @@ struct ZoneReturn {
 using PooledZone = std::unique_ptr<msgpack::zone, ZoneReturn>;
 PooledZone take_pooled_zone();
 
+// The one-byte empty map {}: most parent_header, metadata and content frames
+// of requests, which callers answer without running the parser.
+inline bool is_empty_map(const Buffer& bytes) noexcept {
+  return bytes.size() == 1 && bytes.data()[0] == std::byte{0x80};
+}
+
 // Exactly one msgpack value; strings and bins point into `bytes`. Throws
 // cannery::error (truncated_header, malformed_header, limit_exceeded) naming
 // `what`.
