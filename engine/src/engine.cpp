@@ -9,12 +9,12 @@
 #include <mutex>
 #include <utility>
 
+#include "busy_heartbeat.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/session.hpp"
 #include "request_handler.hpp"
 #include "signals.hpp"
-#include "worker.hpp"
 
 namespace cannery {
 
@@ -26,7 +26,6 @@ namespace {
 
 // The longest the I/O loop sleeps before it looks at stop() and signals.
 constexpr milliseconds max_poll{100};
-constexpr std::string_view wake_endpoint = "inproc://cannery-engine-wake";
 
 // Both threads log through one sink, so lines never interleave.
 detail::LogSink serialized(std::function<void(std::string_view)> sink) {
@@ -69,10 +68,9 @@ class Engine::Loop {
   void run();
 
  private:
-  static std::string bind_wake(zmq::socket_t& wake);
   SessionOptions session_options() const;
   void connect();
-  void poll_once();
+  void poll_once(const detail::StopSignals& signals);
   void on_message(Message message, Clock::time_point now);
   void on_registration_reply(const Message& reply, Clock::time_point now);
   void on_timers(Clock::time_point now);
@@ -80,16 +78,16 @@ class Engine::Loop {
   void send_registration(Clock::time_point now);
   void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
             std::vector<Buffer> buffers = {});
-  void send_replies();
+  void run_request(const Message& request);
+  bool should_stop(const detail::StopSignals& signals);
   void log(const std::string& line) const { engine_.options_.log_sink(line); }
 
   Engine& engine_;
   zmq::context_t context_;
   zmq::socket_t dealer_;
-  zmq::socket_t wake_;
   Session session_;
   detail::RequestHandler handler_;
-  detail::Worker worker_;  // declared last: stopped before the sockets close
+  detail::BusyHeartbeat heart_;  // declared last: stopped before the socket closes
 
   bool registered_ = false;
   bool shutdown_ = false;
@@ -104,20 +102,12 @@ class Engine::Loop {
 Engine::Loop::Loop(Engine& engine)
     : engine_(engine),
       dealer_(context_, zmq::socket_type::dealer),
-      wake_(context_, zmq::socket_type::pair),
       session_(session_options()),
       handler_(engine.functions_, engine.options_.limits, engine.options_.log_sink),
-      worker_(context_, bind_wake(wake_),
-              [this](const Message& request) { return handler_.handle(request); }),
+      heart_(engine.options_.heartbeat, [this] { send(proto::heartbeat, {}); }),
       heartbeat_(engine.options_.heartbeat),
       allowed_misses_(engine.options_.allowed_misses) {
   connect();
-}
-
-std::string Engine::Loop::bind_wake(zmq::socket_t& wake) {
-  wake.set(zmq::sockopt::linger, 0);
-  wake.bind(std::string(wake_endpoint));
-  return std::string(wake_endpoint);
 }
 
 SessionOptions Engine::Loop::session_options() const {
@@ -151,40 +141,38 @@ void Engine::Loop::connect() {
 void Engine::Loop::run() {
   detail::StopSignals signals(engine_.options_.stop_on_signals);
   send_registration(Clock::now());
-  while (!shutdown_ && !engine_.stop_requested_.load()) {
-    if (int signal = signals.received(); signal != 0) {
-      log("cannery-engine: stopping on signal " + std::to_string(signal));
-      break;
-    }
+  while (!should_stop(signals)) {
     try {
-      poll_once();
+      poll_once(signals);
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;  // a signal interrupted the poll: look at it
     }
   }
-  worker_.stop();  // waits for the running task
-  send_replies();  // including its reply
 }
 
-void Engine::Loop::poll_once() {
-  std::array<zmq::pollitem_t, 2> items{
-      {{dealer_.handle(), 0, ZMQ_POLLIN, 0}, {wake_.handle(), 0, ZMQ_POLLIN, 0}}};
-  zmq::poll(items.data(), items.size(), poll_timeout(Clock::now()));
-  if ((items[0].revents & ZMQ_POLLIN) != 0) {
+bool Engine::Loop::should_stop(const detail::StopSignals& signals) {
+  if (shutdown_ || engine_.stop_requested_.load()) return true;
+  if (int signal = signals.received(); signal != 0) {
+    log("cannery-engine: stopping on signal " + std::to_string(signal));
+    shutdown_ = true;
+    return true;
+  }
+  return false;
+}
+
+void Engine::Loop::poll_once(const detail::StopSignals& signals) {
+  zmq::pollitem_t item{dealer_.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, poll_timeout(Clock::now()));
+  if ((item.revents & ZMQ_POLLIN) != 0) {
     // Refused messages are counted and logged by the Session, and skipped.
-    while (!shutdown_) {
+    // Requests not started when asked to stop stay unread, and are dropped.
+    while (!should_stop(signals)) {
       std::optional<Message> message = session_.receive(dealer_, milliseconds(0));
       if (!message) break;
       on_message(std::move(*message), Clock::now());
     }
     engine_.refused_.store(session_.refusals().total());
   }
-  if ((items[1].revents & ZMQ_POLLIN) != 0) {
-    zmq::message_t wake_up;
-    while (wake_.recv(wake_up, zmq::recv_flags::dontwait)) {
-    }
-  }
-  send_replies();
   on_timers(Clock::now());
 }
 
@@ -205,7 +193,7 @@ void Engine::Loop::on_message(Message message, Clock::time_point now) {
   } else if (type == proto::shutdown_request) {
     shutdown_ = true;
   } else if (is_work(type)) {
-    worker_.submit(std::move(message));
+    run_request(message);
   } else {
     log("cannery-engine: ignored a message of unknown type '" + type + "'");
   }
@@ -234,6 +222,7 @@ void Engine::Loop::on_registration_reply(const Message& reply, Clock::time_point
   registered_ = true;
   engine_id_ = id;
   heartbeat_ = milliseconds(heartbeat_ms);
+  heart_.set_period(heartbeat_);
   allowed_misses_ = static_cast<int>(misses);
   next_send_ = now + heartbeat_;
   engine_.id_.store(static_cast<int>(id));
@@ -292,13 +281,20 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
   }
 }
 
-void Engine::Loop::send_replies() {
-  for (detail::Reply& reply : worker_.take_replies()) {
-    reply.content[std::string(proto::engine_id)] = engine_id_;
-    Message parent;
-    parent.header = std::move(reply.parent);
-    send(proto::apply_reply, std::move(reply.content), &parent, std::move(reply.buffers));
+void Engine::Loop::run_request(const Message& request) {
+  // The handler turns every failure of a request into an error reply; only
+  // running out of memory while making one gets out of it.
+  std::optional<detail::Reply> reply;
+  try {
+    reply = heart_.run_unlocked([&] { return handler_.handle(request); });
+  } catch (...) {
+    log("cannery-engine: could not answer a " + request.header.msg_type + " (out of memory?)");
   }
+  if (!reply) return;
+  reply->content[std::string(proto::engine_id)] = engine_id_;
+  Message parent;
+  parent.header = std::move(reply->parent);
+  send(proto::apply_reply, std::move(reply->content), &parent, std::move(reply->buffers));
 }
 
 // --- Engine ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 #pragma once
-// A reply made on the worker thread, signed and sent by the I/O thread (the
-// only one that touches the Session and the socket).
+// A request's answer as the RequestHandler makes it, before the Loop adds
+// the engine id, signs it and sends it.
 
 #include <vector>
 

@@ -228,6 +228,31 @@ TEST_CASE("heartbeats keep flowing while a long task runs", "[engine][runtime]")
   CHECK(controller.skipped_count(proto::heartbeat) >= 3);
 }
 
+TEST_CASE("a long task does not make the engine think the controller is gone",
+          "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine(3, 50, 3);  // 150 ms of silence means gone
+  REQUIRE(running.has_id_within(3));
+  controller.send(proto::apply_request, {{std::string(proto::task), std::int64_t{1}}},
+                  cannery::pack_apply_message("sleep_ms", std::int64_t{400}));
+  // A live controller keeps beating; the beats wait in the engine's queue
+  // while the task runs, and must be read before the engine judges silence.
+  std::optional<cannery::Message> reply;
+  for (int i = 0; i < 200 && !reply; ++i) {
+    controller.send(proto::heartbeat);
+    reply = controller.expect(proto::apply_reply, 40ms);
+  }
+  REQUIRE(reply);
+  for (int i = 0; i < 5; ++i) {
+    controller.send(proto::heartbeat);
+    CHECK_FALSE(controller.expect(proto::apply_reply, 40ms));
+  }
+  CHECK(controller.skipped_count(proto::registration_request) == 0);
+  CHECK(running.engine.registrations() == 1);
+}
+
 TEST_CASE("an engine registers again after unknown_engine", "[engine][runtime]") {
   ScriptedController controller;
   RunningEngine running(options_for(controller));

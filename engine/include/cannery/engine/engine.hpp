@@ -11,11 +11,11 @@
 //   });
 //   engine.run();   // until shutdown_request, stop(), or SIGTERM/SIGINT
 //
-// Threads: run()'s thread does all socket I/O (the DEALER, the Session, the
-// heartbeats); requests run one at a time, in arrival order, on a worker
-// thread, so heartbeats keep flowing during a long task. Results come back
-// to the I/O thread through a queue and an inproc PAIR that wakes it. Every
-// ZeroMQ socket stays on the thread that made it.
+// Threads: run()'s thread does the socket I/O (the DEALER, the Session, the
+// heartbeats) and runs requests one at a time, in arrival order, as they are
+// received: no hand-off between threads on a task's path. While a request
+// runs, a helper thread takes the socket (under a mutex) to keep heartbeats
+// flowing, so a long task is not taken for a dead engine.
 
 #include <atomic>
 #include <chrono>
@@ -65,7 +65,8 @@ struct EngineOptions {
   // Random when empty; the routing id is "engine-<uuid>".
   std::string uuid;
   // Log lines (refused messages, lost controller, ...); standard error when
-  // empty. Called from run()'s thread and from the worker thread, never at once.
+  // empty. Called from run()'s thread and from the heartbeat thread, never at
+  // once.
   std::function<void(std::string_view)> log_sink;
 };
 
