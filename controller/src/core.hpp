@@ -18,6 +18,7 @@
 #include <optional>
 #include <queue>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -84,6 +85,7 @@ class Core final : public RefReleaser {
     std::unordered_set<std::uint64_t> refs_held;
     std::uint64_t last_assigned = 0;
     bool leaving = false;  // sent a shutdown_request: its end is expected, not news
+    bool batches = false;  // takes batch_request (it said so when registering)
   };
   struct Ref {
     std::vector<Buffer> frames;
@@ -99,9 +101,13 @@ class Core final : public RefReleaser {
   bool receive_available();  // true when more may be waiting
   void on_message(Message& message);
   void on_registration(const std::string& routing_id, const Message& message);
-  void on_reply(Engine& engine, const Message& message);
+  void on_reply(Engine& engine, const Object& content, std::span<const Buffer> buffers);
+  void on_batch_reply(Engine& engine, Message& message);
   void dispatch();
-  bool send_task(Engine& engine, std::uint64_t id);
+  void assign(Engine& engine, std::uint64_t id);
+  void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);
+  bool send_refs(Engine& engine, const Task& task);
+  Object::Dict request_content(const Task& task, std::uint64_t id) const;
   bool send(Engine& engine, std::string_view msg_type, Object::Dict content,
             std::vector<Buffer> buffers = {});
   void send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,
@@ -152,7 +158,8 @@ class Core final : public RefReleaser {
   Clock::time_point next_heartbeat_;
   std::size_t released_ = 0;  // pending tasks that left the queue this round
   std::mt19937_64 rng_{std::random_device{}()};
-  std::vector<Candidate> candidates_;  // reused by dispatch
+  std::vector<Candidate> candidates_;                   // reused by dispatch
+  std::map<int, std::vector<std::uint64_t>> assigned_;  // this round's tasks per engine, reused
 };
 
 }  // namespace cannery::detail

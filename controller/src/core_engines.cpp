@@ -91,7 +91,9 @@ void Core::on_message(Message& message) {
   }
   engine->last_seen = Clock::now();
   if (type == protocol::apply_reply) {
-    on_reply(*engine, message);
+    on_reply(*engine, message.content, message.buffers);
+  } else if (type == protocol::batch_reply) {
+    on_batch_reply(*engine, message);
   } else if (type != protocol::heartbeat) {
     messages_refused_.fetch_add(1, std::memory_order_relaxed);
     refusals_.record(
@@ -143,6 +145,9 @@ void Core::on_registration(const std::string& routing, const Message& message) {
     engine->info.alive = true;
   }
   engine->info.pid = pid;
+  const Object* batches = message.content.find(protocol::batches);
+  engine->batches =
+      batches != nullptr && batches->kind() == Object::Kind::boolean && batches->to_bool();
   engine->info.hostname = string_field(message.content, protocol::hostname).value_or("");
   engine->info.functions =
       strings_field(message.content, protocol::functions).value_or(std::vector<std::string>{});

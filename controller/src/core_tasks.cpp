@@ -5,6 +5,7 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/controller/errors.hpp"
+#include "cannery/messaging/batch.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "content_fields.hpp"
@@ -68,12 +69,16 @@ void Core::accept(Submission&& s) {
 }
 
 void Core::dispatch() {
+  // Tasks are assigned first and sent per engine afterwards, so that an
+  // engine that takes batches gets all of this round's tasks in one message.
+  for (auto& [engine_id, ids] : assigned_)
+    ids.clear();
   const std::size_t room = options_.max_in_flight_per_engine;
   for (auto& [engine_id, engine] : engines_) {
     while (engine.info.alive && !engine.queue.empty() && engine.in_flight.size() < room) {
       const std::uint64_t id = engine.queue.front();
       engine.queue.pop_front();
-      if (tasks_.count(id) != 0) send_task(engine, id);  // else it timed out while queued
+      if (tasks_.count(id) != 0) assign(engine, id);  // else it timed out while queued
     }
   }
   while (!any_queue_.empty()) {
@@ -91,11 +96,14 @@ void Core::dispatch() {
     if (candidates_.empty()) break;  // every engine is full: back-pressure
     const int chosen = candidates_[pick_engine(task->second.request.scheme, candidates_, rng_)].id;
     any_queue_.pop_front();
-    send_task(engines_.at(chosen), id);
+    assign(engines_.at(chosen), id);
+  }
+  for (auto& [engine_id, ids] : assigned_) {
+    if (!ids.empty()) send_assigned(engines_.at(engine_id), ids);
   }
 }
 
-bool Core::send_task(Engine& engine, std::uint64_t id) {
+void Core::assign(Engine& engine, std::uint64_t id) {
   Task& task = tasks_.at(id);
   task.engine = engine.info.id;
   engine.in_flight.insert(id);
@@ -104,6 +112,47 @@ bool Core::send_task(Engine& engine, std::uint64_t id) {
     task.counted_pending = false;
     ++released_;
   }
+  task.request.sink->dispatched(task.request.slot, engine.info.id);
+  assigned_[engine.info.id].push_back(id);
+}
+
+void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
+  // More parts would only delay the first replies of a long queue.
+  constexpr std::size_t max_batch = 64;
+  while (!ids.empty()) {
+    const std::span<const std::uint64_t> group =
+        ids.first(engine.batches ? std::min(ids.size(), max_batch) : 1);
+    ids = ids.subspan(group.size());
+    // A failed send declared the engine dead, which failed or requeued every
+    // task in flight on it, these included.
+    for (std::uint64_t id : group) {
+      if (!send_refs(engine, tasks_.at(id))) return;
+    }
+    if (group.size() == 1) {
+      const Task& task = tasks_.at(group.front());
+      // The frames are shared, not copied: a retry may need them again.
+      if (!send(engine, message_type(task.request.kind), request_content(task, group.front()),
+                task.request.frames)) {
+        return;
+      }
+      continue;
+    }
+    BatchBuilder batch;
+    for (std::uint64_t id : group) {
+      const Task& task = tasks_.at(id);
+      Object::Dict content = request_content(task, id);
+      content.insert_or_assign(std::string(protocol::type),
+                               Object(std::string(message_type(task.request.kind))));
+      batch.add(std::move(content), task.request.frames);
+    }
+    if (!send(engine, protocol::batch_request, batch.take_content(protocol::requests),
+              batch.take_buffers())) {
+      return;
+    }
+  }
+}
+
+bool Core::send_refs(Engine& engine, const Task& task) {
   // A cached object goes first, once per engine, on the same connection, so
   // it arrives before the request that names it.
   for (std::uint64_t ref_id : task.request.refs) {
@@ -114,11 +163,13 @@ bool Core::send_task(Engine& engine, std::uint64_t id) {
     ref.holders.insert(engine.info.id);
     engine.refs_held.insert(ref_id);
   }
-  task.request.sink->dispatched(task.request.slot, engine.info.id);
+  return true;
+}
+
+Object::Dict Core::request_content(const Task& task, std::uint64_t id) const {
   Object::Dict content = task.request.content;
   content.insert_or_assign(std::string(protocol::task), Object(id));
-  // The frames are shared, not copied: a retry may need them again.
-  return send(engine, message_type(task.request.kind), std::move(content), task.request.frames);
+  return content;
 }
 
 bool Core::send(Engine& engine, std::string_view msg_type, Object::Dict content,
@@ -161,8 +212,21 @@ void Core::send_to(const Buffer& routing_frame, std::string_view msg_type, Objec
   }
 }
 
-void Core::on_reply(Engine& engine, const Message& message) {
-  const auto task_id = int_field(message.content, protocol::task);
+void Core::on_batch_reply(Engine& engine, Message& message) {
+  std::vector<BatchPart> parts;
+  try {
+    parts = split_batch(message.content, protocol::replies, message.buffers);
+  } catch (const error& e) {
+    messages_refused_.fetch_add(1, std::memory_order_relaxed);
+    refusals_.record(e, "engine " + std::to_string(engine.info.id));
+    return;
+  }
+  for (const BatchPart& part : parts)
+    on_reply(engine, part.content, part.buffers);
+}
+
+void Core::on_reply(Engine& engine, const Object& content, std::span<const Buffer> buffers) {
+  const auto task_id = int_field(content, protocol::task);
   if (!task_id || *task_id < 0) {
     messages_refused_.fetch_add(1, std::memory_order_relaxed);
     refusals_.record(error(errc::malformed_message, "apply_reply without an integer 'task'"),
@@ -177,14 +241,14 @@ void Core::on_reply(Engine& engine, const Message& message) {
     ignored_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const auto status = string_field(message.content, protocol::status);
+  const auto status = string_field(content, protocol::status);
   if (status == protocol::status_ok) {
-    end_task(id, nullptr, engine.info.id, message.buffers);
+    end_task(id, nullptr, engine.info.id, std::vector<Buffer>(buffers.begin(), buffers.end()));
   } else if (status == protocol::status_error) {
     end_task(id, std::make_exception_ptr(RemoteError(
-                     engine.info.id, string_field(message.content, protocol::function).value_or(""),
-                     string_field(message.content, protocol::ename).value_or("unknown"),
-                     string_field(message.content, protocol::evalue).value_or(""))));
+                     engine.info.id, string_field(content, protocol::function).value_or(""),
+                     string_field(content, protocol::ename).value_or("unknown"),
+                     string_field(content, protocol::evalue).value_or(""))));
   } else {
     end_task(id, std::make_exception_ptr(
                      error(errc::malformed_message,

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "busy_heartbeat.hpp"
+#include "cannery/messaging/batch.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/session.hpp"
@@ -78,7 +79,8 @@ class Engine::Loop {
   void send_registration(Clock::time_point now);
   void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
             std::vector<Buffer> buffers = {});
-  void run_request(const Message& request);
+  std::optional<detail::Reply> run_request(const Message& request);
+  void run_batch(Message& batch);
   bool should_stop(const detail::StopSignals& signals);
   void log(const std::string& line) const { engine_.options_.log_sink(line); }
 
@@ -193,7 +195,13 @@ void Engine::Loop::on_message(Message message, Clock::time_point now) {
   } else if (type == proto::shutdown_request) {
     shutdown_ = true;
   } else if (is_work(type)) {
-    run_request(message);
+    if (std::optional<detail::Reply> reply = run_request(message)) {
+      Message parent;
+      parent.header = std::move(reply->parent);
+      send(proto::apply_reply, std::move(reply->content), &parent, std::move(reply->buffers));
+    }
+  } else if (type == proto::batch_request) {
+    run_batch(message);
   } else {
     log("cannery-engine: ignored a message of unknown type '" + type + "'");
   }
@@ -261,7 +269,8 @@ void Engine::Loop::send_registration(Clock::time_point now) {
   send(proto::registration_request, Object::Dict{{std::string(proto::uuid), engine_.uuid_},
                                                  {std::string(proto::pid), ::getpid()},
                                                  {std::string(proto::hostname), host_name()},
-                                                 {std::string(proto::functions), functions}});
+                                                 {std::string(proto::functions), functions},
+                                                 {std::string(proto::batches), true}});
   last_registration_ = now;
   next_send_ = now + heartbeat_;
 }
@@ -281,7 +290,7 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
   }
 }
 
-void Engine::Loop::run_request(const Message& request) {
+std::optional<detail::Reply> Engine::Loop::run_request(const Message& request) {
   // The handler turns every failure of a request into an error reply; only
   // running out of memory while making one gets out of it.
   std::optional<detail::Reply> reply;
@@ -290,11 +299,37 @@ void Engine::Loop::run_request(const Message& request) {
   } catch (...) {
     log("cannery-engine: could not answer a " + request.header.msg_type + " (out of memory?)");
   }
-  if (!reply) return;
-  reply->content[std::string(proto::engine_id)] = engine_id_;
-  Message parent;
-  parent.header = std::move(reply->parent);
-  send(proto::apply_reply, std::move(reply->content), &parent, std::move(reply->buffers));
+  if (reply) reply->content[std::string(proto::engine_id)] = engine_id_;
+  return reply;
+}
+
+void Engine::Loop::run_batch(Message& batch) {
+  std::vector<BatchPart> parts;
+  try {
+    parts = split_batch(batch.content, proto::requests, batch.buffers);
+  } catch (const error& e) {
+    log("cannery-engine: ignored a batch_request: " + e.message());
+    return;
+  }
+  BatchBuilder replies;
+  Message request;
+  request.header = batch.header;
+  for (BatchPart& part : parts) {
+    const Object* type = part.content.find(proto::type);
+    if (type == nullptr || type->kind() != Object::Kind::string || !is_work(type->to_string())) {
+      log("cannery-engine: skipped a part of a batch_request that is not a work request");
+      continue;
+    }
+    request.header.msg_type = type->to_string();
+    request.content = std::move(part.content);
+    request.buffers.assign(part.buffers.begin(), part.buffers.end());
+    if (std::optional<detail::Reply> reply = run_request(request)) {
+      replies.add(std::move(reply->content), reply->buffers);
+    }
+  }
+  request = Message{};  // the last request's frames: freed before sending
+  if (replies.parts() == 0) return;
+  send(proto::batch_reply, replies.take_content(proto::replies), &batch, replies.take_buffers());
 }
 
 // --- Engine ------------------------------------------------------------------------

@@ -343,19 +343,23 @@ void Session::send(zmq::socket_ref socket, const Message& message) {
 std::optional<Message> Session::receive(zmq::socket_ref socket, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) return std::nullopt;
+    // Reading first: when messages are queued, as under load, zmq_poll would
+    // only add system calls.
     std::vector<Buffer> frames;
     try {
       auto received = receive_frames(socket, options_.frames, zmq::recv_flags::dontwait);
-      if (!received) continue;
-      frames = std::move(*received);
-      return deserialize(std::move(frames));
+      if (received) {
+        frames = std::move(*received);
+        return deserialize(std::move(frames));
+      }
     } catch (const error& refusal) {
       refusals_.record(refusal, peer_of(socket, frames));
     }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, left) == 0) return std::nullopt;
   }
 }
 

@@ -60,6 +60,28 @@ TEST_CASE("apply, broadcast and map give the right results over tcp and ipc", "[
   CHECK(got == want);
 }
 
+TEST_CASE("a burst of tasks for one engine travels in batches", "[cluster]") {
+  Cluster cluster(1);
+  auto& controller = cluster.controller;
+  std::vector<double> xs(640);
+  std::iota(xs.begin(), xs.end(), 0.0);
+  cannery::MapOptions one_each;
+  one_each.chunk_size = 1;
+  const auto sent_before = controller.stats().messages_sent;
+  const auto received_before = controller.stats().messages_received;
+  auto squares = controller.map("square", one_each, xs).get<double>(60s);
+  REQUIRE(squares.size() == xs.size());
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    CHECK(squares[i] == xs[i] * xs[i]);
+  // 640 requests and 640 replies, one message each, would be 1280 messages;
+  // batches of up to 64 (the in-flight window) need about 20, plus heartbeats.
+  const auto sent = controller.stats().messages_sent - sent_before;
+  const auto received = controller.stats().messages_received - received_before;
+  INFO("sent " << sent << ", received " << received);
+  CHECK(sent < 200);
+  CHECK(received < 200);
+}
+
 TEST_CASE("an argument of the wrong type names the function, the position and the types",
           "[cluster]") {
   Cluster cluster(1);

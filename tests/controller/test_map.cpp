@@ -35,6 +35,15 @@ TEST_CASE("map splits into chunks of chunk_size and keeps input order", "[contro
   CHECK(objects[3].to_double() == 9.0);
 }
 
+TEST_CASE("an engine that did not offer batches gets one message per request", "[controller]") {
+  Cluster cluster(1);  // fake engines register without batches: true
+  MapOptions o;
+  o.chunk_size = 1;
+  CHECK(cluster.controller.map("square", o, iota(10)).get<double>(5000ms).size() == 10);
+  CHECK(cluster[0].count(protocol::map_request) == 10);
+  CHECK(cluster[0].count(protocol::batch_request) == 0);
+}
+
 TEST_CASE("map over several ranges passes element i of each", "[controller]") {
   Cluster cluster(2);
   std::vector<std::int64_t> a{1, 2, 3, 4, 5};

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <stdexcept>
 
+#include <cannery/messaging/batch.hpp>
+
 #include "scripted_controller.hpp"
 
 namespace {
@@ -186,6 +188,62 @@ TEST_CASE("map, push and pull", "[engine][runtime]") {
   CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");
   reply = controller.request(proto::pull_request, {{std::string(proto::name), "a"}}, {});
   CHECK(reply.content.at(proto::status).to_string() == "error");
+}
+
+TEST_CASE("a batch_request is answered part by part in one batch_reply", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  const cannery::Message registration = controller.register_engine();
+  CHECK(registration.content.at(proto::batches).to_bool());
+
+  auto part = [](std::string_view type, std::int64_t task) {
+    return Object::Dict{{std::string(proto::type), std::string(type)},
+                        {std::string(proto::task), task}};
+  };
+  cannery::BatchBuilder batch;
+  // The put's object is there for the request after it, as if each came alone.
+  batch.add(
+      {{std::string(proto::type), std::string(proto::put_request)}, {std::string(proto::ref), 7}},
+      cannery::serialize_object(std::vector<double>{1, 2, 3}));
+  batch.add(part(proto::apply_request, 1), cannery::pack_apply_message("sum", RefArgument{7}));
+  batch.add({{std::string(proto::type), std::string(proto::heartbeat)}}, {});  // skipped
+  batch.add(part(proto::apply_request, 2), cannery::pack_apply_message("fail", std::string("no")));
+  batch.add(part(proto::apply_request, 3), cannery::pack_apply_message("add", 1.0, 2.0));
+  controller.send(proto::batch_request, batch.take_content(proto::requests), batch.take_buffers());
+
+  auto reply = controller.expect(proto::batch_reply);
+  REQUIRE(reply);
+  auto parts = cannery::split_batch(reply->content, proto::replies, reply->buffers);
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[0].content.at(proto::task).to_int64() == 1);
+  CHECK(cannery::deserialize_object<double>(parts[0].buffers).value == 6.0);
+  CHECK(parts[1].content.at(proto::task).to_int64() == 2);
+  CHECK(parts[1].content.at(proto::status).to_string() == "error");
+  CHECK(parts[1].content.at(proto::evalue).to_string() == "no");
+  CHECK(parts[2].content.at(proto::engine_id).to_int64() == 3);
+  CHECK(cannery::deserialize_object<double>(parts[2].buffers).value == 3.0);
+  CHECK(controller.skipped_count(proto::apply_reply) == 0);
+}
+
+TEST_CASE("a batch_request whose counts do not add up is ignored", "[engine][runtime]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  controller.register_engine();
+
+  cannery::BatchBuilder batch;
+  batch.add({{std::string(proto::type), std::string(proto::apply_request)},
+             {std::string(proto::task), 1}},
+            cannery::pack_apply_message("add", 1.0, 2.0));
+  auto buffers = batch.take_buffers();
+  buffers.pop_back();  // one frame fewer than the part counts
+  controller.send(proto::batch_request, batch.take_content(proto::requests), std::move(buffers));
+  // Served right after.
+  CHECK(result_of<double>(controller.apply("add", 2.0, 2.0)) == 4.0);
+  CHECK(controller.skipped_count(proto::batch_reply) == 0);
+  CHECK(log.contains("ignored a batch_request"));
 }
 
 TEST_CASE("put caches an object for reference arguments until release", "[engine][runtime]") {

@@ -11,7 +11,7 @@
 //
 // Registration and liveness
 //   engine -> controller  registration_request  {uuid: str, pid: int, hostname: str,
-//                                                functions: [str, ...]}
+//                                                functions: [str, ...], batches: bool}
 //   controller -> engine  registration_reply    {engine_id: int, heartbeat_ms: int,
 //                                                allowed_misses: int}
 //   both ways             heartbeat             {}
@@ -53,6 +53,21 @@
 //     always sent before the first request that uses it, on the same
 //     connection, so it arrives first. Neither gets a reply.
 //
+// Batches (only to engines whose registration_request says batches: true)
+//   controller -> engine  batch_request  {requests: [{type: str, frames: int, ...}, ...]}
+//                         buffers: each request's buffers, one request after another
+//     Each part is one request: `type` is its message type (apply_request,
+//     map_request, push_request, pull_request, put_request, release_request),
+//     the other fields its content, and `frames` the number of buffers that
+//     are its own. The engine handles the parts in order, as if each had come
+//     alone, and answers all those that get an apply_reply with one
+//   engine -> controller  batch_reply    {replies: [{frames: int, ...}, ...]}
+//                         buffers: each reply's buffers, one reply after another
+//     whose parts are apply_replies' contents. The controller batches the
+//     requests it has ready for one engine in the same round (so an idle
+//     controller sends single messages, a busy one batches); batch.hpp builds
+//     and splits both.
+//
 // Ending
 //   controller -> engine  shutdown_request {}   the engine stops (no reply).
 
@@ -78,6 +93,8 @@ inline constexpr std::string_view apply_reply = "apply_reply";
 inline constexpr std::string_view put_request = "put_request";
 inline constexpr std::string_view release_request = "release_request";
 inline constexpr std::string_view shutdown_request = "shutdown_request";
+inline constexpr std::string_view batch_request = "batch_request";
+inline constexpr std::string_view batch_reply = "batch_reply";
 
 // Content fields.
 inline constexpr std::string_view uuid = "uuid";
@@ -99,6 +116,11 @@ inline constexpr std::string_view ename = "ename";
 inline constexpr std::string_view evalue = "evalue";
 inline constexpr std::string_view ref = "ref";
 inline constexpr std::string_view refs = "refs";
+inline constexpr std::string_view batches = "batches";
+inline constexpr std::string_view requests = "requests";
+inline constexpr std::string_view replies = "replies";
+inline constexpr std::string_view type = "type";
+inline constexpr std::string_view frames = "frames";
 
 // Routing ids of engines start with this, followed by the engine's uuid.
 inline constexpr std::string_view engine_routing_prefix = "engine-";
