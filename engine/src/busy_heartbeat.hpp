@@ -5,8 +5,8 @@
 // socket, so this thread sends the heartbeats instead, and a long task is not
 // mistaken for a dead engine.
 //
-// The socket is shared through `socket_mutex()`: run()'s thread holds it at
-// all times except inside `run_unlocked`. This thread is never told about
+// The socket is shared through a mutex: run()'s thread holds it at all times
+// except inside `run_unlocked`. This thread is never told about
 // each request (that would cost the wake-up saved); it looks every quarter
 // period, and beats only when run()'s thread has been inside one request for
 // half a period or more.

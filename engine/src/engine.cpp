@@ -196,9 +196,7 @@ void Engine::Loop::on_message(Message message, Clock::time_point now) {
     shutdown_ = true;
   } else if (is_work(type)) {
     if (std::optional<detail::Reply> reply = run_request(message)) {
-      Message parent;
-      parent.header = std::move(reply->parent);
-      send(proto::apply_reply, std::move(reply->content), &parent, std::move(reply->buffers));
+      send(proto::apply_reply, std::move(reply->content), &message, std::move(reply->buffers));
     }
   } else if (type == proto::batch_request) {
     run_batch(message);

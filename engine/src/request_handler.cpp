@@ -49,7 +49,7 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
     log_("cannery-engine: dropped a " + type + " without an integer 'task' (nothing to reply to)");
     return std::nullopt;
   }
-  Reply reply{request.header, Object::Dict{{std::string(proto::task), *task}}, {}};
+  Reply reply{Object::Dict{{std::string(proto::task), *task}}, {}};
   // The name an error reply reports: the function, or the kind of request.
   std::string function = type == proto::push_request ? "push" : "pull";
   try {

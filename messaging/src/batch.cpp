@@ -1,6 +1,7 @@
 #include "cannery/messaging/batch.hpp"
 
 #include <string>
+#include <utility>
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/protocol.hpp"
@@ -14,10 +15,7 @@ void BatchBuilder::add(Object::Dict content, std::span<const Buffer> buffers) {
 }
 
 Object::Dict BatchBuilder::take_content(std::string_view list_field) {
-  Object::Dict content;
-  content.emplace(std::string(list_field), Object(std::move(parts_)));
-  parts_.clear();
-  return content;
+  return Object::Dict{{std::string(list_field), Object(std::exchange(parts_, {}))}};
 }
 
 std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,

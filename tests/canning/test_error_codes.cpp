@@ -18,6 +18,8 @@
 
 #include <cannery/canning.hpp>
 
+#include "hand_packed.hpp"
+
 namespace codes {
 
 struct Point {
@@ -97,16 +99,7 @@ void pack_str(Packer& pk, std::string_view s) {
 void pack_ndarray(Packer& pk, const char* dtype, const std::vector<std::uint64_t>& shape,
                   const std::vector<std::int64_t>& strides, std::uint64_t index,
                   std::uint64_t offset = 0) {
-  pk.pack_array(2);
-  pack_str(pk, "ndarray");
-  pk.pack_array(5);
-  pack_str(pk, dtype);
-  pk.pack_array(static_cast<std::uint32_t>(shape.size()));
-  for (auto s : shape)
-    pk.pack_uint64(s);
-  pk.pack_array(static_cast<std::uint32_t>(strides.size()));
-  for (auto s : strides)
-    pk.pack_int64(s);
+  cannery::test::pack_ndarray_start(pk, dtype, shape, strides);
   pk.pack_uint64(index);
   pk.pack_uint64(offset);
 }

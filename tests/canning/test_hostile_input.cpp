@@ -31,6 +31,8 @@
 
 #include <cannery/canning.hpp>
 
+#include "hand_packed.hpp"
+
 namespace hostile {
 
 struct Particle {
@@ -654,16 +656,7 @@ Buffer ndarray_header(const char* dtype, const std::vector<std::uint64_t>& shape
   msgpack::packer<msgpack::sbuffer> pk(sbuf);
   pk.pack_array(3);
   pk.pack_uint64(1);
-  pk.pack_array(2);
-  pk.pack(std::string("ndarray"));
-  pk.pack_array(5);
-  pk.pack(std::string(dtype));
-  pk.pack_array(static_cast<std::uint32_t>(shape.size()));
-  for (auto s : shape)
-    pk.pack_uint64(s);
-  pk.pack_array(static_cast<std::uint32_t>(strides.size()));
-  for (auto s : strides)
-    pk.pack_int64(s);
+  cannery::test::pack_ndarray_start(pk, dtype, shape, strides);
   std::vector<char> data(inline_bytes, 1);
   pk.pack_bin(static_cast<std::uint32_t>(data.size()));
   pk.pack_bin_body(data.data(), static_cast<std::uint32_t>(data.size()));

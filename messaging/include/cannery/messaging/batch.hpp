@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cannery/canning/buffer.hpp"
@@ -24,7 +25,7 @@ class BatchBuilder {
   std::size_t frames() const noexcept { return buffers_.size(); }
   // The batch's content ({list_field: [parts]}) and buffers; empties the builder.
   Object::Dict take_content(std::string_view list_field);
-  std::vector<Buffer> take_buffers() { return std::move(buffers_); }
+  std::vector<Buffer> take_buffers() { return std::exchange(buffers_, {}); }
 
  private:
   Object::List parts_;
