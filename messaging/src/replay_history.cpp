@@ -18,39 +18,40 @@ ReplayHistory::ReplayHistory(std::size_t capacity) : capacity_(capacity) {
                     " signatures is too large; keep SessionOptions::replay_history under 2^31");
   }
   const std::size_t slots = std::bit_ceil(2 * capacity_);
-  slots_.assign(slots, empty);
+  slots_.assign(slots, Slot{});
   mask_ = slots - 1;
-  shift_ = 64 - std::countr_zero(slots);                  // at least 2 slots: a shift below 64
+  shift_ = 32 - std::countr_zero(slots);                  // at least 2 slots: a shift below 32
   ring_.reserve(std::min<std::size_t>(capacity_, 4096));  // grows with the traffic
 }
 
-std::size_t ReplayHistory::home(const Key& key) const noexcept {
-  // Hex digits carry 4 bits a byte: mix all 64 bits of the first eight, then
-  // take the top bits (Fibonacci hashing).
+std::uint32_t ReplayHistory::hash_of(const Key& key) noexcept {
+  // Hex digits carry 4 bits a byte: mix all 64 bits of the first eight and
+  // keep the top half of the product (Fibonacci hashing).
   std::uint64_t prefix;
   std::memcpy(&prefix, key.data(), sizeof prefix);
-  return static_cast<std::size_t>((prefix * 0x9E3779B97F4A7C15ull) >> shift_);
+  return static_cast<std::uint32_t>((prefix * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
-std::size_t ReplayHistory::find(const Key& key) const noexcept {
-  std::size_t slot = home(key);
-  while (slots_[slot] != empty && ring_[slots_[slot] - 1] != key)
-    slot = (slot + 1) & mask_;
+std::size_t ReplayHistory::find(const Key& key, std::uint32_t hash) const noexcept {
+  std::size_t slot = home(hash);
+  for (; slots_[slot].entry != 0; slot = (slot + 1) & mask_) {
+    if (slots_[slot].hash == hash && ring_[slots_[slot].entry - 1] == key) break;
+  }
   return slot;
 }
 
 // Linear probing's deletion: later entries of the same run move back into
 // the hole when their home does not lie cyclically between the hole and them.
 void ReplayHistory::erase_slot(std::size_t hole) noexcept {
-  for (std::size_t slot = (hole + 1) & mask_; slots_[slot] != empty; slot = (slot + 1) & mask_) {
-    const std::size_t wanted = home(ring_[slots_[slot] - 1]);
+  for (std::size_t slot = (hole + 1) & mask_; slots_[slot].entry != 0; slot = (slot + 1) & mask_) {
+    const std::size_t wanted = home(slots_[slot].hash);
     const bool stays =
         hole <= slot ? (hole < wanted && wanted <= slot) : (hole < wanted || wanted <= slot);
     if (stays) continue;
     slots_[hole] = slots_[slot];
     hole = slot;
   }
-  slots_[hole] = empty;
+  slots_[hole] = Slot{};
 }
 
 bool ReplayHistory::remember(std::string_view signature) {
@@ -62,18 +63,20 @@ bool ReplayHistory::remember(std::string_view signature) {
   }
   Key key;
   std::copy_n(signature.begin(), key_size, key.begin());
-  std::size_t slot = find(key);
-  if (slots_[slot] != empty) return false;
+  const std::uint32_t hash = hash_of(key);
+  std::size_t slot = find(key, hash);
+  if (slots_[slot].entry != 0) return false;
   if (ring_.size() < capacity_) {
     ring_.push_back(key);
-    slots_[slot] = static_cast<std::uint32_t>(ring_.size());
+    slots_[slot] = {static_cast<std::uint32_t>(ring_.size()), hash};
     return true;
   }
   // Full: the oldest entry leaves, its ring place takes the new key.
-  erase_slot(find(ring_[next_]));
+  const Key& oldest = ring_[next_];
+  erase_slot(find(oldest, hash_of(oldest)));
   ring_[next_] = key;
-  slot = find(key);  // the erase may have moved entries along this probe run
-  slots_[slot] = static_cast<std::uint32_t>(next_ + 1);
+  slot = find(key, hash);  // the erase may have moved entries along this probe run
+  slots_[slot] = {static_cast<std::uint32_t>(next_ + 1), hash};
   next_ = (next_ + 1) % capacity_;
   return true;
 }

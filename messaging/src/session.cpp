@@ -57,6 +57,8 @@ Buffer pack_dict(const Object& dict) {
 }
 
 Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) {
+  // Most requests' metadata and content are empty.
+  if (detail::is_empty_map(frame)) return Object::Dict{};
   Object value;
   try {
     value = unpack_plain(frame, limits);

@@ -3,6 +3,7 @@
 
 #include <cannery/messaging/hmac.hpp>
 #include <catch2/catch.hpp>
+#include <cctype>
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2 however the data is split into frames",
           "[messaging][hmac]") {
@@ -19,6 +20,27 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2 however the data is split in
   wrong[63] = '0';
   CHECK_FALSE(signer.verify(split, wrong));
   CHECK_FALSE(signer.verify(split, expected.substr(0, 63)));
+  CHECK_FALSE(signer.verify(split, expected + "0"));
+}
+
+TEST_CASE("only the exact lowercase hex signature verifies, as Jupyter compares the text",
+          "[messaging][hmac]") {
+  cannery::Signer signer("Jefe");
+  const std::vector<cannery::Buffer> data{cannery::Buffer::copy_of("what do ya want for nothing?")};
+  const std::string expected = signer.sign(data);
+  REQUIRE(signer.verify(data, expected));
+  std::string upper = expected;
+  for (char& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  REQUIRE(upper != expected);
+  CHECK_FALSE(signer.verify(data, upper));
+  // Same length, one character that is not a hex digit.
+  std::string odd = expected;
+  odd[10] = 'g';
+  CHECK_FALSE(signer.verify(data, odd));
+  std::string spaced = expected;
+  spaced[0] = ' ';
+  CHECK_FALSE(signer.verify(data, spaced));
 }
 
 TEST_CASE("a key longer than a SHA-256 block is hashed first, as RFC 4231 test case 6 says",

@@ -29,6 +29,9 @@ class Signer {
   bool verify(std::span<const Buffer> signed_frames, std::string_view signature) const;
 
  private:
+  using Mac = std::array<unsigned char, 32>;  // HMAC-SHA256 output
+  Mac mac(std::span<const Buffer> signed_frames) const;
+
   struct State;  // the HMAC state after absorbing the key
   std::unique_ptr<State> state_;
 };
