@@ -4,7 +4,10 @@
 //   apply_roundtrip          synchronous apply of a scalar task ("add") on one
 //                            engine. Baseline raw_zmq_roundtrip: a DEALER ->
 //                            ROUTER echo of one small frame between this process
-//                            and a second one, over tcp on 127.0.0.1.
+//                            and a second one, over tcp on 127.0.0.1, the
+//                            caller blocking in zmq_recv. The controller has
+//                            default options, so get() spins up to
+//                            ControllerOptions::wait_spin before it sleeps.
 //                            Target: <= 1.5x the raw round trip (IPython
 //                            Parallel: 4.4 ms).
 //   pipelined_small_tasks    20,000 tasks of [int64, str, float, 16 doubles]

@@ -14,34 +14,24 @@ void TaskState::dispatched(std::size_t, int engine_id) noexcept {
 void TaskState::succeed(std::size_t, int engine_id, std::vector<Buffer> frames) noexcept {
   engine_id_.store(engine_id, std::memory_order_release);
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(completion_.mutex());
     frames_ = std::move(frames);
-    ready_ = true;
+    completion_.settle();
   }
-  done_.notify_all();
+  completion_.notify();
 }
 
 void TaskState::fail(std::size_t, std::exception_ptr error) noexcept {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(completion_.mutex());
     error_ = std::move(error);
-    ready_ = true;
+    completion_.settle();
   }
-  done_.notify_all();
-}
-
-bool TaskState::ready() const {
-  std::lock_guard lock(mutex_);
-  return ready_;
-}
-
-bool TaskState::wait(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mutex_);
-  return done_.wait_for(lock, timeout, [&] { return ready_; });
+  completion_.notify();
 }
 
 std::span<const Buffer> TaskState::frames_or_throw() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(completion_.mutex());
   if (error_) std::rethrow_exception(error_);
   // Written once before ready_, never again: safe to read after the lock.
   return frames_;

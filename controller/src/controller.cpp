@@ -135,7 +135,7 @@ std::vector<int> Controller::engine_ids() const {
 }
 
 AsyncResult Controller::submit_one(detail::Submission s, int target, const ApplyOptions& options) {
-  auto state = std::make_shared<detail::TaskState>();
+  auto state = std::make_shared<detail::TaskState>(options_.wait_spin);
   // A targeted task's engine is known now, before the I/O thread sends it.
   if (target != any_engine) state->dispatched(0, target);
   s.target = target;
@@ -156,7 +156,7 @@ std::vector<AsyncResult> Controller::submit_to_all(detail::Submission s,
   const auto deadline = detail::deadline_after(options.timeout);
   for (int id : ids) {
     detail::Submission copy = s;  // copies Buffers (shared), never their bytes
-    auto state = std::make_shared<detail::TaskState>();
+    auto state = std::make_shared<detail::TaskState>(options_.wait_spin);
     state->dispatched(0, id);
     copy.target = id;
     copy.retries = 0;  // a broadcast share belongs to its engine

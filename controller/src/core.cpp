@@ -29,6 +29,10 @@ void check_options(const ControllerOptions& o) {
   if (o.allowed_misses < 1) {
     throw error(errc::invalid_argument, "ControllerOptions::allowed_misses must be at least 1");
   }
+  if (o.wait_spin.count() < 0) {
+    throw error(errc::invalid_argument,
+                "ControllerOptions::wait_spin must not be negative (0 turns spinning off)");
+  }
   if (o.max_in_flight_per_engine == 0) {
     throw error(errc::invalid_argument,
                 "ControllerOptions::max_in_flight_per_engine must be at least 1");

@@ -5,54 +5,47 @@
 
 namespace cannery::detail {
 
-MapState::MapState(std::vector<std::size_t> counts, bool ordered)
-    : counts_(std::move(counts)), ordered_(ordered), frames_(counts_.size()) {
+MapState::MapState(std::vector<std::size_t> counts, bool ordered, std::chrono::microseconds spin)
+    : counts_(std::move(counts)), ordered_(ordered), completion_(spin), frames_(counts_.size()) {
   for (std::size_t c : counts_)
     total_ += c;
   completion_order_.reserve(counts_.size());
+  if (counts_.empty()) completion_.settle();  // a map of nothing has ended
 }
 
 void MapState::succeed(std::size_t slot, int, std::vector<Buffer> frames) noexcept {
   bool all_done = false;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(completion_.mutex());
     frames_[slot] = std::move(frames);
     completion_order_.push_back(slot);
     elements_done_ += counts_[slot];
     all_done = ++chunks_done_ == counts_.size();
+    if (all_done) completion_.settle();
   }
-  if (all_done) done_.notify_all();
+  if (all_done) completion_.notify();
 }
 
 void MapState::fail(std::size_t slot, std::exception_ptr error) noexcept {
   bool all_done = false;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(completion_.mutex());
     if (!first_error_) first_error_ = std::move(error);
     completion_order_.push_back(slot);
     elements_done_ += counts_[slot];
     all_done = ++chunks_done_ == counts_.size();
+    if (all_done) completion_.settle();
   }
-  if (all_done) done_.notify_all();
-}
-
-bool MapState::ready() const {
-  std::lock_guard lock(mutex_);
-  return chunks_done_ == counts_.size();
-}
-
-bool MapState::wait(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mutex_);
-  return done_.wait_for(lock, timeout, [&] { return chunks_done_ == counts_.size(); });
+  if (all_done) completion_.notify();
 }
 
 MapProgress MapState::progress() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(completion_.mutex());
   return {elements_done_, total_};
 }
 
 std::vector<std::size_t> MapState::result_order() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(completion_.mutex());
   if (!ordered_) return completion_order_;
   std::vector<std::size_t> order(counts_.size());
   for (std::size_t i = 0; i < order.size(); ++i)
@@ -61,7 +54,7 @@ std::vector<std::size_t> MapState::result_order() const {
 }
 
 std::vector<Object> MapState::chunk_results_or_throw() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(completion_.mutex());
   if (first_error_) std::rethrow_exception(first_error_);
   std::vector<Object> out;
   out.reserve(counts_.size());

@@ -3,12 +3,10 @@
 
 #include <chrono>
 #include <concepts>
-#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <type_traits>
 #include <vector>
 
@@ -17,6 +15,7 @@
 #include "cannery/canning/dtype.hpp"
 #include "cannery/canning/object.hpp"
 #include "cannery/controller/async_result.hpp"
+#include "cannery/controller/detail/completion.hpp"
 #include "cannery/controller/detail/task_sink.hpp"
 
 namespace cannery {
@@ -30,14 +29,15 @@ namespace detail {
 
 class MapState final : public TaskSink {
  public:
-  // One slot per chunk, `counts[i]` elements in chunk i.
-  MapState(std::vector<std::size_t> counts, bool ordered);
+  // One slot per chunk, `counts[i]` elements in chunk i; `spin` as for
+  // TaskState.
+  MapState(std::vector<std::size_t> counts, bool ordered, std::chrono::microseconds spin = {});
 
   void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
   void fail(std::size_t slot, std::exception_ptr error) noexcept override;
 
-  bool ready() const;
-  bool wait(std::chrono::milliseconds timeout) const;
+  bool ready() const noexcept { return completion_.settled(); }
+  bool wait(std::chrono::milliseconds timeout) const { return completion_.wait(timeout); }
   MapProgress progress() const;
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
 
@@ -53,8 +53,7 @@ class MapState final : public TaskSink {
   const bool ordered_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::size_t total_ = 0;
-  mutable std::mutex mutex_;
-  mutable std::condition_variable done_;
+  Completion completion_;  // its mutex guards everything below
   std::vector<std::vector<Buffer>> frames_;
   std::vector<std::size_t> completion_order_;
   std::size_t chunks_done_ = 0;

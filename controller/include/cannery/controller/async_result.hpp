@@ -3,16 +3,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "cannery/canning/object.hpp"
 #include "cannery/canning/serialize.hpp"
+#include "cannery/controller/detail/completion.hpp"
 #include "cannery/controller/detail/task_sink.hpp"
 
 namespace cannery {
@@ -24,20 +23,21 @@ namespace detail {
 
 class TaskState final : public TaskSink {
  public:
+  // `spin`: how long wait() spins before it sleeps (ControllerOptions::wait_spin).
+  explicit TaskState(std::chrono::microseconds spin = {}) noexcept : completion_(spin) {}
+
   void dispatched(std::size_t slot, int engine_id) noexcept override;
   void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
   void fail(std::size_t slot, std::exception_ptr error) noexcept override;
 
-  bool ready() const;
-  bool wait(std::chrono::milliseconds timeout) const;
+  bool ready() const noexcept { return completion_.settled(); }
+  bool wait(std::chrono::milliseconds timeout) const { return completion_.wait(timeout); }
   // After a successful wait: the reply's frames, or the failure rethrown.
   std::span<const Buffer> frames_or_throw() const;
   int engine_id() const noexcept { return engine_id_.load(std::memory_order_acquire); }
 
  private:
-  mutable std::mutex mutex_;
-  mutable std::condition_variable done_;
-  bool ready_ = false;
+  Completion completion_;
   std::vector<Buffer> frames_;
   std::exception_ptr error_;
   std::atomic<int> engine_id_{-1};

@@ -140,7 +140,7 @@ class Controller {
     const std::size_t chunks = (n + options.chunk_size - 1) / options.chunk_size;
     std::vector<std::size_t> counts(chunks, options.chunk_size);
     if (chunks != 0) counts.back() = n - (chunks - 1) * options.chunk_size;
-    auto state = std::make_shared<detail::MapState>(counts, options.ordered);
+    auto state = std::make_shared<detail::MapState>(counts, options.ordered, options_.wait_spin);
     std::vector<detail::Submission> batch;
     batch.reserve(std::min<std::size_t>(chunks, map_batch));
     for (std::size_t c = 0; c < chunks; ++c) {
