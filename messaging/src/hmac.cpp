@@ -13,12 +13,18 @@ void require_sodium() {
   if (ready < 0) throw error(errc::io_error, "libsodium failed to initialise");
 }
 
+// Lowercase hex on the stack, with the '\0' sodium_bin2hex writes after it:
+// verify() compares it in place, the others make it a string.
 template <std::size_t N>
-std::string to_hex(const std::array<unsigned char, N>& bytes) {
-  std::string hex(2 * N + 1, '\0');
+std::array<char, 2 * N + 1> to_hex(const std::array<unsigned char, N>& bytes) {
+  std::array<char, 2 * N + 1> hex;
   sodium_bin2hex(hex.data(), hex.size(), bytes.data(), N);
-  hex.pop_back();
   return hex;
+}
+
+template <std::size_t N>
+std::string to_hex_string(const std::array<unsigned char, N>& bytes) {
+  return std::string(to_hex(bytes).data(), 2 * N);
 }
 
 }  // namespace
@@ -55,7 +61,7 @@ Signer::Mac Signer::mac(std::span<const Buffer> signed_frames) const {
 
 std::string Signer::sign(std::span<const Buffer> signed_frames) const {
   if (!state_) return {};
-  return to_hex(mac(signed_frames));
+  return to_hex_string(mac(signed_frames));
 }
 
 bool Signer::verify(std::span<const Buffer> signed_frames, std::string_view signature) const {
@@ -66,9 +72,7 @@ bool Signer::verify(std::span<const Buffer> signed_frames, std::string_view sign
   // slower: libsodium's hex2bin costs more than its bin2hex.)
   static_assert(crypto_verify_64_BYTES == 2 * SHA256_DIGEST_SIZE);
   if (signature.size() != crypto_verify_64_BYTES) return false;
-  const Mac expected = mac(signed_frames);
-  std::array<char, crypto_verify_64_BYTES + 1> expected_hex;  // bin2hex adds a '\0'
-  sodium_bin2hex(expected_hex.data(), expected_hex.size(), expected.data(), expected.size());
+  const auto expected_hex = to_hex(mac(signed_frames));
   return crypto_verify_64(reinterpret_cast<const unsigned char*>(signature.data()),
                           reinterpret_cast<const unsigned char*>(expected_hex.data())) == 0;
 }
@@ -79,7 +83,7 @@ std::string buffer_digest(const Buffer& buffer) {
   crypto_generichash(digest.data(), digest.size(),
                      reinterpret_cast<const unsigned char*>(buffer.data()), buffer.size(), nullptr,
                      0);
-  return to_hex(digest);
+  return to_hex_string(digest);
 }
 
 }  // namespace cannery

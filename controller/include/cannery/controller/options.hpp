@@ -48,9 +48,9 @@ struct ControllerOptions {
   // How long AsyncResult and AsyncMapResult waits spin, yielding the CPU to
   // any thread that can run, before they sleep. Waking a sleeping thread
   // costs tens of microseconds, more on a virtual machine: a local round
-  // trip that ends within the spin is answered without it (on the reference
-  // machine, 160-170 us became 80-110 us). The price is up to this much CPU
-  // time per wait that is not already over. 0: sleep at once.
+  // trip that ends within the spin is answered without it (figures in
+  // docs/controller.md). The price is up to this much CPU time per wait
+  // that is not already over. 0: sleep at once.
   std::chrono::microseconds wait_spin{200};
   // Where refused messages and engine deaths are logged (rate-limited).
   // Empty: standard error.
