@@ -12,18 +12,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <variant>
 #include <vector>
 
 #include "cannery/controller/detail/submission.hpp"
 #include "cannery/controller/engine_info.hpp"
+#include "cannery/messaging/shared_memory.hpp"
 
 namespace cannery::detail {
 
 struct AddRefCommand {
   std::uint64_t id;
   std::vector<Buffer> frames;
+  std::shared_ptr<const SharedSegment> segment;  // null: the frames go over the socket
+  std::string segment_failure;                   // why there is none, when it was tried
 };
 struct DropRefCommand {
   std::uint64_t id;

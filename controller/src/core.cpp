@@ -57,6 +57,8 @@ Core::Core(const ControllerOptions& options, const std::string& key)
       session_(session_options(key, options)),
       refusals_(options.log_sink),
       commands_(options.max_pending) {
+  // Segments of controllers and engines killed before they could remove them.
+  if (options_.shared_memory) remove_stale_segments();
   // Two libzmq I/O threads: large messages to several engines go out in
   // parallel instead of one connection after another.
   context_.set(zmq::ctxopt::io_threads, 2);
@@ -140,7 +142,14 @@ void Core::handle(Command& command) {
   if (auto* s = std::get_if<Submission>(&command)) {
     accept(std::move(*s));
   } else if (auto* add = std::get_if<AddRefCommand>(&command)) {
-    refs_[add->id].frames = std::move(add->frames);
+    if (!add->segment_failure.empty()) {
+      refusals_.warn("cannery controller: put() sends its object over the socket: " +
+                     add->segment_failure);
+    }
+    Ref& ref = refs_[add->id];
+    if (add->segment) ref.placeholders = add->segment->placeholders(add->frames);
+    ref.segment = std::move(add->segment);
+    ref.frames = std::move(add->frames);
   } else if (auto* drop = std::get_if<DropRefCommand>(&command)) {
     auto it = refs_.find(drop->id);
     if (it != refs_.end()) {
@@ -204,7 +213,18 @@ std::uint64_t Core::new_ref_id() noexcept {
 }
 
 void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
-  if (!commands_.push(AddRefCommand{id, std::move(frames)})) {
+  AddRefCommand add{id, std::move(frames), nullptr, {}};
+  if (options_.shared_memory && shared_memory_engines_.load() != 0) {
+    try {
+      if (auto segment = SharedSegment::store(add.frames, options_.shared_memory_min_frame)) {
+        shared_memory_bytes_.fetch_add(segment->stored_bytes(), std::memory_order_relaxed);
+        add.segment = std::make_shared<const SharedSegment>(std::move(*segment));
+      }
+    } catch (const error& e) {
+      add.segment_failure = e.message();
+    }
+  }
+  if (!commands_.push(std::move(add))) {
     throw error(errc::io_error, "the controller is shutting down; put() was not done");
   }
 }
@@ -234,8 +254,12 @@ void Core::shutdown_engines(std::vector<int> pids, bool all) {
 
 void Core::publish_live_count() {
   std::size_t n = 0;
-  for (const auto& [id, e] : engines_)
+  std::size_t sharing = 0;
+  for (const auto& [id, e] : engines_) {
     n += e.info.alive ? 1 : 0;
+    sharing += e.info.alive && e.info.shared_memory ? 1 : 0;
+  }
+  shared_memory_engines_.store(sharing);
   std::lock_guard lock(live_mutex_);
   live_count_ = n;
   live_changed_.notify_all();
@@ -265,6 +289,8 @@ ControllerStats Core::stats() const {
   s.unknown_peer_messages = unknown_peer_messages_.load();
   s.engines_died = engines_died_.load();
   s.tasks_retried = tasks_retried_.load();
+  s.shared_memory_bytes = shared_memory_bytes_.load();
+  s.shared_memory_sends = shared_memory_sends_.load();
   return s;
 }
 

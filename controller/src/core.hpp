@@ -59,6 +59,8 @@ class Core final : public RefReleaser {
   // Unique in the process, so a ref given to the wrong controller is refused
   // rather than mistaken for one of its own.
   static std::uint64_t new_ref_id() noexcept;
+  // Writes the large frames to shared memory first when an engine can use
+  // them there (on the caller's thread: the I/O thread never waits for it).
   void add_ref(std::uint64_t id, std::vector<Buffer> frames);
   void drop_ref(std::uint64_t id) noexcept override;
 
@@ -89,6 +91,10 @@ class Core final : public RefReleaser {
   };
   struct Ref {
     std::vector<Buffer> frames;
+    // The large frames in shared memory, for engines that see it: they get
+    // `placeholders` over the socket and the segment's descriptor.
+    std::shared_ptr<const SharedSegment> segment;
+    std::vector<Buffer> placeholders;
     std::size_t uses = 0;  // tasks not yet ended that refer to it
     bool dropped = false;  // the last ObjectRef is gone
     std::unordered_set<int> holders;
@@ -136,7 +142,10 @@ class Core final : public RefReleaser {
   // Counters readable from any thread.
   std::atomic<std::uint64_t> bytes_sent_{0}, messages_sent_{0}, messages_received_{0},
       messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
-      tasks_retried_{0};
+      tasks_retried_{0}, shared_memory_bytes_{0}, shared_memory_sends_{0};
+  // Live engines that share this host's /dev/shm: put() writes a segment
+  // only when there is one.
+  std::atomic<std::size_t> shared_memory_engines_{0};
 
   // Live engine count, for wait_for_engines.
   mutable std::mutex live_mutex_;

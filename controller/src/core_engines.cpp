@@ -149,6 +149,9 @@ void Core::on_registration(const std::string& routing, const Message& message) {
   engine->batches =
       batches != nullptr && batches->kind() == Object::Kind::boolean && batches->to_bool();
   engine->info.hostname = string_field(message.content, protocol::hostname).value_or("");
+  const Object* probe = message.content.find(protocol::shared_memory);
+  engine->info.shared_memory =
+      options_.shared_memory && probe != nullptr && shares_memory_with(*probe);
   engine->info.functions =
       strings_field(message.content, protocol::functions).value_or(std::vector<std::string>{});
   engine->last_seen = Clock::now();

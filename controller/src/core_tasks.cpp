@@ -159,7 +159,13 @@ bool Core::send_refs(Engine& engine, const Task& task) {
     Ref& ref = refs_.at(ref_id);
     if (ref.holders.count(engine.info.id) != 0) continue;
     Object::Dict content{{std::string(protocol::ref), Object(ref_id)}};
-    if (!send(engine, protocol::put_request, std::move(content), ref.frames)) return false;
+    const bool shared = ref.segment != nullptr && engine.info.shared_memory;
+    if (shared) content.emplace(std::string(protocol::shared_memory), ref.segment->descriptor());
+    if (!send(engine, protocol::put_request, std::move(content),
+              shared ? ref.placeholders : ref.frames)) {
+      return false;
+    }
+    if (shared) shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);
     ref.holders.insert(engine.info.id);
     engine.refs_held.insert(ref_id);
   }

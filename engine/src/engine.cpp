@@ -14,6 +14,7 @@
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/session.hpp"
+#include "cannery/messaging/shared_memory.hpp"
 #include "request_handler.hpp"
 #include "signals.hpp"
 
@@ -89,6 +90,9 @@ class Engine::Loop {
   zmq::socket_t dealer_;
   Session session_;
   detail::RequestHandler handler_;
+  // Lets the controller find out that it can hand put() objects over in
+  // shared memory; removed from /dev/shm when the loop ends.
+  std::optional<SharedMemoryProbe> shared_memory_probe_;
   detail::BusyHeartbeat heart_;  // declared last: stopped before the socket closes
 
   bool registered_ = false;
@@ -106,6 +110,8 @@ Engine::Loop::Loop(Engine& engine)
       dealer_(context_, zmq::socket_type::dealer),
       session_(session_options()),
       handler_(engine.functions_, engine.options_.limits, engine.options_.log_sink),
+      shared_memory_probe_(engine.options_.shared_memory ? SharedMemoryProbe::create()
+                                                         : std::nullopt),
       heart_(engine.options_.heartbeat, [this] { send(proto::heartbeat, {}); }),
       heartbeat_(engine.options_.heartbeat),
       allowed_misses_(engine.options_.allowed_misses) {
@@ -264,11 +270,14 @@ void Engine::Loop::send_registration(Clock::time_point now) {
   Object::List functions;
   for (const std::string& name : engine_.functions_.names())
     functions.emplace_back(name);
-  send(proto::registration_request, Object::Dict{{std::string(proto::uuid), engine_.uuid_},
-                                                 {std::string(proto::pid), ::getpid()},
-                                                 {std::string(proto::hostname), host_name()},
-                                                 {std::string(proto::functions), functions},
-                                                 {std::string(proto::batches), true}});
+  Object::Dict content{{std::string(proto::uuid), engine_.uuid_},
+                       {std::string(proto::pid), ::getpid()},
+                       {std::string(proto::hostname), host_name()},
+                       {std::string(proto::functions), functions},
+                       {std::string(proto::batches), true}};
+  if (shared_memory_probe_)
+    content.emplace(std::string(proto::shared_memory), shared_memory_probe_->describe());
+  send(proto::registration_request, std::move(content));
   last_registration_ = now;
   next_send_ = now + heartbeat_;
 }

@@ -27,6 +27,7 @@ constexpr int exit_usage = 2;
 constexpr std::string_view usage =
     "usage: cannery-engine --connection-file FILE [--plugin LIB.so]... [--heartbeat-ms N]\n"
     "                      [--curve-key FILE] [--insecure] [--exit-with-parent]\n"
+    "                      [--no-shared-memory]\n"
     "\n"
     "Connects to the controller named in FILE (written by the controller), registers, and\n"
     "runs the functions it is asked to run until it is shut down or gets SIGTERM/SIGINT.\n"
@@ -40,6 +41,8 @@ constexpr std::string_view usage =
     "  --insecure              accept a connection file without a key (unsigned messages)\n"
     "  --exit-with-parent      stop (as on SIGTERM) when the process that started this one\n"
     "                          dies, even by SIGKILL: how local engines follow their controller\n"
+    "  --no-shared-memory      receive put() objects over the socket even from a controller\n"
+    "                          on this host (default: through /dev/shm, mapped, not copied)\n"
     "  --help                  show this text\n"
     "\n"
     "Exit status: 0 after a shutdown or signal, 1 on an error, 2 on a usage error.\n";
@@ -51,6 +54,7 @@ struct Arguments {
   std::filesystem::path curve_key;
   bool insecure = false;
   bool exit_with_parent = false;
+  bool no_shared_memory = false;
   bool help = false;
 };
 
@@ -77,6 +81,8 @@ Arguments parse(int argc, char** argv) {
       args.curve_key = value();
     } else if (word == "--exit-with-parent") {
       args.exit_with_parent = true;
+    } else if (word == "--no-shared-memory") {
+      args.no_shared_memory = true;
     } else if (word == "--insecure") {
       args.insecure = true;
     } else if (word == "--heartbeat-ms") {
@@ -124,6 +130,7 @@ int main(int argc, char** argv) {
     if (args.heartbeat_ms) options.heartbeat = std::chrono::milliseconds(*args.heartbeat_ms);
     if (!args.curve_key.empty()) options.curve_keys = cannery::read_curve_keypair(args.curve_key);
     options.insecure = args.insecure;
+    options.shared_memory = !args.no_shared_memory;
     options.stop_on_signals = true;
     cannery::Engine engine(std::move(options));
     cannery::register_builtin_functions(engine.functions());

@@ -5,6 +5,7 @@
 
 #include "cannery/engine/errors.hpp"
 #include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/shared_memory.hpp"
 
 namespace cannery::detail {
 
@@ -85,14 +86,17 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
 
 void RequestHandler::put(const Message& request) {
   const auto ref = required(request, proto::ref).as<std::uint64_t>();
+  std::vector<Buffer> frames = request.buffers;
+  if (const Object* segment = request.content.find(proto::shared_memory))
+    restore_shared_frames(*segment, frames);
   // Checked now, so that a broken object is reported here rather than by
   // every call that uses it.
-  PeekedObject peeked = peek_object(request.buffers, limits_);
+  PeekedObject peeked = peek_object(frames, limits_);
   if (!peeked.remaining.empty()) {
     throw error(errc::malformed_message,
                 "put_request for ref " + std::to_string(ref) + " carries more than one object");
   }
-  cache_.put(ref, request.buffers);
+  cache_.put(ref, std::move(frames));
 }
 
 void RequestHandler::release(const Message& request) {

@@ -15,6 +15,7 @@ struct EngineInfo {
   std::vector<std::string> functions;  // what it can run
   std::size_t in_flight = 0;           // tasks sent and not yet answered
   bool alive = false;                  // registered and heard from recently
+  bool shared_memory = false;          // sees this controller's /dev/shm: put() frames go that way
 };
 
 }  // namespace cannery

@@ -52,6 +52,15 @@ struct ControllerOptions {
   // docs/controller.md). The price is up to this much CPU time per wait
   // that is not already over. 0: sleep at once.
   std::chrono::microseconds wait_spin{200};
+  // put() objects reach engines on this host through shared memory: each
+  // frame of at least `shared_memory_min_frame` bytes is written once to
+  // /dev/shm when put() is called (if an engine that shares this host's
+  // /dev/shm is registered then), and every such engine maps those pages
+  // instead of receiving its own copy over the socket. Engines elsewhere, and
+  // engines that registered later, get the frames over the socket. false:
+  // always the socket. docs/controller.md, "Shared memory for local engines".
+  bool shared_memory = true;
+  std::size_t shared_memory_min_frame = std::size_t{1} << 20;
   // Where refused messages and engine deaths are logged (rate-limited).
   // Empty: standard error.
   std::function<void(std::string_view line)> log_sink;

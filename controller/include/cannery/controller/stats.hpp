@@ -14,6 +14,8 @@ struct ControllerStats {
   std::uint64_t unknown_peer_messages = 0;  // answered with unknown_engine
   std::uint64_t engines_died = 0;           // declared dead (silence, unreachable, restart)
   std::uint64_t tasks_retried = 0;          // resubmitted after their engine died
+  std::uint64_t shared_memory_bytes = 0;    // put() bytes written to shared memory
+  std::uint64_t shared_memory_sends = 0;    // put_requests that named a segment
 };
 
 }  // namespace cannery

@@ -53,6 +53,10 @@ struct EngineOptions {
   // Sign and require per-buffer digests (docs/messaging.md); must match the
   // controller's setting.
   bool buffer_digests = false;
+  // Offer the controller to receive put() objects through shared memory when
+  // it runs on this host (docs/controller.md, "Shared memory for local
+  // engines"). false: always over the socket.
+  bool shared_memory = true;
   // Bounds for uncanning arguments and for each received frame (ZMQ_MAXMSGSIZE).
   Limits limits;
   std::int64_t max_frame_bytes = std::int64_t{4} << 30;

@@ -11,7 +11,11 @@
 //
 // Registration and liveness
 //   engine -> controller  registration_request  {uuid: str, pid: int, hostname: str,
-//                                                functions: [str, ...], batches: bool}
+//                                                functions: [str, ...], batches: bool,
+//                                                shared_memory: {segment: str, token: str}}
+//     shared_memory (optional) describes a SharedMemoryProbe: the controller
+//     sends put() objects through shared memory only to engines whose probe
+//     it can open and read (shared_memory.hpp).
 //   controller -> engine  registration_reply    {engine_id: int, heartbeat_ms: int,
 //                                                allowed_misses: int}
 //   both ways             heartbeat             {}
@@ -46,7 +50,10 @@
 //     otherwise; evalue is its message.
 //
 // Cached objects (Controller::put)
-//   controller -> engine  put_request     {ref: int}   buffers: the object's frames
+//   controller -> engine  put_request     {ref: int, shared_memory: {...}}
+//                         buffers: the object's frames
+//     With shared_memory (a SharedSegment descriptor), the frames it names
+//     arrive as empty placeholders and are read from that segment.
 //   controller -> engine  release_request {refs: [int, ...]}
 //     An argument ["cannery.ref", id] (RefArgument below) in an apply_request
 //     or map_request stands for the cached object's frames. A put_request is
@@ -117,6 +124,7 @@ inline constexpr std::string_view evalue = "evalue";
 inline constexpr std::string_view ref = "ref";
 inline constexpr std::string_view refs = "refs";
 inline constexpr std::string_view batches = "batches";
+inline constexpr std::string_view shared_memory = "shared_memory";
 inline constexpr std::string_view requests = "requests";
 inline constexpr std::string_view replies = "replies";
 inline constexpr std::string_view type = "type";

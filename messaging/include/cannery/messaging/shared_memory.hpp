@@ -1,0 +1,112 @@
+#pragma once
+// Large frames to processes on the same host through POSIX shared memory.
+//
+// Over tcp or ipc, every byte of a 400 MB object is copied twice by the
+// kernel and lands in fresh pages of the receiver, once per receiver. A
+// shared-memory segment is written once (pwrite: the writer's pages are not
+// mapped, so its resident memory does not grow) and every receiver on the host
+// maps the same pages read-only: no copy at all on the receiving side.
+//
+// The message still travels over the socket, signed as usual: the stored
+// frames are replaced by empty placeholders and the signed content carries
+// the segment's descriptor. Receivers check the descriptor against the
+// segment before viewing it.
+//
+// Segments are named /cannery-<pid namespace>-<pid>-<random>, created 0600
+// (only the same user can open them) and removed when their SharedSegment
+// goes. A process killed before that leaves its segments behind;
+// remove_stale_segments() deletes those of processes that no longer exist.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cannery/canning/buffer.hpp"
+#include "cannery/canning/object.hpp"
+
+namespace cannery {
+
+// A segment this process made; removed from /dev/shm with the last copy of
+// the shared_ptr that holds it (receivers that mapped it keep their view).
+class SharedSegment {
+ public:
+  // Writes each frame of at least `min_frame_bytes` into a new segment.
+  // Nullopt when no frame is that large. Throws cannery::error(io_error)
+  // when the segment cannot be made or written (e.g. /dev/shm is too small).
+  static std::optional<SharedSegment> store(std::span<const Buffer> frames,
+                                            std::size_t min_frame_bytes);
+
+  SharedSegment(SharedSegment&&) noexcept;
+  SharedSegment& operator=(SharedSegment&&) noexcept;
+  SharedSegment(const SharedSegment&) = delete;
+  SharedSegment& operator=(const SharedSegment&) = delete;
+  ~SharedSegment();
+
+  const std::string& name() const noexcept { return name_; }
+  std::size_t size() const noexcept { return size_; }
+  // Bytes of frames stored (size() adds alignment padding).
+  std::size_t stored_bytes() const noexcept;
+
+  // {segment: name, size: n, frames: [[index, offset, length], ...]}, for the
+  // signed content of the message that carries placeholders().
+  Object descriptor() const;
+  // `frames` (the ones given to store()) with each stored frame replaced by
+  // an empty placeholder.
+  std::vector<Buffer> placeholders(std::span<const Buffer> frames) const;
+
+ private:
+  struct Placement {
+    std::size_t index;
+    std::size_t offset;
+    std::size_t length;
+  };
+  SharedSegment(std::string name, std::size_t size, std::vector<Placement> placements);
+
+  std::string name_;
+  std::size_t size_ = 0;
+  std::vector<Placement> placements_;
+};
+
+// Receiving side: replaces the placeholders `descriptor` names with read-only
+// views of the segment. Every field is checked against the frames and the
+// segment that exist before anything is viewed. Throws cannery::error:
+// malformed_message for a descriptor that does not fit, io_error when the
+// segment cannot be opened (the sender is on another host or in another
+// container: turn shared memory off on one side).
+void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames);
+
+// Tells a peer's process whether it sees this process's /dev/shm: a small
+// segment holding a random token. An engine sends describe() when it
+// registers; the controller checks it with shares_memory_with().
+class SharedMemoryProbe {
+ public:
+  // Nullopt when this process cannot create a segment (no /dev/shm).
+  static std::optional<SharedMemoryProbe> create() noexcept;
+
+  SharedMemoryProbe(SharedMemoryProbe&&) noexcept = default;
+  SharedMemoryProbe& operator=(SharedMemoryProbe&&) noexcept = default;
+  ~SharedMemoryProbe() = default;
+
+  // {segment: name, token: hex}
+  Object describe() const;
+
+ private:
+  SharedMemoryProbe(SharedSegment segment, std::string token);
+  // Held only for its destructor, which removes the probe from /dev/shm.
+  std::unique_ptr<SharedSegment> segment_;
+  std::string token_;
+};
+
+// True when the probe a peer described can be opened here and holds the
+// token it claims. Never throws: anything unexpected means "no".
+bool shares_memory_with(const Object& probe) noexcept;
+
+// Removes segments left by processes of this pid namespace that no longer
+// run. Returns how many were removed.
+std::size_t remove_stale_segments() noexcept;
+
+}  // namespace cannery

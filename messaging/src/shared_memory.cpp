@@ -1,0 +1,324 @@
+#include "cannery/messaging/shared_memory.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "cannery/canning/error.hpp"
+#include "cannery/messaging/connection_file.hpp"
+#include "cannery/messaging/frames.hpp"
+
+namespace cannery {
+namespace {
+
+constexpr std::string_view name_prefix = "cannery-";
+// 64 bytes: every element type and cache line; the pages are the segment's.
+constexpr std::size_t frame_alignment = 64;
+constexpr std::size_t max_name_bytes = 96;
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// Segments of processes in another pid namespace may belong to live
+// processes whose pids mean nothing here, so names carry the namespace.
+std::string pid_namespace() {
+  struct stat st {};
+  if (::stat("/proc/self/ns/pid", &st) != 0) return "0";
+  return std::to_string(st.st_ino);
+}
+
+std::string new_segment_name() {
+  return "/" + std::string(name_prefix) + pid_namespace() + "-" + std::to_string(::getpid()) + "-" +
+         generate_key().substr(0, 16);
+}
+
+// A name this module could have made: no slashes after the first, nothing
+// that walks out of /dev/shm.
+bool valid_name(std::string_view name) {
+  if (name.size() > max_name_bytes || name.size() <= 1 + name_prefix.size()) return false;
+  if (name.front() != '/' || name.substr(1, name_prefix.size()) != name_prefix) return false;
+  return std::all_of(name.begin() + 1 + name_prefix.size(), name.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+  });
+}
+
+// The parts of "cannery-<namespace>-<pid>-<random>", or nullopt.
+struct NameParts {
+  std::string_view pid_namespace;
+  long pid = 0;
+};
+std::optional<NameParts> parse_name(std::string_view file) {
+  if (!file.starts_with(name_prefix)) return std::nullopt;
+  file.remove_prefix(name_prefix.size());
+  const std::size_t ns_end = file.find('-');
+  if (ns_end == std::string_view::npos) return std::nullopt;
+  const std::string_view pid_text =
+      file.substr(ns_end + 1, file.find('-', ns_end + 1) - ns_end - 1);
+  NameParts parts{file.substr(0, ns_end)};
+  const auto [end, ec] =
+      std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), parts.pid);
+  if (ec != std::errc() || end != pid_text.data() + pid_text.size() || parts.pid <= 0)
+    return std::nullopt;
+  return parts;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail_writing(const std::string& name, const std::string& what) {
+  ::shm_unlink(name.c_str());
+  throw error(errc::io_error, "cannot fill shared memory segment " + name + ": " + what);
+}
+
+void write_all(int fd, const Buffer& frame, std::size_t offset, const std::string& name) {
+  std::size_t done = 0;
+  while (done < frame.size()) {
+    const ssize_t n =
+        ::pwrite(fd, frame.data() + done, frame.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail_writing(name, errno_text());
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// The whole segment, mapped read-only; the Buffer's owner unmaps it.
+Buffer map_segment(const std::string& name) {
+  if (!valid_name(name)) {
+    throw error(errc::malformed_message, "'" + name.substr(0, max_name_bytes) +
+                                             "' is not a cannery shared memory segment name");
+  }
+  const Fd fd(::shm_open(name.c_str(), O_RDONLY, 0));
+  if (fd.get() < 0) {
+    throw error(errc::io_error,
+                "cannot open shared memory segment " + name + ": " + errno_text() +
+                    " (the sender is on another host or in another container; turn shared "
+                    "memory off on one side)");
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw error(errc::io_error, "shared memory segment " + name + " is not a regular file");
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size == 0) return {};
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
+  if (data == MAP_FAILED) {
+    throw error(errc::io_error, "cannot map shared memory segment " + name + ": " + errno_text());
+  }
+  std::shared_ptr<const void> owner(
+      data, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  return Buffer(data, size, std::move(owner));
+}
+
+std::size_t count_field(const Object& value, std::string_view what) {
+  std::int64_t n = -1;
+  if (value.kind() == Object::Kind::integer) {
+    try {
+      n = value.to_int64();
+    } catch (const error&) {
+      // beyond int64: no segment is that large
+    }
+  }
+  if (n < 0) {
+    throw error(errc::malformed_message,
+                "shared memory descriptor: " + std::string(what) + " is not a size below 2^63");
+  }
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+SharedSegment::SharedSegment(std::string name, std::size_t size, std::vector<Placement> placements)
+    : name_(std::move(name)), size_(size), placements_(std::move(placements)) {}
+
+SharedSegment::SharedSegment(SharedSegment&& other) noexcept
+    : name_(std::exchange(other.name_, {})),
+      size_(other.size_),
+      placements_(std::move(other.placements_)) {}
+
+SharedSegment& SharedSegment::operator=(SharedSegment&& other) noexcept {
+  if (this != &other) {
+    SharedSegment old(std::move(*this));
+    name_ = std::exchange(other.name_, {});
+    size_ = other.size_;
+    placements_ = std::move(other.placements_);
+  }
+  return *this;
+}
+
+SharedSegment::~SharedSegment() {
+  if (!name_.empty()) ::shm_unlink(name_.c_str());
+}
+
+std::optional<SharedSegment> SharedSegment::store(std::span<const Buffer> frames,
+                                                  std::size_t min_frame_bytes) {
+  std::vector<Placement> placements;
+  std::size_t end = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
+    const std::size_t offset = (end + frame_alignment - 1) / frame_alignment * frame_alignment;
+    placements.push_back({i, offset, frames[i].size()});
+    end = offset + frames[i].size();
+  }
+  if (placements.empty()) return std::nullopt;
+
+  std::string name = new_segment_name();
+  const Fd fd(::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600));
+  if (fd.get() < 0) {
+    throw error(errc::io_error,
+                "cannot create shared memory segment " + name + ": " + errno_text());
+  }
+  // tmpfs gives no error on ftruncate when it is too small, only on the
+  // write that runs out (or a SIGBUS for a mapping): ask first.
+  struct statvfs fs {};
+  if (::fstatvfs(fd.get(), &fs) == 0 && fs.f_bavail * fs.f_frsize < end) {
+    fail_writing(name, std::to_string(end) + " bytes needed, " +
+                           std::to_string(fs.f_bavail * fs.f_frsize) + " free in /dev/shm");
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(end)) != 0) fail_writing(name, errno_text());
+  for (const Placement& p : placements)
+    write_all(fd.get(), frames[p.index], p.offset, name);
+  return SharedSegment(std::move(name), end, std::move(placements));
+}
+
+std::size_t SharedSegment::stored_bytes() const noexcept {
+  std::size_t total = 0;
+  for (const Placement& p : placements_)
+    total += p.length;
+  return total;
+}
+
+Object SharedSegment::descriptor() const {
+  Object::List placed;
+  placed.reserve(placements_.size());
+  for (const Placement& p : placements_)
+    placed.emplace_back(Object::List{Object(p.index), Object(p.offset), Object(p.length)});
+  return Object(Object::Dict{
+      {"segment", Object(name_)}, {"size", Object(size_)}, {"frames", Object(std::move(placed))}});
+}
+
+std::vector<Buffer> SharedSegment::placeholders(std::span<const Buffer> frames) const {
+  std::vector<Buffer> out(frames.begin(), frames.end());
+  for (const Placement& p : placements_)
+    out.at(p.index) = Buffer();
+  return out;
+}
+
+void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames) {
+  const Object* name = descriptor.find("segment");
+  const Object* size = descriptor.find("size");
+  const Object* placed = descriptor.find("frames");
+  if (name == nullptr || name->kind() != Object::Kind::string || size == nullptr ||
+      placed == nullptr || placed->kind() != Object::Kind::list) {
+    throw error(errc::malformed_message,
+                "shared memory descriptor needs 'segment' (string), 'size' and 'frames' (list)");
+  }
+  const std::size_t declared = count_field(*size, "'size'");
+  const Buffer segment = map_segment(name->to_string());
+  if (segment.size() != declared) {
+    throw error(errc::malformed_message, "shared memory segment " + name->to_string() + " has " +
+                                             std::to_string(segment.size()) +
+                                             " bytes; the message says " +
+                                             std::to_string(declared));
+  }
+  std::vector<Buffer> restored = frames;
+  std::size_t next_index = 0;
+  for (const Object& entry : placed->to_list()) {
+    if (entry.kind() != Object::Kind::list || entry.to_list().size() != 3) {
+      throw error(errc::malformed_message,
+                  "shared memory descriptor: each frame is [index, offset, length]");
+    }
+    const std::size_t index = count_field(entry.at(0), "a frame index");
+    const std::size_t offset = count_field(entry.at(1), "a frame offset");
+    const std::size_t length = count_field(entry.at(2), "a frame length");
+    if (index < next_index || index >= frames.size() || !frames[index].empty()) {
+      throw error(errc::malformed_message,
+                  "shared memory descriptor names frame " + std::to_string(index) +
+                      ", which is not an empty placeholder after the previous one among the " +
+                      std::to_string(frames.size()) + " frames that arrived");
+    }
+    if (offset > segment.size() || length > segment.size() - offset) {
+      throw error(errc::malformed_message,
+                  "shared memory descriptor: bytes [" + std::to_string(offset) + ", +" +
+                      std::to_string(length) + ") lie outside the segment's " +
+                      std::to_string(segment.size()));
+    }
+    restored[index] = aligned_for_views(segment.slice(offset, length));
+    next_index = index + 1;
+  }
+  frames = std::move(restored);
+}
+
+SharedMemoryProbe::SharedMemoryProbe(SharedSegment segment, std::string token)
+    : segment_(std::make_unique<SharedSegment>(std::move(segment))), token_(std::move(token)) {}
+
+std::optional<SharedMemoryProbe> SharedMemoryProbe::create() noexcept {
+  try {
+    std::string token = generate_key().substr(0, 32);
+    const Buffer frame = Buffer::copy_of(token);
+    std::optional<SharedSegment> segment = SharedSegment::store(std::span(&frame, 1), 0);
+    if (!segment) return std::nullopt;
+    return SharedMemoryProbe(std::move(*segment), std::move(token));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+Object SharedMemoryProbe::describe() const {
+  return Object(Object::Dict{{"segment", Object(segment_->name())}, {"token", Object(token_)}});
+}
+
+bool shares_memory_with(const Object& probe) noexcept {
+  try {
+    const Object* name = probe.find("segment");
+    const Object* token = probe.find("token");
+    if (name == nullptr || token == nullptr || name->kind() != Object::Kind::string ||
+        token->kind() != Object::Kind::string || token->to_string().empty()) {
+      return false;
+    }
+    return map_segment(name->to_string()).as_string_view() == token->to_string();
+  } catch (...) {
+    return false;
+  }
+}
+
+std::size_t remove_stale_segments() noexcept {
+  std::size_t removed = 0;
+  try {
+    const std::string ours = pid_namespace();
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+      const std::string file = entry.path().filename().string();
+      const std::optional<NameParts> parts = parse_name(file);
+      if (!parts || parts->pid_namespace != ours) continue;
+      if (::kill(static_cast<pid_t>(parts->pid), 0) == 0 || errno != ESRCH) continue;
+      if (::shm_unlink(("/" + file).c_str()) == 0) ++removed;
+    }
+  } catch (...) {
+    // A sweep that cannot list /dev/shm removes nothing; nothing depends on it.
+  }
+  return removed;
+}
+
+}  // namespace cannery

@@ -1,0 +1,122 @@
+// put() objects reach local engines through shared memory: written once,
+// mapped by every engine, not sent over the socket; the segment goes with the
+// last ref. Either side can turn it off, and then the socket carries them.
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "cluster_fixture.hpp"
+
+using namespace std::chrono_literals;
+using cannery::test::Cluster;
+
+namespace {
+
+constexpr std::size_t arrays = 4;
+constexpr std::size_t elements = 1 << 18;  // 2 MiB each: above the 1 MiB default
+constexpr std::uint64_t payload = arrays * elements * sizeof(double);
+
+std::map<std::string, std::vector<double>> weights() {
+  std::map<std::string, std::vector<double>> w;
+  for (std::size_t i = 0; i < arrays; ++i)
+    w.emplace("w" + std::to_string(i), std::vector<double>(elements, 1.0));
+  return w;
+}
+
+// Segments this process made: /dev/shm/cannery-<namespace>-<our pid>-<random>.
+std::size_t own_segments() {
+  const std::string marker = "-" + std::to_string(::getpid()) + "-";
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string name = entry.path().filename().string();
+    n += name.rfind("cannery-", 0) == 0 && name.find(marker) != std::string::npos ? 1 : 0;
+  }
+  return n;
+}
+
+bool no_own_segments_within(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (own_segments() != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// Runs 20 tasks summing every byte of a put object; returns the controller's
+// counters over that exercise.
+cannery::ControllerStats twenty_sums(cannery::Controller& controller) {
+  const cannery::ControllerStats before = controller.stats();
+  {
+    cannery::ObjectRef ref = controller.put(weights());
+    std::vector<cannery::AsyncResult> tasks;
+    for (int i = 0; i < 20; ++i)
+      tasks.push_back(controller.apply(cannery::any_engine, "sum_all", ref));
+    for (auto& task : tasks)
+      CHECK(task.get<double>(60s) == static_cast<double>(arrays * elements));
+  }
+  cannery::ControllerStats after = controller.stats();
+  after.bytes_sent -= before.bytes_sent;
+  after.shared_memory_bytes -= before.shared_memory_bytes;
+  after.shared_memory_sends -= before.shared_memory_sends;
+  return after;
+}
+
+std::size_t engines_sharing(cannery::Controller& controller) {
+  std::size_t n = 0;
+  for (const cannery::EngineInfo& e : controller.engines())
+    n += e.shared_memory ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a put object goes to local engines through shared memory, once in all",
+          "[cluster][shared_memory]") {
+  const bool ipc = GENERATE(false, true);
+  INFO((ipc ? "ipc" : "tcp"));
+  Cluster cluster(2, ipc);
+  auto& controller = cluster.controller;
+  CHECK(engines_sharing(controller) == 2);
+
+  const cannery::ControllerStats used = twenty_sums(controller);
+  CHECK(used.shared_memory_bytes == payload);  // written once for both engines
+  CHECK(used.shared_memory_sends == 2);
+  CHECK(used.bytes_sent < payload / 4);  // the socket carried requests, not weights
+
+  // The ref is gone: so is its segment (the engines' views went with the
+  // release_request).
+  CHECK(no_own_segments_within(5s));
+}
+
+TEST_CASE("with shared memory off on either side, put objects go over the socket",
+          "[cluster][shared_memory]") {
+  SECTION("the controller's option") {
+    cannery::ControllerOptions options;
+    options.shared_memory = false;
+    Cluster cluster(2, false, options);
+    CHECK(engines_sharing(cluster.controller) == 0);
+    const cannery::ControllerStats used = twenty_sums(cluster.controller);
+    CHECK(used.shared_memory_bytes == 0);
+    CHECK(used.shared_memory_sends == 0);
+    CHECK(used.bytes_sent >= 2 * payload);
+  }
+  SECTION("one engine's --no-shared-memory, beside one that shares") {
+    cannery::Controller controller;
+    cannery::EngineSpawnOptions no_sharing = cannery::test::engine_program();
+    no_sharing.extra_args = {"--no-shared-memory"};
+    controller.spawn_local_engines(1, no_sharing);
+    controller.spawn_local_engines(1, cannery::test::engine_program());
+    controller.wait_for_engines(2, cannery::test::engine_start_timeout);
+    CHECK(engines_sharing(controller) == 1);
+    const cannery::ControllerStats used = twenty_sums(controller);
+    CHECK(used.shared_memory_bytes == payload);
+    CHECK(used.shared_memory_sends == 1);
+    CHECK(used.bytes_sent >= payload);  // to the engine that does not share
+    CHECK(used.bytes_sent < 2 * payload);
+  }
+  CHECK(own_segments() == 0);
+}

@@ -1,0 +1,220 @@
+// Shared-memory frames: stored once, viewed by receivers in place, every
+// descriptor field checked, segments removed with their owner.
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cannery/messaging/shared_memory.hpp>
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+using cannery::Buffer;
+using cannery::Object;
+using cannery::SharedSegment;
+
+namespace {
+
+Buffer filled(std::size_t size, unsigned char seed) {
+  std::vector<unsigned char> bytes(size);
+  std::iota(bytes.begin(), bytes.end(), seed);
+  return Buffer::take(std::move(bytes));
+}
+
+bool segment_exists(const std::string& name) {
+  const int fd = ::shm_open(name.c_str(), O_RDONLY, 0);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+bool lies_within(const Buffer& inner, const void* begin, std::size_t size) {
+  const auto* b = static_cast<const std::byte*>(begin);
+  return inner.data() >= b && inner.data() + inner.size() <= b + size;
+}
+
+// The frames a sender would put on the wire: a small header, two large
+// buffers with a small one between them.
+std::vector<Buffer> sample_frames() {
+  return {Buffer::copy_of("header"), filled(2 << 20, 1), filled(100, 2), filled(1 << 20, 3)};
+}
+
+cannery::errc restore_error(const Object& descriptor, std::vector<Buffer> frames) {
+  const std::vector<Buffer> before = frames;
+  try {
+    cannery::restore_shared_frames(descriptor, frames);
+  } catch (const cannery::error& e) {
+    CHECK(frames == before);  // a refused descriptor changes nothing
+    return e.code();
+  }
+  FAIL("restore_shared_frames accepted a bad descriptor");
+  return {};
+}
+
+// `good` with one field replaced.
+Object with(Object good, const std::string& key, Object value) {
+  good.to_dict()[key] = std::move(value);
+  return good;
+}
+
+Object placement(std::size_t index, std::size_t offset, std::size_t length) {
+  return Object(Object::List{Object(index), Object(offset), Object(length)});
+}
+
+}  // namespace
+
+TEST_CASE("large frames go through a segment and come back as views of it", "[shared_memory]") {
+  const std::vector<Buffer> frames = sample_frames();
+  std::optional<SharedSegment> segment = SharedSegment::store(frames, 512 * 1024);
+  REQUIRE(segment);
+  CHECK(segment->stored_bytes() == (2u << 20) + (1u << 20));
+  CHECK(segment_exists(segment->name()));
+
+  std::vector<Buffer> received = segment->placeholders(frames);
+  REQUIRE(received.size() == frames.size());
+  CHECK(received[0] == frames[0]);
+  CHECK(received[1].empty());
+  CHECK(received[2] == frames[2]);
+  CHECK(received[3].empty());
+
+  cannery::restore_shared_frames(segment->descriptor(), received);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    REQUIRE(received[i].size() == frames[i].size());
+    CHECK(std::memcmp(received[i].data(), frames[i].data(), frames[i].size()) == 0);
+  }
+  // Stored frames are views of one mapping, not copies of the originals.
+  CHECK(received[1].data() != frames[1].data());
+  CHECK(received[1].owner() == received[3].owner());
+  CHECK(reinterpret_cast<std::uintptr_t>(received[1].data()) % 64 == 0);
+  CHECK(reinterpret_cast<std::uintptr_t>(received[3].data()) % 64 == 0);
+  CHECK(lies_within(received[3], received[1].data(), segment->size()));
+}
+
+TEST_CASE("frames below the threshold need no segment", "[shared_memory]") {
+  CHECK_FALSE(SharedSegment::store(sample_frames(), 4 << 20));
+  CHECK_FALSE(SharedSegment::store(std::vector<Buffer>{Buffer()}, 0));
+}
+
+TEST_CASE("a segment goes with its owner; views mapped before stay valid", "[shared_memory]") {
+  const std::vector<Buffer> frames = sample_frames();
+  std::optional<SharedSegment> segment = SharedSegment::store(frames, 512 * 1024);
+  REQUIRE(segment);
+  const std::string name = segment->name();
+  const Object descriptor = segment->descriptor();
+  std::vector<Buffer> early = segment->placeholders(frames);
+  cannery::restore_shared_frames(descriptor, early);
+
+  SharedSegment moved = std::move(*segment);
+  segment.reset();  // the moved-from object must not remove it
+  CHECK(segment_exists(name));
+  { SharedSegment gone = std::move(moved); }
+  CHECK_FALSE(segment_exists(name));
+
+  CHECK(std::memcmp(early[1].data(), frames[1].data(), frames[1].size()) == 0);
+  CHECK(restore_error(descriptor, SharedSegment::store(frames, 0)->placeholders(frames)) ==
+        cannery::errc::io_error);
+}
+
+TEST_CASE("every descriptor field is checked before the segment is viewed", "[shared_memory]") {
+  const std::vector<Buffer> frames = sample_frames();
+  std::optional<SharedSegment> segment = SharedSegment::store(frames, 512 * 1024);
+  REQUIRE(segment);
+  const Object good = segment->descriptor();
+  const std::vector<Buffer> received = segment->placeholders(frames);
+  const std::size_t size = segment->size();
+  constexpr auto huge = std::numeric_limits<std::size_t>::max();
+  using cannery::errc;
+
+  SECTION("names outside cannery's own") {
+    for (const char* name : {"/../etc/passwd", "/cannery-1/../x", "cannery-1-2-ab", "/other-1-2",
+                             "/cannery-", "/cannery-1-2-ABCDEF"}) {
+      INFO(name);
+      CHECK(restore_error(with(good, "segment", Object(name)), received) ==
+            errc::malformed_message);
+    }
+    CHECK(restore_error(with(good, "segment", Object(std::int64_t{7})), received) ==
+          errc::malformed_message);
+  }
+  SECTION("a size that is not the segment's") {
+    CHECK(restore_error(with(good, "size", Object(size + 1)), received) == errc::malformed_message);
+    CHECK(restore_error(with(good, "size", Object(std::int64_t{-1})), received) ==
+          errc::malformed_message);
+  }
+  SECTION("placements that do not fit the frames or the segment") {
+    const std::vector<Object> bad = {
+        placement(4, 0, 16),              // no such frame
+        placement(0, 0, 6),               // frame 0 arrived with bytes: not a placeholder
+        placement(1, size - 8, 16),       // runs past the end
+        placement(1, huge, 16),           // offset beyond the segment
+        placement(1, 64, huge),           // length that would wrap
+        Object(Object::List{Object(1)}),  // not [index, offset, length]
+        Object("frame"),
+    };
+    for (const Object& entry : bad) {
+      CHECK(restore_error(with(good, "frames", Object(Object::List{entry})), received) ==
+            errc::malformed_message);
+    }
+    // The same placeholder twice, or out of order.
+    CHECK(restore_error(
+              with(good, "frames", Object(Object::List{placement(3, 0, 8), placement(1, 0, 8)})),
+              received) == errc::malformed_message);
+    CHECK(restore_error(
+              with(good, "frames", Object(Object::List{placement(1, 0, 8), placement(1, 0, 8)})),
+              received) == errc::malformed_message);
+  }
+  SECTION("missing fields") {
+    for (const char* key : {"segment", "size", "frames"}) {
+      Object missing = good;
+      missing.to_dict().erase(key);
+      CHECK(restore_error(missing, received) == errc::malformed_message);
+    }
+    CHECK(restore_error(Object("segment"), received) == errc::malformed_message);
+  }
+}
+
+TEST_CASE("a probe tells whether a peer sees this /dev/shm", "[shared_memory]") {
+  std::optional<cannery::SharedMemoryProbe> probe = cannery::SharedMemoryProbe::create();
+  REQUIRE(probe);
+  const Object described = probe->describe();
+  CHECK(cannery::shares_memory_with(described));
+  CHECK_FALSE(cannery::shares_memory_with(with(described, "token", Object("0123456789abcdef"))));
+  CHECK_FALSE(cannery::shares_memory_with(with(described, "token", Object(""))));
+  CHECK_FALSE(cannery::shares_memory_with(with(described, "segment", Object("/cannery-0-1-ab"))));
+  CHECK_FALSE(cannery::shares_memory_with(Object(std::int64_t{3})));
+  probe.reset();
+  CHECK_FALSE(cannery::shares_memory_with(described));
+}
+
+TEST_CASE("segments of processes that are gone are swept", "[shared_memory]") {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+
+  struct stat ns {};
+  REQUIRE(::stat("/proc/self/ns/pid", &ns) == 0);
+  const std::string stale =
+      "/cannery-" + std::to_string(ns.st_ino) + "-" + std::to_string(child) + "-0123abcd";
+  const std::string other_namespace = "/cannery-1-" + std::to_string(child) + "-0123abcd";
+  for (const std::string& name : {stale, other_namespace}) {
+    const int fd = ::shm_open(name.c_str(), O_CREAT | O_RDWR, 0600);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+  }
+  std::optional<SharedSegment> live = SharedSegment::store(sample_frames(), 0);
+  REQUIRE(live);
+
+  // Not counted: a controller starting in another test process may sweep it first.
+  cannery::remove_stale_segments();
+  CHECK_FALSE(segment_exists(stale));
+  CHECK(segment_exists(live->name()));
+  CHECK(segment_exists(other_namespace));  // its pid means another process
+  ::shm_unlink(other_namespace.c_str());
+}
