@@ -2,8 +2,7 @@
 // together, over inproc, ipc and tcp; received arrays view received frames.
 
 #include <Eigen/Core>
-#include <cannery/canning.hpp>
-#include <cannery/messaging/session.hpp>
+#include <cannery/messaging.hpp>  // the umbrella header, checked to stand alone here
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <regex>
