@@ -147,7 +147,6 @@ void Core::handle(Command& command) {
                      add->segment_failure);
     }
     Ref& ref = refs_[add->id];
-    if (add->segment) ref.placeholders = add->segment->placeholders(add->frames);
     ref.segment = std::move(add->segment);
     ref.frames = std::move(add->frames);
   } else if (auto* drop = std::get_if<DropRefCommand>(&command)) {

@@ -92,9 +92,8 @@ class Core final : public RefReleaser {
   struct Ref {
     std::vector<Buffer> frames;
     // The large frames in shared memory, for engines that see it: they get
-    // `placeholders` over the socket and the segment's descriptor.
+    // placeholders over the socket and the segment's descriptor.
     std::shared_ptr<const SharedSegment> segment;
-    std::vector<Buffer> placeholders;
     std::size_t uses = 0;  // tasks not yet ended that refer to it
     bool dropped = false;  // the last ObjectRef is gone
     std::unordered_set<int> holders;

@@ -162,7 +162,7 @@ bool Core::send_refs(Engine& engine, const Task& task) {
     const bool shared = ref.segment != nullptr && engine.info.shared_memory;
     if (shared) content.emplace(std::string(protocol::shared_memory), ref.segment->descriptor());
     if (!send(engine, protocol::put_request, std::move(content),
-              shared ? ref.placeholders : ref.frames)) {
+              shared ? ref.segment->placeholders(ref.frames) : ref.frames)) {
       return false;
     }
     if (shared) shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);

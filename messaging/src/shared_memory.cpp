@@ -271,7 +271,7 @@ void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames
 }
 
 SharedMemoryProbe::SharedMemoryProbe(SharedSegment segment, std::string token)
-    : segment_(std::make_unique<SharedSegment>(std::move(segment))), token_(std::move(token)) {}
+    : segment_(std::move(segment)), token_(std::move(token)) {}
 
 std::optional<SharedMemoryProbe> SharedMemoryProbe::create() noexcept {
   try {
@@ -286,7 +286,7 @@ std::optional<SharedMemoryProbe> SharedMemoryProbe::create() noexcept {
 }
 
 Object SharedMemoryProbe::describe() const {
-  return Object(Object::Dict{{"segment", Object(segment_->name())}, {"token", Object(token_)}});
+  return Object(Object::Dict{{"segment", Object(segment_.name())}, {"token", Object(token_)}});
 }
 
 bool shares_memory_with(const Object& probe) noexcept {

@@ -18,7 +18,6 @@
 // remove_stale_segments() deletes those of processes that no longer exist.
 
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,8 +29,8 @@
 
 namespace cannery {
 
-// A segment this process made; removed from /dev/shm with the last copy of
-// the shared_ptr that holds it (receivers that mapped it keep their view).
+// A segment this process made, removed from /dev/shm when this object goes
+// (receivers that mapped it keep their view). Move-only.
 class SharedSegment {
  public:
   // Writes each frame of at least `min_frame_bytes` into a new segment.
@@ -87,17 +86,12 @@ class SharedMemoryProbe {
   // Nullopt when this process cannot create a segment (no /dev/shm).
   static std::optional<SharedMemoryProbe> create() noexcept;
 
-  SharedMemoryProbe(SharedMemoryProbe&&) noexcept = default;
-  SharedMemoryProbe& operator=(SharedMemoryProbe&&) noexcept = default;
-  ~SharedMemoryProbe() = default;
-
   // {segment: name, token: hex}
   Object describe() const;
 
  private:
   SharedMemoryProbe(SharedSegment segment, std::string token);
-  // Held only for its destructor, which removes the probe from /dev/shm.
-  std::unique_ptr<SharedSegment> segment_;
+  SharedSegment segment_;  // removed from /dev/shm with the probe
   std::string token_;
 };
 
