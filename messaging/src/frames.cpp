@@ -23,6 +23,10 @@ void release_owner(void* /*data*/, void* hint) noexcept {
 // into fresh (aligned) memory is cheap.
 constexpr std::uintptr_t required_alignment = 8;
 
+bool misaligned(const Buffer& frame) noexcept {
+  return reinterpret_cast<std::uintptr_t>(frame.data()) % required_alignment != 0;
+}
+
 }  // namespace
 
 FrameStats& frame_stats() noexcept {
@@ -31,22 +35,82 @@ FrameStats& frame_stats() noexcept {
 }
 
 Buffer aligned_for_views(Buffer frame) {
-  if (reinterpret_cast<std::uintptr_t>(frame.data()) % required_alignment == 0) return frame;
+  if (!misaligned(frame)) return frame;
   frame_stats().realigned_frames.fetch_add(1, std::memory_order_relaxed);
   return Buffer::copy_of(frame.data(), frame.size());
 }
 
-zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options) {
+std::vector<Buffer> aligned_for_views(std::vector<Buffer>&& frames) {
+  auto rounded = [](std::size_t size) {
+    return (size + required_alignment - 1) / required_alignment * required_alignment;
+  };
+  std::size_t copies = 0, block_size = 0;
+  for (const Buffer& frame : frames) {
+    if (!misaligned(frame)) continue;
+    ++copies;
+    block_size += rounded(frame.size());
+  }
+  if (copies == 0) return std::move(frames);
+  frame_stats().realigned_frames.fetch_add(copies, std::memory_order_relaxed);
+  // One allocation for all of a message's misaligned frames.
+  Buffer block = Buffer::allocate(block_size, [&](std::byte* out) {
+    for (const Buffer& frame : frames) {
+      if (!misaligned(frame)) continue;
+      std::memcpy(out, frame.data(), frame.size());
+      out += rounded(frame.size());
+    }
+  });
+  std::size_t offset = 0;
+  for (Buffer& frame : frames) {
+    if (!misaligned(frame)) continue;
+    const std::size_t size = frame.size();
+    frame = block.slice(offset, size);
+    offset += rounded(size);
+  }
+  return std::move(frames);
+}
+
+namespace {
+
+// What to_zmq_message did, tallied by the caller and added to frame_stats()
+// once per message: the counters are shared by every thread that sends.
+struct FrameTally {
+  std::uint64_t zero_copy_frames = 0;
+  std::uint64_t copied_frames = 0;
+  std::uint64_t copied_bytes = 0;
+
+  void publish() const noexcept {
+    FrameStats& stats = frame_stats();
+    if (zero_copy_frames != 0)
+      stats.zero_copy_frames.fetch_add(zero_copy_frames, std::memory_order_relaxed);
+    if (copied_frames != 0) {
+      stats.copied_frames.fetch_add(copied_frames, std::memory_order_relaxed);
+      stats.copied_bytes.fetch_add(copied_bytes, std::memory_order_relaxed);
+    }
+  }
+};
+
+zmq::message_t tallied_zmq_message(const Buffer& buffer, const FrameOptions& options,
+                                   FrameTally& tally) {
   if (buffer.size() > options.copy_threshold && !buffer.is_borrowed()) {
-    frame_stats().zero_copy_frames.fetch_add(1, std::memory_order_relaxed);
+    ++tally.zero_copy_frames;
     auto* owner = new std::shared_ptr<const void>(buffer.owner());
     // libzmq never writes to the data it is given; its API is just not const.
     return zmq::message_t(const_cast<std::byte*>(buffer.data()), buffer.size(), release_owner,
                           owner);
   }
-  frame_stats().copied_frames.fetch_add(1, std::memory_order_relaxed);
-  frame_stats().copied_bytes.fetch_add(buffer.size(), std::memory_order_relaxed);
+  ++tally.copied_frames;
+  tally.copied_bytes += buffer.size();
   return zmq::message_t(buffer.data(), buffer.size());
+}
+
+}  // namespace
+
+zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options) {
+  FrameTally tally;
+  zmq::message_t message = tallied_zmq_message(buffer, options, tally);
+  tally.publish();
+  return message;
 }
 
 Buffer from_zmq_message(zmq::message_t&& message) {
@@ -59,20 +123,24 @@ bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
   if (frames.empty()) {
     throw error(errc::invalid_argument, "a message needs at least one frame");
   }
+  FrameTally tally;
   try {
     for (std::size_t i = 0; i < frames.size(); ++i) {
       zmq::send_flags f = flags;
       if (i + 1 < frames.size()) f = f | zmq::send_flags::sndmore;
-      auto sent = socket.send(to_zmq_message(frames[i], options), f);
+      auto sent = socket.send(tallied_zmq_message(frames[i], options, tally), f);
       // After the first frame libzmq accepts the rest of the message whole.
       if (!sent) {
         if (i == 0) return false;
+        tally.publish();
         throw error(errc::io_error, "libzmq refused the middle of a multipart message");
       }
     }
   } catch (const zmq::error_t& e) {
+    tally.publish();
     socket_failure(e, "sending a message");
   }
+  tally.publish();
   return true;
 }
 

@@ -59,9 +59,14 @@ Signer::Mac Signer::mac(std::span<const Buffer> signed_frames) const {
   return mac;
 }
 
-std::string Signer::sign(std::span<const Buffer> signed_frames) const {
+Buffer Signer::signature_frame(std::span<const Buffer> signed_frames) const {
   if (!state_) return {};
-  return to_hex_string(mac(signed_frames));
+  const auto hex = to_hex(mac(signed_frames));
+  return Buffer::copy_of(hex.data(), hex.size() - 1);  // without the '\0'
+}
+
+std::string Signer::sign(std::span<const Buffer> signed_frames) const {
+  return std::string(signature_frame(signed_frames).as_string_view());
 }
 
 bool Signer::verify(std::span<const Buffer> signed_frames, std::string_view signature) const {

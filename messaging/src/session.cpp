@@ -286,8 +286,8 @@ std::vector<Buffer> Session::serialize(const Message& message) const {
     frames.push_back(pack_dict(message.metadata));
   }
   frames.push_back(pack_dict(message.content));
-  frames[first_signed - 1] = Buffer::take(
-      signer_.sign(std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count)));
+  frames[first_signed - 1] = signer_.signature_frame(
+      std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count));
   frames.insert(frames.end(), message.buffers.begin(), message.buffers.end());
   return frames;
 }
@@ -332,9 +332,8 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
   const auto identities = std::span<Buffer>(frames).first(split);
   m.identities.assign(std::make_move_iterator(identities.begin()),
                       std::make_move_iterator(identities.end()));
-  m.buffers.reserve(buffers.size());
-  for (Buffer& b : buffers)
-    m.buffers.push_back(aligned_for_views(std::move(b)));
+  m.buffers = aligned_for_views(std::vector<Buffer>(std::make_move_iterator(buffers.begin()),
+                                                    std::make_move_iterator(buffers.end())));
   return m;
 }
 

@@ -48,6 +48,28 @@ TEST_CASE("received frames are Buffers that own their zmq message", "[messaging]
   CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 8 == 0);
 }
 
+TEST_CASE("misaligned received frames are copied to aligned memory, the rest kept",
+          "[messaging][frames]") {
+  std::string text(256, '\0');
+  for (std::size_t i = 0; i < text.size(); ++i)
+    text[i] = static_cast<char>(i);
+  const cannery::Buffer whole = cannery::Buffer::copy_of(text);  // aligned allocation
+  std::vector<cannery::Buffer> frames{whole.slice(1, 7), whole.slice(8, 40), whole.slice(51, 100),
+                                      whole.slice(160, 0), whole.slice(163, 93)};
+  const std::vector<cannery::Buffer> before = frames;  // same views, for the contents
+  const auto realigned_before = cannery::frame_stats().realigned_frames.load();
+  std::vector<cannery::Buffer> after = cannery::aligned_for_views(std::move(frames));
+  REQUIRE(after.size() == before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    CAPTURE(i);
+    CHECK(reinterpret_cast<std::uintptr_t>(after[i].data()) % 8 == 0);
+    CHECK(after[i] == before[i]);
+  }
+  CHECK(after[1].data() == before[1].data());  // aligned already: not copied
+  CHECK(after[3].data() == before[3].data());
+  CHECK(cannery::frame_stats().realigned_frames.load() - realigned_before == 3);
+}
+
 TEST_CASE("a message with too many frames is drained and refused", "[messaging][frames]") {
   zmq::context_t context;
   SocketPair pair(context, Transport::inproc, zmq::socket_type::pull, zmq::socket_type::push);

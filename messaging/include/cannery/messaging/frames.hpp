@@ -37,11 +37,13 @@ struct FrameOptions {
 };
 
 // Process-wide counts, for tests and benchmarks that prove zero copy.
+// Senders and receivers update them from different threads: the two groups
+// sit on separate cache lines so that neither stalls the other.
 struct FrameStats {
-  std::atomic<std::uint64_t> zero_copy_frames{0};
+  alignas(64) std::atomic<std::uint64_t> zero_copy_frames{0};
   std::atomic<std::uint64_t> copied_frames{0};
   std::atomic<std::uint64_t> copied_bytes{0};
-  std::atomic<std::uint64_t> realigned_frames{0};  // received frames copied for alignment
+  alignas(64) std::atomic<std::uint64_t> realigned_frames{0};  // received, copied for alignment
 };
 FrameStats& frame_stats() noexcept;
 
@@ -54,6 +56,8 @@ Buffer from_zmq_message(zmq::message_t&& message);
 // byte alignment: this returns the frame itself when aligned, else an
 // aligned copy (small frames only are ever unaligned, so the copy is cheap).
 Buffer aligned_for_views(Buffer frame);
+// The same for a message's frames, with one allocation for all the copies.
+std::vector<Buffer> aligned_for_views(std::vector<Buffer>&& frames);
 
 // Sends all frames as one multipart message (blocking unless `flags` says
 // otherwise). Throws cannery::error(io_error) when libzmq refuses, e.g. an

@@ -25,6 +25,8 @@ class Signer {
   bool enabled() const noexcept { return state_ != nullptr; }
   // 64 lowercase hex characters.
   std::string sign(std::span<const Buffer> signed_frames) const;
+  // The same, as the frame a message carries (empty when signing is off).
+  Buffer signature_frame(std::span<const Buffer> signed_frames) const;
   // Constant-time comparison against the expected signature.
   bool verify(std::span<const Buffer> signed_frames, std::string_view signature) const;
 
