@@ -79,23 +79,38 @@ Buffer header_frame(Width map_width, Width str_width) {
   return b.frame();
 }
 
-// A valid signed message whose header frame is `header`.
-std::vector<Buffer> message_with_header(Buffer header) {
+// A map of `entries` entries whose first is "msg_id": "a".
+Bytes starting_with_msg_id(std::size_t entries, Width map_width) {
+  Bytes b;
+  b.map(entries, map_width);
+  b.str("msg_id", Width::shortest);
+  b.str("a", Width::shortest);
+  return b;
+}
+
+cannery::Session keyed_session() {
   cannery::SessionOptions o;
   o.key = key;
-  cannery::Session sender(o);
-  std::vector<Buffer> frames = sender.serialize(sender.message("placeholder"));
-  frames[2] = std::move(header);
+  return cannery::Session(o);
+}
+
+// Signs frames whose dicts were replaced, so that only their contents count.
+void resign(std::vector<Buffer>& frames) {
   frames[1] =
       Buffer::copy_of(cannery::Signer(key).sign(std::span<const Buffer>(frames).subspan(2, 4)));
+}
+
+// A valid signed message whose header frame is `header`.
+std::vector<Buffer> message_with_header(Buffer header) {
+  cannery::Session sender = keyed_session();
+  std::vector<Buffer> frames = sender.serialize(sender.message("placeholder"));
+  frames[2] = std::move(header);
+  resign(frames);
   return frames;
 }
 
 cannery::Message received(Buffer header) {
-  cannery::SessionOptions o;
-  o.key = key;
-  cannery::Session receiver(o);
-  return receiver.deserialize(message_with_header(std::move(header)));
+  return keyed_session().deserialize(message_with_header(std::move(header)));
 }
 
 void check_fields(const cannery::MessageHeader& h) {
@@ -143,21 +158,14 @@ TEST_CASE("an empty parent header in a longer encoding is no parent", "[messagin
   Bytes empty;
   empty.map(0, Width::two);
   frames[3] = empty.frame();
-  frames[1] =
-      Buffer::copy_of(cannery::Signer(key).sign(std::span<const Buffer>(frames).subspan(2, 4)));
-  cannery::SessionOptions o;
-  o.key = key;
-  cannery::Session receiver(o);
-  CHECK_FALSE(receiver.deserialize(frames).parent_header.has_value());
+  resign(frames);
+  CHECK_FALSE(keyed_session().deserialize(frames).parent_header.has_value());
 }
 
 TEST_CASE("headers that are not maps of strings where it matters are refused",
           "[messaging][header]") {
   SECTION("a known field that is not a string") {
-    Bytes b;
-    b.map(2, Width::shortest);
-    b.str("msg_id", Width::shortest);
-    b.str("a", Width::shortest);
+    Bytes b = starting_with_msg_id(2, Width::shortest);
     b.str("msg_type", Width::shortest);
     b.out.push_back(0x07);
     auto e = cannery::test::capture_error([&] { received(b.frame()); });
@@ -172,11 +180,7 @@ TEST_CASE("headers that are not maps of strings where it matters are refused",
     CHECK(refusal(b.frame()) == errc::malformed_message);
   }
   SECTION("no msg_type") {
-    Bytes b;
-    b.map(1, Width::shortest);
-    b.str("msg_id", Width::shortest);
-    b.str("a", Width::shortest);
-    CHECK(refusal(b.frame()) == errc::malformed_message);
+    CHECK(refusal(starting_with_msg_id(1, Width::shortest).frame()) == errc::malformed_message);
   }
   SECTION("a string cut short, in each encoding") {
     for (Width w : {Width::shortest, Width::one, Width::two, Width::four}) {
@@ -185,11 +189,8 @@ TEST_CASE("headers that are not maps of strings where it matters are refused",
     }
   }
   SECTION("a map that claims more entries than it has") {
-    Bytes b;
-    b.map(0xffffffff, Width::four);
-    b.str("msg_id", Width::shortest);
-    b.str("a", Width::shortest);
-    CHECK(refusal(b.frame()) == errc::malformed_message);
+    CHECK(refusal(starting_with_msg_id(0xffffffff, Width::four).frame()) ==
+          errc::malformed_message);
   }
   SECTION("bytes after the map") {
     const Buffer whole = header_frame(Width::shortest, Width::shortest);
