@@ -12,15 +12,19 @@ std::vector<Buffer> CannedObject::frames() const& {
 std::vector<Buffer> CannedObject::frames() && {
   std::vector<Buffer> out;
   out.reserve(frame_count());
-  out.push_back(std::move(header));
-  for (auto& b : buffers)
-    out.push_back(std::move(b));
+  std::move(*this).append_to(out);
   return out;
 }
 
-void CannedObject::append_to(std::vector<Buffer>& message) const {
+void CannedObject::append_to(std::vector<Buffer>& message) const& {
   message.push_back(header);
   message.insert(message.end(), buffers.begin(), buffers.end());
+}
+
+void CannedObject::append_to(std::vector<Buffer>& message) && {
+  message.push_back(std::move(header));
+  message.insert(message.end(), std::make_move_iterator(buffers.begin()),
+                 std::make_move_iterator(buffers.end()));
 }
 
 }  // namespace cannery
