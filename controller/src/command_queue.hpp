@@ -27,8 +27,8 @@ namespace cannery::detail {
 struct AddRefCommand {
   std::uint64_t id;
   std::vector<Buffer> frames;
-  std::shared_ptr<const SharedSegment> segment;  // null: the frames go over the socket
-  std::string segment_failure;                   // why there is none, when it was tried
+  std::shared_ptr<const SharedFrames> shared;  // null: the frames go over the socket
+  std::string segment_failure;                 // why there is none, when it was tried
 };
 struct DropRefCommand {
   std::uint64_t id;

@@ -147,7 +147,7 @@ void Core::handle(Command& command) {
                      add->segment_failure);
     }
     Ref& ref = refs_[add->id];
-    ref.segment = std::move(add->segment);
+    ref.shared = std::move(add->shared);
     ref.frames = std::move(add->frames);
   } else if (auto* drop = std::get_if<DropRefCommand>(&command)) {
     auto it = refs_.find(drop->id);
@@ -215,9 +215,11 @@ void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
   AddRefCommand add{id, std::move(frames), nullptr, {}};
   if (options_.shared_memory && shared_memory_engines_.load() != 0) {
     try {
-      if (auto segment = SharedSegment::store(add.frames, options_.shared_memory_min_frame)) {
-        shared_memory_bytes_.fetch_add(segment->stored_bytes(), std::memory_order_relaxed);
-        add.segment = std::make_shared<const SharedSegment>(std::move(*segment));
+      if (auto shared = SharedFrames::prepare(add.frames, options_.shared_memory_min_frame)) {
+        shared_memory_bytes_.fetch_add(shared->written_bytes(), std::memory_order_relaxed);
+        shared_memory_in_place_bytes_.fetch_add(shared->in_place_bytes(),
+                                                std::memory_order_relaxed);
+        add.shared = std::make_shared<const SharedFrames>(std::move(*shared));
       }
     } catch (const error& e) {
       add.segment_failure = e.message();
@@ -289,6 +291,7 @@ ControllerStats Core::stats() const {
   s.engines_died = engines_died_.load();
   s.tasks_retried = tasks_retried_.load();
   s.shared_memory_bytes = shared_memory_bytes_.load();
+  s.shared_memory_in_place_bytes = shared_memory_in_place_bytes_.load();
   s.shared_memory_sends = shared_memory_sends_.load();
   return s;
 }

@@ -92,8 +92,8 @@ class Core final : public RefReleaser {
   struct Ref {
     std::vector<Buffer> frames;
     // The large frames in shared memory, for engines that see it: they get
-    // placeholders over the socket and the segment's descriptor.
-    std::shared_ptr<const SharedSegment> segment;
+    // placeholders over the socket and the segments' descriptor.
+    std::shared_ptr<const SharedFrames> shared;
     std::size_t uses = 0;  // tasks not yet ended that refer to it
     bool dropped = false;  // the last ObjectRef is gone
     std::unordered_set<int> holders;
@@ -141,7 +141,8 @@ class Core final : public RefReleaser {
   // Counters readable from any thread.
   std::atomic<std::uint64_t> bytes_sent_{0}, messages_sent_{0}, messages_received_{0},
       messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
-      tasks_retried_{0}, shared_memory_bytes_{0}, shared_memory_sends_{0};
+      tasks_retried_{0}, shared_memory_bytes_{0}, shared_memory_in_place_bytes_{0},
+      shared_memory_sends_{0};
   // Live engines that share this host's /dev/shm: put() writes a segment
   // only when there is one.
   std::atomic<std::size_t> shared_memory_engines_{0};

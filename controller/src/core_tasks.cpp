@@ -159,10 +159,10 @@ bool Core::send_refs(Engine& engine, const Task& task) {
     Ref& ref = refs_.at(ref_id);
     if (ref.holders.count(engine.info.id) != 0) continue;
     Object::Dict content{{std::string(protocol::ref), Object(ref_id)}};
-    const bool shared = ref.segment != nullptr && engine.info.shared_memory;
-    if (shared) content.emplace(std::string(protocol::shared_memory), ref.segment->descriptor());
+    const bool shared = ref.shared != nullptr && engine.info.shared_memory;
+    if (shared) content.emplace(std::string(protocol::shared_memory), ref.shared->descriptor());
     if (!send(engine, protocol::put_request, std::move(content),
-              shared ? ref.segment->placeholders(ref.frames) : ref.frames)) {
+              shared ? ref.shared->placeholders(ref.frames) : ref.frames)) {
       return false;
     }
     if (shared) shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);

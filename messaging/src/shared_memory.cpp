@@ -147,9 +147,84 @@ std::size_t count_field(const Object& value, std::string_view what) {
   return static_cast<std::size_t>(n);
 }
 
+std::size_t placed_bytes(const std::vector<detail::FramePlacement>& placements) noexcept {
+  std::size_t total = 0;
+  for (const detail::FramePlacement& p : placements)
+    total += p.length;
+  return total;
+}
+
+Object segment_descriptor(const std::string& name, std::size_t size,
+                          const std::vector<detail::FramePlacement>& placements) {
+  Object::List placed;
+  placed.reserve(placements.size());
+  for (const detail::FramePlacement& p : placements)
+    placed.emplace_back(Object::List{Object(p.index), Object(p.offset), Object(p.length)});
+  return Object(Object::Dict{
+      {"segment", Object(name)}, {"size", Object(size)}, {"frames", Object(std::move(placed))}});
+}
+
+// The owner of a SharedArray's mapping: the control block's deleter, so that
+// any Buffer sharing that owner can be traced back to its segment.
+struct WritableMapping {
+  std::string name;
+  const std::byte* base;
+  std::size_t size;
+
+  void operator()(void* data) const noexcept {
+    ::munmap(data, size);
+    ::shm_unlink(name.c_str());
+  }
+};
+
+const WritableMapping* writable_mapping_of(const Buffer& frame) noexcept {
+  if (frame.owner() == nullptr) return nullptr;
+  const WritableMapping* mapping = std::get_deleter<WritableMapping>(frame.owner());
+  if (mapping == nullptr) return nullptr;
+  // A slice of the mapping (it always is, but the bytes decide, not the owner).
+  if (frame.data() < mapping->base || frame.data() + frame.size() > mapping->base + mapping->size)
+    return nullptr;
+  return mapping;
+}
+
+void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames);
+
 }  // namespace
 
-SharedSegment::SharedSegment(std::string name, std::size_t size, std::vector<Placement> placements)
+namespace detail {
+
+std::shared_ptr<void> create_shared_mapping(std::size_t bytes) {
+  // mmap refuses zero bytes; an empty array gets a segment of one.
+  const std::size_t size = std::max<std::size_t>(bytes, 1);
+  std::string name = new_segment_name();
+  const Fd fd(::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600));
+  if (fd.get() < 0) {
+    throw error(errc::io_error,
+                "cannot create shared memory segment " + name + ": " + errno_text());
+  }
+  // Reserved now, so that running out of /dev/shm is this error rather than
+  // a SIGBUS on some later write through the mapping.
+  if (const int e = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); e != 0) {
+    ::shm_unlink(name.c_str());
+    throw error(errc::io_error, "cannot reserve " + std::to_string(size) +
+                                    " bytes of shared memory in /dev/shm: " + std::strerror(e) +
+                                    " (a container's /dev/shm is often 64 MB: raise --shm-size)");
+  }
+  void* data = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (data == MAP_FAILED) {
+    const std::string why = errno_text();
+    ::shm_unlink(name.c_str());
+    throw error(errc::io_error, "cannot map shared memory segment " + name + ": " + why);
+  }
+  // Should the control block fail to allocate, shared_ptr calls the deleter.
+  return std::shared_ptr<void>(data,
+                               WritableMapping{name, static_cast<const std::byte*>(data), size});
+}
+
+}  // namespace detail
+
+SharedSegment::SharedSegment(std::string name, std::size_t size,
+                             std::vector<detail::FramePlacement> placements)
     : name_(std::move(name)), size_(size), placements_(std::move(placements)) {}
 
 SharedSegment::SharedSegment(SharedSegment&& other) noexcept
@@ -173,7 +248,7 @@ SharedSegment::~SharedSegment() {
 
 std::optional<SharedSegment> SharedSegment::store(std::span<const Buffer> frames,
                                                   std::size_t min_frame_bytes) {
-  std::vector<Placement> placements;
+  std::vector<detail::FramePlacement> placements;
   std::size_t end = 0;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
@@ -197,35 +272,96 @@ std::optional<SharedSegment> SharedSegment::store(std::span<const Buffer> frames
                            std::to_string(fs.f_bavail * fs.f_frsize) + " free in /dev/shm");
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(end)) != 0) fail_writing(name, errno_text());
-  for (const Placement& p : placements)
+  for (const detail::FramePlacement& p : placements)
     write_all(fd.get(), frames[p.index], p.offset, name);
   return SharedSegment(std::move(name), end, std::move(placements));
 }
 
 std::size_t SharedSegment::stored_bytes() const noexcept {
-  std::size_t total = 0;
-  for (const Placement& p : placements_)
-    total += p.length;
-  return total;
+  return placed_bytes(placements_);
 }
 
 Object SharedSegment::descriptor() const {
-  Object::List placed;
-  placed.reserve(placements_.size());
-  for (const Placement& p : placements_)
-    placed.emplace_back(Object::List{Object(p.index), Object(p.offset), Object(p.length)});
-  return Object(Object::Dict{
-      {"segment", Object(name_)}, {"size", Object(size_)}, {"frames", Object(std::move(placed))}});
+  return segment_descriptor(name_, size_, placements_);
 }
 
-std::vector<Buffer> SharedSegment::placeholders(std::span<const Buffer> frames) const {
+std::optional<SharedFrames> SharedFrames::prepare(std::span<const Buffer> frames,
+                                                  std::size_t min_frame_bytes) {
+  SharedFrames shared;
+  // The frames to write: all large ones but those already in shared memory
+  // (left empty here, which store() skips).
+  std::vector<Buffer> to_write(frames.begin(), frames.end());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
+    const WritableMapping* mapping = writable_mapping_of(frames[i]);
+    if (mapping == nullptr) continue;
+    auto same = [&](const InPlace& p) { return p.name == mapping->name; };
+    auto found = std::find_if(shared.in_place_.begin(), shared.in_place_.end(), same);
+    if (found == shared.in_place_.end()) {
+      found = shared.in_place_.insert(shared.in_place_.end(),
+                                      InPlace{mapping->name, mapping->size, {}, frames[i].owner()});
+    }
+    const auto offset = static_cast<std::size_t>(frames[i].data() - mapping->base);
+    found->placements.push_back({i, offset, frames[i].size()});
+    to_write[i] = Buffer();
+  }
+  shared.written_ = SharedSegment::store(to_write, min_frame_bytes);
+  if (!shared.written_ && shared.in_place_.empty()) return std::nullopt;
+  return shared;
+}
+
+Object SharedFrames::descriptor() const {
+  Object::List segments;
+  if (written_) segments.push_back(written_->descriptor());
+  for (const InPlace& p : in_place_)
+    segments.push_back(segment_descriptor(p.name, p.size, p.placements));
+  return Object(std::move(segments));
+}
+
+std::vector<Buffer> SharedFrames::placeholders(std::span<const Buffer> frames) const {
   std::vector<Buffer> out(frames.begin(), frames.end());
-  for (const Placement& p : placements_)
-    out.at(p.index) = Buffer();
+  auto blank = [&](const std::vector<detail::FramePlacement>& placements) {
+    for (const detail::FramePlacement& p : placements)
+      out.at(p.index) = Buffer();
+  };
+  if (written_) blank(written_->placements());
+  for (const InPlace& p : in_place_)
+    blank(p.placements);
   return out;
 }
 
+std::size_t SharedFrames::written_bytes() const noexcept {
+  return written_ ? written_->stored_bytes() : 0;
+}
+
+std::size_t SharedFrames::in_place_bytes() const noexcept {
+  std::size_t total = 0;
+  for (const InPlace& p : in_place_)
+    total += placed_bytes(p.placements);
+  return total;
+}
+
 void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames) {
+  if (descriptor.kind() != Object::Kind::list) {
+    throw error(errc::malformed_message,
+                "shared memory descriptor is a list of {segment, size, frames}, not a " +
+                    descriptor.kind_name());
+  }
+  // All or nothing: a refusal leaves `frames` as it was.
+  std::vector<Buffer> restored = frames;
+  for (const Object& segment : descriptor.to_list())
+    restore_from_segment(segment, restored);
+  frames = std::move(restored);
+}
+
+namespace {
+
+void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames) {
+  if (descriptor.kind() != Object::Kind::dict) {
+    throw error(
+        errc::malformed_message,
+        "shared memory descriptor: each segment is a dict, not a " + descriptor.kind_name());
+  }
   const Object* name = descriptor.find("segment");
   const Object* size = descriptor.find("size");
   const Object* placed = descriptor.find("frames");
@@ -242,7 +378,6 @@ void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames
                                              " bytes; the message says " +
                                              std::to_string(declared));
   }
-  std::vector<Buffer> restored = frames;
   std::size_t next_index = 0;
   for (const Object& entry : placed->to_list()) {
     if (entry.kind() != Object::Kind::list || entry.to_list().size() != 3) {
@@ -264,11 +399,12 @@ void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames
                       std::to_string(length) + ") lie outside the segment's " +
                       std::to_string(segment.size()));
     }
-    restored[index] = aligned_for_views(segment.slice(offset, length));
+    frames[index] = aligned_for_views(segment.slice(offset, length));
     next_index = index + 1;
   }
-  frames = std::move(restored);
 }
+
+}  // namespace
 
 SharedMemoryProbe::SharedMemoryProbe(SharedSegment segment, std::string token)
     : segment_(std::move(segment)), token_(std::move(token)) {}

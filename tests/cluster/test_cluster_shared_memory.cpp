@@ -8,6 +8,8 @@
 #include <map>
 #include <thread>
 
+#include <cannery/messaging/shared_array.hpp>
+
 #include "cluster_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -23,6 +25,17 @@ std::map<std::string, std::vector<double>> weights() {
   std::map<std::string, std::vector<double>> w;
   for (std::size_t i = 0; i < arrays; ++i)
     w.emplace("w" + std::to_string(i), std::vector<double>(elements, 1.0));
+  return w;
+}
+
+// The same weights, allocated in shared memory from the start.
+std::map<std::string, cannery::SharedArray<double>> shared_weights() {
+  std::map<std::string, cannery::SharedArray<double>> w;
+  for (std::size_t i = 0; i < arrays; ++i) {
+    cannery::SharedArray<double> array(elements);
+    std::fill(array.begin(), array.end(), 1.0);
+    w.emplace("w" + std::to_string(i), std::move(array));
+  }
   return w;
 }
 
@@ -46,12 +59,14 @@ bool no_own_segments_within(std::chrono::milliseconds timeout) {
   return true;
 }
 
-// Runs 20 tasks summing every byte of a put object; returns the controller's
-// counters over that exercise.
-cannery::ControllerStats twenty_sums(cannery::Controller& controller) {
+// Runs 20 tasks summing every byte of a put object (weights() unless given);
+// returns the controller's counters over that exercise.
+template <class Weights = std::map<std::string, std::vector<double>>>
+cannery::ControllerStats twenty_sums(cannery::Controller& controller,
+                                     Weights (*make)() = &weights) {
   const cannery::ControllerStats before = controller.stats();
   {
-    cannery::ObjectRef ref = controller.put(weights());
+    cannery::ObjectRef ref = controller.put(make());
     std::vector<cannery::AsyncResult> tasks;
     for (int i = 0; i < 20; ++i)
       tasks.push_back(controller.apply(cannery::any_engine, "sum_all", ref));
@@ -61,6 +76,7 @@ cannery::ControllerStats twenty_sums(cannery::Controller& controller) {
   cannery::ControllerStats after = controller.stats();
   after.bytes_sent -= before.bytes_sent;
   after.shared_memory_bytes -= before.shared_memory_bytes;
+  after.shared_memory_in_place_bytes -= before.shared_memory_in_place_bytes;
   after.shared_memory_sends -= before.shared_memory_sends;
   return after;
 }
@@ -90,6 +106,25 @@ TEST_CASE("a put object goes to local engines through shared memory, once in all
   // The ref is gone: so is its segment (the engines' views went with the
   // release_request).
   CHECK(no_own_segments_within(5s));
+}
+
+TEST_CASE("shared arrays are put without being written anywhere", "[cluster][shared_memory]") {
+  Cluster cluster(2, false);
+  CHECK(engines_sharing(cluster.controller) == 2);
+  const cannery::ControllerStats used = twenty_sums(cluster.controller, &shared_weights);
+  CHECK(used.shared_memory_bytes == 0);
+  CHECK(used.shared_memory_in_place_bytes == payload);
+  CHECK(used.shared_memory_sends == 2);
+  CHECK(used.bytes_sent < payload / 4);
+  CHECK(no_own_segments_within(5s));  // the arrays went with the ref
+
+  // With shared memory off they travel over the socket like any array.
+  cannery::ControllerOptions options;
+  options.shared_memory = false;
+  Cluster socket_only(2, false, options);
+  const cannery::ControllerStats sent = twenty_sums(socket_only.controller, &shared_weights);
+  CHECK(sent.shared_memory_in_place_bytes == 0);
+  CHECK(sent.bytes_sent >= 2 * payload);
 }
 
 TEST_CASE("with shared memory off on either side, put objects go over the socket",

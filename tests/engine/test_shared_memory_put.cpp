@@ -12,12 +12,11 @@ using namespace cannery::test;
 namespace proto = cannery::protocol;
 using cannery::Buffer;
 using cannery::Object;
-using cannery::SharedSegment;
+using cannery::SharedFrames;
 using cannery::protocol::RefArgument;
 
-Object::Dict put_content(std::int64_t ref, const SharedSegment& segment) {
-  return {{std::string(proto::ref), ref},
-          {std::string(proto::shared_memory), segment.descriptor()}};
+Object::Dict put_content(std::int64_t ref, const SharedFrames& shared) {
+  return {{std::string(proto::ref), ref}, {std::string(proto::shared_memory), shared.descriptor()}};
 }
 
 }  // namespace
@@ -48,14 +47,14 @@ TEST_CASE("a put naming a segment is read from it in place", "[engine][shared_me
 
   const std::vector<double> weights = ramp(1 << 16);  // 512 KiB
   const std::vector<Buffer> frames = cannery::serialize_object(weights);
-  std::optional<SharedSegment> segment = SharedSegment::store(frames, 4096);
-  REQUIRE(segment);
-  controller.send(proto::put_request, put_content(5, *segment), segment->placeholders(frames));
+  std::optional<SharedFrames> shared = SharedFrames::prepare(frames, 4096);
+  REQUIRE(shared);
+  controller.send(proto::put_request, put_content(5, *shared), shared->placeholders(frames));
   auto reply = controller.apply("sum", RefArgument{5});
   CHECK(result_of<double>(reply) == Approx(0.5 * 65535 * 65536 / 2));
 
   // The engine's view outlives the segment's name.
-  segment.reset();
+  shared.reset();
   reply = controller.apply("sum", RefArgument{5});
   CHECK(result_of<double>(reply) == Approx(0.5 * 65535 * 65536 / 2));
 }
@@ -69,11 +68,12 @@ TEST_CASE("a put whose segment does not fit is refused and nothing is cached",
   controller.register_engine();
 
   const std::vector<Buffer> frames = cannery::serialize_object(ramp(1 << 14));
-  std::optional<SharedSegment> segment = SharedSegment::store(frames, 4096);
-  REQUIRE(segment);
-  Object::Dict content = put_content(6, *segment);
-  content[std::string(proto::shared_memory)].to_dict()["size"] = Object(segment->size() + 64);
-  controller.send(proto::put_request, std::move(content), segment->placeholders(frames));
+  std::optional<SharedFrames> shared = SharedFrames::prepare(frames, 4096);
+  REQUIRE(shared);
+  Object::Dict content = put_content(6, *shared);
+  Object& segment = content[std::string(proto::shared_memory)].to_list().at(0);
+  segment.to_dict()["size"] = Object(segment.at("size").to_int64() + 64);
+  controller.send(proto::put_request, std::move(content), shared->placeholders(frames));
 
   auto reply = controller.apply("sum", RefArgument{6});
   CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");

@@ -45,10 +45,25 @@ std::vector<Buffer> sample_frames() {
   return {Buffer::copy_of("header"), filled(2 << 20, 1), filled(100, 2), filled(1 << 20, 3)};
 }
 
+// The list restore_shared_frames takes, of one segment's descriptor.
+Object listed(Object segment_descriptor) {
+  return Object(Object::List{std::move(segment_descriptor)});
+}
+
+// `frames` with the frames a segment holds blanked, as a sender sends them.
+std::vector<Buffer> placeholders(std::vector<Buffer> frames, const SharedSegment& segment) {
+  for (const auto& p : segment.placements())
+    frames.at(p.index) = Buffer();
+  return frames;
+}
+
+// The error restore_shared_frames gives for `descriptor` (a list, or one
+// segment's dict, listed here).
 cannery::errc restore_error(const Object& descriptor, std::vector<Buffer> frames) {
   const std::vector<Buffer> before = frames;
   try {
-    cannery::restore_shared_frames(descriptor, frames);
+    cannery::restore_shared_frames(
+        descriptor.kind() == Object::Kind::dict ? listed(descriptor) : descriptor, frames);
   } catch (const cannery::error& e) {
     CHECK(frames == before);  // a refused descriptor changes nothing
     return e.code();
@@ -76,14 +91,14 @@ TEST_CASE("large frames go through a segment and come back as views of it", "[sh
   CHECK(segment->stored_bytes() == (2u << 20) + (1u << 20));
   CHECK(segment_exists(segment->name()));
 
-  std::vector<Buffer> received = segment->placeholders(frames);
+  std::vector<Buffer> received = placeholders(frames, *segment);
   REQUIRE(received.size() == frames.size());
   CHECK(received[0] == frames[0]);
   CHECK(received[1].empty());
   CHECK(received[2] == frames[2]);
   CHECK(received[3].empty());
 
-  cannery::restore_shared_frames(segment->descriptor(), received);
+  cannery::restore_shared_frames(listed(segment->descriptor()), received);
   for (std::size_t i = 0; i < frames.size(); ++i) {
     REQUIRE(received[i].size() == frames[i].size());
     CHECK(std::memcmp(received[i].data(), frames[i].data(), frames[i].size()) == 0);
@@ -99,6 +114,7 @@ TEST_CASE("large frames go through a segment and come back as views of it", "[sh
 TEST_CASE("frames below the threshold need no segment", "[shared_memory]") {
   CHECK_FALSE(SharedSegment::store(sample_frames(), 4 << 20));
   CHECK_FALSE(SharedSegment::store(std::vector<Buffer>{Buffer()}, 0));
+  CHECK_FALSE(cannery::SharedFrames::prepare(sample_frames(), 4 << 20));
 }
 
 TEST_CASE("a segment goes with its owner; views mapped before stay valid", "[shared_memory]") {
@@ -107,8 +123,8 @@ TEST_CASE("a segment goes with its owner; views mapped before stay valid", "[sha
   REQUIRE(segment);
   const std::string name = segment->name();
   const Object descriptor = segment->descriptor();
-  std::vector<Buffer> early = segment->placeholders(frames);
-  cannery::restore_shared_frames(descriptor, early);
+  std::vector<Buffer> early = placeholders(frames, *segment);
+  cannery::restore_shared_frames(listed(descriptor), early);
 
   SharedSegment moved = std::move(*segment);
   segment.reset();  // the moved-from object must not remove it
@@ -117,7 +133,7 @@ TEST_CASE("a segment goes with its owner; views mapped before stay valid", "[sha
   CHECK_FALSE(segment_exists(name));
 
   CHECK(std::memcmp(early[1].data(), frames[1].data(), frames[1].size()) == 0);
-  CHECK(restore_error(descriptor, SharedSegment::store(frames, 0)->placeholders(frames)) ==
+  CHECK(restore_error(descriptor, placeholders(frames, *SharedSegment::store(frames, 0))) ==
         cannery::errc::io_error);
 }
 
@@ -126,7 +142,7 @@ TEST_CASE("every descriptor field is checked before the segment is viewed", "[sh
   std::optional<SharedSegment> segment = SharedSegment::store(frames, 512 * 1024);
   REQUIRE(segment);
   const Object good = segment->descriptor();
-  const std::vector<Buffer> received = segment->placeholders(frames);
+  const std::vector<Buffer> received = placeholders(frames, *segment);
   const std::size_t size = segment->size();
   constexpr auto huge = std::numeric_limits<std::size_t>::max();
   using cannery::errc;
@@ -175,6 +191,11 @@ TEST_CASE("every descriptor field is checked before the segment is viewed", "[sh
       CHECK(restore_error(missing, received) == errc::malformed_message);
     }
     CHECK(restore_error(Object("segment"), received) == errc::malformed_message);
+    CHECK(restore_error(Object(Object::List{Object("segment")}), received) ==
+          errc::malformed_message);
+  }
+  SECTION("a second segment naming a frame the first one restored") {
+    CHECK(restore_error(Object(Object::List{good, good}), received) == errc::malformed_message);
   }
 }
 

@@ -13,3 +13,5 @@
 #include "cannery/controller/object_ref.hpp"
 #include "cannery/controller/options.hpp"
 #include "cannery/controller/stats.hpp"
+// Arrays put() hands to engines on this host without writing them anywhere.
+#include "cannery/messaging/shared_array.hpp"

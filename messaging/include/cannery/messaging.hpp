@@ -13,4 +13,5 @@
 #include "cannery/messaging/refusals.hpp"
 #include "cannery/messaging/replay_history.hpp"
 #include "cannery/messaging/session.hpp"
+#include "cannery/messaging/shared_array.hpp"
 #include "cannery/messaging/shared_memory.hpp"

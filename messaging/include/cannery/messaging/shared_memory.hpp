@@ -18,6 +18,7 @@
 // remove_stale_segments() deletes those of processes that no longer exist.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -28,6 +29,15 @@
 #include "cannery/canning/object.hpp"
 
 namespace cannery {
+
+namespace detail {
+// Where one frame of a message lies in a segment.
+struct FramePlacement {
+  std::size_t index;   // among the message's frames
+  std::size_t offset;  // in the segment
+  std::size_t length;
+};
+}  // namespace detail
 
 // A segment this process made, removed from /dev/shm when this object goes
 // (receivers that mapped it keep their view). Move-only.
@@ -50,32 +60,59 @@ class SharedSegment {
   // Bytes of frames stored (size() adds alignment padding).
   std::size_t stored_bytes() const noexcept;
 
-  // {segment: name, size: n, frames: [[index, offset, length], ...]}, for the
-  // signed content of the message that carries placeholders().
+  // {segment: name, size: n, frames: [[index, offset, length], ...]}.
   Object descriptor() const;
-  // `frames` (the ones given to store()) with each stored frame replaced by
-  // an empty placeholder.
-  std::vector<Buffer> placeholders(std::span<const Buffer> frames) const;
+  const std::vector<detail::FramePlacement>& placements() const noexcept { return placements_; }
 
  private:
-  struct Placement {
-    std::size_t index;
-    std::size_t offset;
-    std::size_t length;
-  };
-  SharedSegment(std::string name, std::size_t size, std::vector<Placement> placements);
+  SharedSegment(std::string name, std::size_t size, std::vector<detail::FramePlacement> placements);
 
   std::string name_;
   std::size_t size_ = 0;
-  std::vector<Placement> placements_;
+  std::vector<detail::FramePlacement> placements_;
 };
 
-// Receiving side: replaces the placeholders `descriptor` names with read-only
-// views of the segment. Every field is checked against the frames and the
-// segment that exist before anything is viewed. Throws cannery::error:
-// malformed_message for a descriptor that does not fit, io_error when the
-// segment cannot be opened (the sender is on another host or in another
-// container: turn shared memory off on one side).
+// The large frames of one message, made ready for receivers on this host.
+// Frames that already live in shared memory (a SharedArray's, see
+// shared_array.hpp) are named where they are; the others are written once
+// into a new SharedSegment. Holds what it names until it goes.
+class SharedFrames {
+ public:
+  // Nullopt when no frame has at least `min_frame_bytes` bytes. Throws
+  // cannery::error(io_error) when a segment cannot be made or written.
+  static std::optional<SharedFrames> prepare(std::span<const Buffer> frames,
+                                             std::size_t min_frame_bytes);
+
+  // One {segment, size, frames: [[index, offset, length], ...]} per segment,
+  // for the signed content of the message that carries placeholders().
+  Object descriptor() const;
+  // `frames` (the ones given to prepare()) with each frame named by the
+  // descriptor replaced by an empty placeholder.
+  std::vector<Buffer> placeholders(std::span<const Buffer> frames) const;
+
+  std::size_t written_bytes() const noexcept;   // copied into the new segment
+  std::size_t in_place_bytes() const noexcept;  // named where they already were
+
+ private:
+  struct InPlace {
+    std::string name;
+    std::size_t size;
+    std::vector<detail::FramePlacement> placements;
+    std::shared_ptr<const void> mapping;  // keeps the segment's name in /dev/shm
+  };
+  SharedFrames() = default;
+
+  std::optional<SharedSegment> written_;
+  std::vector<InPlace> in_place_;
+};
+
+// Receiving side: replaces the placeholders `descriptor` (a list, as
+// SharedFrames::descriptor makes it) names with read-only views of the
+// segments. Every field is checked against the frames and the segments that
+// exist before anything is viewed. Throws cannery::error: malformed_message
+// for a descriptor that does not fit, io_error when a segment cannot be
+// opened (the sender is on another host or in another container: turn
+// shared memory off on one side).
 void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames);
 
 // Tells a peer's process whether it sees this process's /dev/shm: a small
