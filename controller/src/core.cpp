@@ -217,8 +217,6 @@ void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
     try {
       if (auto shared = SharedFrames::prepare(add.frames, options_.shared_memory_min_frame)) {
         shared_memory_bytes_.fetch_add(shared->written_bytes(), std::memory_order_relaxed);
-        shared_memory_in_place_bytes_.fetch_add(shared->in_place_bytes(),
-                                                std::memory_order_relaxed);
         add.shared = std::make_shared<const SharedFrames>(std::move(*shared));
       }
     } catch (const error& e) {

@@ -113,6 +113,11 @@ class Core final : public RefReleaser {
   void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);
   bool send_refs(Engine& engine, const Task& task);
   Object::Dict request_content(const Task& task, std::uint64_t id) const;
+  // A task's frames as `engine` gets them when some are SharedArrays and the
+  // engine sees this host's /dev/shm: placeholders, their segments named in
+  // `content`. Nullopt: send the task's frames as they are.
+  std::optional<std::vector<Buffer>> shared_request_frames(const Engine& engine, const Task& task,
+                                                           Object::Dict& content);
   bool send(Engine& engine, std::string_view msg_type, Object::Dict content,
             std::vector<Buffer> buffers = {});
   void send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,

@@ -130,9 +130,11 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     }
     if (group.size() == 1) {
       const Task& task = tasks_.at(group.front());
+      Object::Dict content = request_content(task, group.front());
+      std::optional<std::vector<Buffer>> shared = shared_request_frames(engine, task, content);
       // The frames are shared, not copied: a retry may need them again.
-      if (!send(engine, message_type(task.request.kind), request_content(task, group.front()),
-                task.request.frames)) {
+      if (!send(engine, message_type(task.request.kind), std::move(content),
+                shared ? std::move(*shared) : task.request.frames)) {
         return;
       }
       continue;
@@ -143,7 +145,8 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
       Object::Dict content = request_content(task, id);
       content.insert_or_assign(std::string(protocol::type),
                                Object(std::string(message_type(task.request.kind))));
-      batch.add(std::move(content), task.request.frames);
+      std::optional<std::vector<Buffer>> shared = shared_request_frames(engine, task, content);
+      batch.add(std::move(content), shared ? *shared : task.request.frames);
     }
     if (!send(engine, protocol::batch_request, batch.take_content(protocol::requests),
               batch.take_buffers())) {
@@ -165,7 +168,11 @@ bool Core::send_refs(Engine& engine, const Task& task) {
               shared ? ref.shared->placeholders(ref.frames) : ref.frames)) {
       return false;
     }
-    if (shared) shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);
+    if (shared) {
+      shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);
+      shared_memory_in_place_bytes_.fetch_add(ref.shared->in_place_bytes(),
+                                              std::memory_order_relaxed);
+    }
     ref.holders.insert(engine.info.id);
     engine.refs_held.insert(ref_id);
   }
@@ -176,6 +183,21 @@ Object::Dict Core::request_content(const Task& task, std::uint64_t id) const {
   Object::Dict content = task.request.content;
   content.insert_or_assign(std::string(protocol::task), Object(id));
   return content;
+}
+
+std::optional<std::vector<Buffer>> Core::shared_request_frames(const Engine& engine,
+                                                               const Task& task,
+                                                               Object::Dict& content) {
+  if (!options_.shared_memory || !engine.info.shared_memory) return std::nullopt;
+  // Only what is already in shared memory: the task holds those frames, so
+  // their segments outlive its request; nothing is written for a task.
+  std::optional<SharedFrames> shared =
+      SharedFrames::in_place(task.request.frames, options_.shared_memory_min_frame);
+  if (!shared) return std::nullopt;
+  content.insert_or_assign(std::string(protocol::shared_memory), shared->descriptor());
+  shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);
+  shared_memory_in_place_bytes_.fetch_add(shared->in_place_bytes(), std::memory_order_relaxed);
+  return shared->placeholders(task.request.frames);
 }
 
 bool Core::send(Engine& engine, std::string_view msg_type, Object::Dict content,

@@ -30,6 +30,17 @@ void set_error(Reply& reply, std::string function, std::string ename, std::strin
   reply.buffers.clear();
 }
 
+// The request's buffers, with those a controller on this host left in shared
+// memory (`shared_memory` in the content) mapped back in; `storage` holds
+// them then. A descriptor that does not fit throws cannery::error.
+std::span<const Buffer> buffers_of(const Message& request, std::vector<Buffer>& storage) {
+  const Object* shared = request.content.find(proto::shared_memory);
+  if (shared == nullptr) return request.buffers;
+  storage = request.buffers;
+  restore_shared_frames(*shared, storage);
+  return storage;
+}
+
 }  // namespace
 
 RequestHandler::RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log)
@@ -55,7 +66,8 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
   std::string function = type == proto::push_request ? "push" : "pull";
   try {
     if (type == proto::apply_request || type == proto::map_request) {
-      ApplyMessage call(request.buffers, limits_);
+      std::vector<Buffer> restored;
+      ApplyMessage call(buffers_of(request, restored), limits_);
       function = call.function();
       if (type == proto::apply_request) {
         reply.buffers = functions_.apply(call, &cache_).frames();
@@ -86,9 +98,9 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
 
 void RequestHandler::put(const Message& request) {
   const auto ref = required(request, proto::ref).as<std::uint64_t>();
-  std::vector<Buffer> frames = request.buffers;
-  if (const Object* segment = request.content.find(proto::shared_memory))
-    restore_shared_frames(*segment, frames);
+  std::vector<Buffer> restored;
+  const std::span<const Buffer> given = buffers_of(request, restored);
+  std::vector<Buffer> frames(given.begin(), given.end());
   // Checked now, so that a broken object is reported here rather than by
   // every call that uses it.
   PeekedObject peeked = peek_object(frames, limits_);

@@ -287,10 +287,22 @@ Object SharedSegment::descriptor() const {
 
 std::optional<SharedFrames> SharedFrames::prepare(std::span<const Buffer> frames,
                                                   std::size_t min_frame_bytes) {
-  SharedFrames shared;
-  // The frames to write: all large ones but those already in shared memory
-  // (left empty here, which store() skips).
+  std::optional<SharedFrames> shared = in_place(frames, min_frame_bytes);
+  if (!shared) shared = SharedFrames();
+  // The frames to write: all large ones but those already named.
   std::vector<Buffer> to_write(frames.begin(), frames.end());
+  for (const InPlace& p : shared->in_place_) {
+    for (const detail::FramePlacement& placement : p.placements)
+      to_write[placement.index] = Buffer();  // store() skips empty frames
+  }
+  shared->written_ = SharedSegment::store(to_write, min_frame_bytes);
+  if (!shared->written_ && shared->in_place_.empty()) return std::nullopt;
+  return shared;
+}
+
+std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frames,
+                                                   std::size_t min_frame_bytes) {
+  SharedFrames shared;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
     const WritableMapping* mapping = writable_mapping_of(frames[i]);
@@ -303,10 +315,8 @@ std::optional<SharedFrames> SharedFrames::prepare(std::span<const Buffer> frames
     }
     const auto offset = static_cast<std::size_t>(frames[i].data() - mapping->base);
     found->placements.push_back({i, offset, frames[i].size()});
-    to_write[i] = Buffer();
   }
-  shared.written_ = SharedSegment::store(to_write, min_frame_bytes);
-  if (!shared.written_ && shared.in_place_.empty()) return std::nullopt;
+  if (shared.in_place_.empty()) return std::nullopt;
   return shared;
 }
 

@@ -113,7 +113,7 @@ TEST_CASE("shared arrays are put without being written anywhere", "[cluster][sha
   CHECK(engines_sharing(cluster.controller) == 2);
   const cannery::ControllerStats used = twenty_sums(cluster.controller, &shared_weights);
   CHECK(used.shared_memory_bytes == 0);
-  CHECK(used.shared_memory_in_place_bytes == payload);
+  CHECK(used.shared_memory_in_place_bytes == 2 * payload);  // named to each engine
   CHECK(used.shared_memory_sends == 2);
   CHECK(used.bytes_sent < payload / 4);
   CHECK(no_own_segments_within(5s));  // the arrays went with the ref
@@ -125,6 +125,23 @@ TEST_CASE("shared arrays are put without being written anywhere", "[cluster][sha
   const cannery::ControllerStats sent = twenty_sums(socket_only.controller, &shared_weights);
   CHECK(sent.shared_memory_in_place_bytes == 0);
   CHECK(sent.bytes_sent >= 2 * payload);
+}
+
+TEST_CASE("a SharedArray argument reaches local engines by name, not over the socket",
+          "[cluster][shared_memory]") {
+  Cluster cluster(2, true);
+  auto& controller = cluster.controller;
+  cannery::SharedArray<double> values(elements);
+  std::fill(values.begin(), values.end(), 0.5);
+  const cannery::ControllerStats before = controller.stats();
+  for (cannery::AsyncResult& r : controller.broadcast("sum", values))
+    CHECK(r.get<double>(60s) == 0.5 * elements);
+  const cannery::ControllerStats after = controller.stats();
+  CHECK(after.shared_memory_sends - before.shared_memory_sends == 2);
+  CHECK(after.shared_memory_in_place_bytes - before.shared_memory_in_place_bytes ==
+        2 * elements * sizeof(double));
+  CHECK(after.shared_memory_bytes == before.shared_memory_bytes);  // nothing written
+  CHECK(after.bytes_sent - before.bytes_sent < elements * sizeof(double) / 4);
 }
 
 TEST_CASE("with shared memory off on either side, put objects go over the socket",

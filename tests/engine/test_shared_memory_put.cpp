@@ -2,7 +2,9 @@
 // registers, maps the segment a put names, and refuses a descriptor that does
 // not fit without caching anything.
 
+#include <cannery/messaging/shared_array.hpp>
 #include <cannery/messaging/shared_memory.hpp>
+#include <numeric>
 
 #include "scripted_controller.hpp"
 
@@ -79,5 +81,32 @@ TEST_CASE("a put whose segment does not fit is refused and nothing is cached",
   CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");
   CHECK(log.contains("the message says"));
   // Still serving.
+  CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
+}
+
+TEST_CASE("an apply whose SharedArray argument is named in place reads it from the segment",
+          "[engine][shared_memory]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine();
+
+  cannery::SharedArray<double> weights(1 << 16);
+  std::iota(weights.begin(), weights.end(), 0.0);
+  const std::vector<Buffer> frames = cannery::pack_apply_message("sum", weights);
+  std::optional<SharedFrames> shared = SharedFrames::in_place(frames, 4096);
+  REQUIRE(shared);
+  cannery::Message reply = controller.request(
+      proto::apply_request, {{std::string(proto::shared_memory), shared->descriptor()}},
+      shared->placeholders(frames));
+  CHECK(result_of<double>(reply) == Approx(0.5 * 65535 * 65536));
+
+  // A descriptor that does not fit is an error reply, and the engine serves on.
+  Object descriptor = shared->descriptor();
+  descriptor.to_list().at(0).to_dict()["size"] = Object(std::int64_t{1});
+  reply = controller.request(proto::apply_request,
+                             {{std::string(proto::shared_memory), std::move(descriptor)}},
+                             shared->placeholders(frames));
+  CHECK(reply.content.at(proto::ename).to_string() == "cannery.malformed_message");
   CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
 }

@@ -82,6 +82,10 @@ class SharedFrames {
   // cannery::error(io_error) when a segment cannot be made or written.
   static std::optional<SharedFrames> prepare(std::span<const Buffer> frames,
                                              std::size_t min_frame_bytes);
+  // Only the frames already in shared memory, nothing written: for messages
+  // whose frames live no longer than the request (a task's arguments).
+  static std::optional<SharedFrames> in_place(std::span<const Buffer> frames,
+                                              std::size_t min_frame_bytes);
 
   // One {segment, size, frames: [[index, offset, length], ...]} per segment,
   // for the signed content of the message that carries placeholders().
