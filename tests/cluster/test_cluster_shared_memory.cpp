@@ -142,6 +142,12 @@ TEST_CASE("a SharedArray argument reaches local engines by name, not over the so
         2 * elements * sizeof(double));
   CHECK(after.shared_memory_bytes == before.shared_memory_bytes);  // nothing written
   CHECK(after.bytes_sent - before.bytes_sent < elements * sizeof(double) / 4);
+
+  // A shared matrix arrives as an Eigen::Ref<const MatrixXd> parameter.
+  cannery::SharedArray<double> m(512, 512);  // 2 MiB
+  m.matrix().setIdentity();
+  CHECK(controller.apply(cannery::any_engine, "trace_scaled", m, 2.0).get<double>(60s) == 1024.0);
+  CHECK(controller.stats().shared_memory_sends - after.shared_memory_sends == 1);
 }
 
 TEST_CASE("with shared memory off on either side, put objects go over the socket",

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 using cannery::Buffer;
 using cannery::Object;
 using cannery::SharedArray;
@@ -65,6 +67,35 @@ TEST_CASE("a shared array starts zeroed and is writable", "[shared_memory]") {
   CHECK(empty.size() == 0);
   CHECK(cannery::deserialize_object<std::vector<float>>(cannery::serialize_object(empty))
             .value.empty());
+}
+
+TEST_CASE("a shared matrix is column-major and reads back as an Eigen view in place",
+          "[shared_memory]") {
+  SharedArray<double> m(300, 500);  // 1.2 MB: above the threshold
+  CHECK(m.is_matrix());
+  CHECK(m.size() == 150'000);
+  m.matrix() = Eigen::MatrixXd::Random(300, 500);
+  CHECK(m[1] == m.matrix()(1, 0));  // column-major, as Eigen's default
+  const std::vector<Buffer> frames = cannery::serialize_object(m);
+
+  std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame);
+  REQUIRE(shared);
+  CHECK(shared->written_bytes() == 0);
+  std::vector<Buffer> received = shared->placeholders(frames);
+  cannery::restore_shared_frames(shared->descriptor(), received);
+  const auto view = cannery::deserialize_object<Eigen::Map<const Eigen::MatrixXd>>(received).value;
+  CHECK(view == m.matrix());
+  // In place: the view lies in the receiver's mapping, which holds only this matrix.
+  CHECK(reinterpret_cast<const std::byte*>(view.data()) == received[1].data());
+  CHECK(cannery::deserialize_object<Eigen::MatrixXd>(received).value == m.matrix());
+
+  const SharedArray<float> vector(10);
+  CHECK_FALSE(vector.is_matrix());
+  CHECK(vector.rows() == 10);
+  CHECK(vector.cols() == 1);
+  // A shape whose bytes overflow is refused before anything is allocated.
+  const auto e = cannery::test::capture_error([] { SharedArray<double>(SIZE_MAX / 4, 4); });
+  CHECK(e.code() == cannery::errc::limit_exceeded);
 }
 
 TEST_CASE("a shared array's frame is named in place, not written", "[shared_memory]") {
