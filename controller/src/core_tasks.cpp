@@ -296,6 +296,7 @@ void Core::end_task(std::uint64_t id, std::exception_ptr failure, int engine_id,
   if (task.counted_pending) ++released_;
   for (std::uint64_t ref : task.request.refs)
     release_ref_use(ref);
+  task.request.sink->retire(std::move(task.request.frames));
   if (failure) {
     task.request.sink->fail(task.request.slot, std::move(failure));
   } else {

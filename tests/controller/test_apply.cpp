@@ -1,5 +1,8 @@
 // apply to a target and to any engine, results, remote errors.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <thread>
 
 #include "cluster.hpp"
 #include "test_support.hpp"
@@ -49,6 +52,30 @@ TEST_CASE("an lvalue argument may die right after apply returns", "[controller]"
     std::fill(data.begin(), data.end(), -1.0);
   }
   CHECK(echoed.get<std::vector<double>>(5000ms) == expected);
+}
+
+TEST_CASE("a finished task's request frames are kept by its AsyncResult, and go with it",
+          "[controller]") {
+  Cluster cluster(1);
+  auto payload = std::make_shared<std::vector<double>>(ramp(4096));
+  const std::weak_ptr<std::vector<double>> watch = payload;
+  AsyncResult r;
+  {
+    // Owned bytes: sent without a copy, so the owner lives as long as the frame.
+    const Buffer bytes(payload->data(), payload->size() * sizeof(double), payload);
+    payload.reset();
+    r = cluster.controller.apply(any_engine, "echo", bytes);
+  }
+  r.get(5000ms);
+  // Handed back to the result before it was settled, so that the caller's
+  // thread, which made them, frees them (cheaply for malloc).
+  CHECK_FALSE(watch.expired());
+  r = AsyncResult();
+  // Then gone (the I/O thread may hold the state a moment longer).
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!watch.expired() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  CHECK(watch.expired());
 }
 
 TEST_CASE("a remote error arrives as RemoteError with its fields", "[controller]") {

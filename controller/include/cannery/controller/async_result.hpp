@@ -29,6 +29,9 @@ class TaskState final : public TaskSink {
   void dispatched(std::size_t slot, int engine_id) noexcept override;
   void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
   void fail(std::size_t slot, std::exception_ptr error) noexcept override;
+  void retire(std::vector<Buffer> request_frames) noexcept override {
+    retired_ = std::move(request_frames);  // freed with this state, on the caller's side
+  }
 
   bool ready() const noexcept { return completion_.settled(); }
   bool wait(std::chrono::milliseconds timeout) const { return completion_.wait(timeout); }
@@ -39,6 +42,7 @@ class TaskState final : public TaskSink {
  private:
   Completion completion_;
   std::vector<Buffer> frames_;
+  std::vector<Buffer> retired_;  // written once by the I/O thread, never read
   std::exception_ptr error_;
   std::atomic<int> engine_id_{-1};
 };

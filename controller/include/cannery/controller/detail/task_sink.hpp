@@ -19,6 +19,11 @@ class TaskSink {
   // The reply's buffers: one canned object.
   virtual void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept = 0;
   virtual void fail(std::size_t slot, std::exception_ptr error) noexcept = 0;
+  // The request's frames, no longer needed (called once, before succeed or
+  // fail). They were made on the caller's thread: a sink the caller holds can
+  // keep them so that they are freed there too, where malloc takes them back
+  // cheaply, not on the I/O thread. By default they go at once.
+  virtual void retire(std::vector<Buffer> /*request_frames*/) noexcept {}
 };
 
 }  // namespace cannery::detail
