@@ -63,7 +63,8 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
   }
   Reply reply{Object::Dict{{std::string(proto::task), *task}}, {}};
   // The name an error reply reports: the function, or the kind of request.
-  std::string function = type == proto::push_request ? "push" : "pull";
+  // ("apply" or "map" until the call's header has been read).
+  std::string function = type.substr(0, type.find("_request"));
   try {
     if (type == proto::apply_request || type == proto::map_request) {
       std::vector<Buffer> restored;

@@ -108,5 +108,6 @@ TEST_CASE("an apply whose SharedArray argument is named in place reads it from t
                              {{std::string(proto::shared_memory), std::move(descriptor)}},
                              shared->placeholders(frames));
   CHECK(reply.content.at(proto::ename).to_string() == "cannery.malformed_message");
+  CHECK(reply.content.at(proto::function).to_string() == "apply");  // the header was not read
   CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
 }
