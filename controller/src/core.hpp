@@ -113,11 +113,19 @@ class Core final : public RefReleaser {
   void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);
   bool send_refs(Engine& engine, const Task& task);
   Object::Dict request_content(const Task& task, std::uint64_t id) const;
+  // Requests that named shared-memory segments, for stats(), added once the
+  // message carrying them is sent.
+  struct SharedSends {
+    std::uint64_t requests = 0;
+    std::uint64_t in_place_bytes = 0;
+  };
+  void count_sent(const SharedSends& sends) noexcept;
   // A task's frames as `engine` gets them when some are SharedArrays and the
   // engine sees this host's /dev/shm: placeholders, their segments named in
-  // `content`. Nullopt: send the task's frames as they are.
+  // `content`, and `sends` told. Nullopt: send the task's frames as they are.
   std::optional<std::vector<Buffer>> shared_request_frames(const Engine& engine, const Task& task,
-                                                           Object::Dict& content);
+                                                           Object::Dict& content,
+                                                           SharedSends& sends) const;
   bool send(Engine& engine, std::string_view msg_type, Object::Dict content,
             std::vector<Buffer> buffers = {});
   void send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,

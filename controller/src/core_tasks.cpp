@@ -131,27 +131,33 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     if (group.size() == 1) {
       const Task& task = tasks_.at(group.front());
       Object::Dict content = request_content(task, group.front());
-      std::optional<std::vector<Buffer>> shared = shared_request_frames(engine, task, content);
+      SharedSends sends;
+      std::optional<std::vector<Buffer>> shared =
+          shared_request_frames(engine, task, content, sends);
       // The frames are shared, not copied: a retry may need them again.
       if (!send(engine, message_type(task.request.kind), std::move(content),
                 shared ? std::move(*shared) : task.request.frames)) {
         return;
       }
+      count_sent(sends);
       continue;
     }
     BatchBuilder batch;
+    SharedSends sends;
     for (std::uint64_t id : group) {
       const Task& task = tasks_.at(id);
       Object::Dict content = request_content(task, id);
       content.insert_or_assign(std::string(protocol::type),
                                Object(std::string(message_type(task.request.kind))));
-      std::optional<std::vector<Buffer>> shared = shared_request_frames(engine, task, content);
+      std::optional<std::vector<Buffer>> shared =
+          shared_request_frames(engine, task, content, sends);
       batch.add(std::move(content), shared ? *shared : task.request.frames);
     }
     if (!send(engine, protocol::batch_request, batch.take_content(protocol::requests),
               batch.take_buffers())) {
       return;
     }
+    count_sent(sends);
   }
 }
 
@@ -168,11 +174,7 @@ bool Core::send_refs(Engine& engine, const Task& task) {
               shared ? ref.shared->placeholders(ref.frames) : ref.frames)) {
       return false;
     }
-    if (shared) {
-      shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);
-      shared_memory_in_place_bytes_.fetch_add(ref.shared->in_place_bytes(),
-                                              std::memory_order_relaxed);
-    }
+    if (shared) count_sent({1, ref.shared->in_place_bytes()});
     ref.holders.insert(engine.info.id);
     engine.refs_held.insert(ref_id);
   }
@@ -185,9 +187,16 @@ Object::Dict Core::request_content(const Task& task, std::uint64_t id) const {
   return content;
 }
 
+void Core::count_sent(const SharedSends& sends) noexcept {
+  if (sends.requests == 0) return;
+  shared_memory_sends_.fetch_add(sends.requests, std::memory_order_relaxed);
+  shared_memory_in_place_bytes_.fetch_add(sends.in_place_bytes, std::memory_order_relaxed);
+}
+
 std::optional<std::vector<Buffer>> Core::shared_request_frames(const Engine& engine,
                                                                const Task& task,
-                                                               Object::Dict& content) {
+                                                               Object::Dict& content,
+                                                               SharedSends& sends) const {
   if (!options_.shared_memory || !engine.info.shared_memory) return std::nullopt;
   // Only what is already in shared memory: the task holds those frames, so
   // their segments outlive its request; nothing is written for a task.
@@ -195,8 +204,8 @@ std::optional<std::vector<Buffer>> Core::shared_request_frames(const Engine& eng
       SharedFrames::in_place(task.request.frames, options_.shared_memory_min_frame);
   if (!shared) return std::nullopt;
   content.insert_or_assign(std::string(protocol::shared_memory), shared->descriptor());
-  shared_memory_sends_.fetch_add(1, std::memory_order_relaxed);
-  shared_memory_in_place_bytes_.fetch_add(shared->in_place_bytes(), std::memory_order_relaxed);
+  ++sends.requests;
+  sends.in_place_bytes += shared->in_place_bytes();
   return shared->placeholders(task.request.frames);
 }
 
