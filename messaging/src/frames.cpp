@@ -73,13 +73,17 @@ std::vector<Buffer> aligned_for_views(std::vector<Buffer>&& frames) {
 namespace {
 
 // What to_zmq_message did, tallied by the caller and added to frame_stats()
-// once per message: the counters are shared by every thread that sends.
+// once per message, when the tally goes: the counters are shared by every
+// thread that sends.
 struct FrameTally {
   std::uint64_t zero_copy_frames = 0;
   std::uint64_t copied_frames = 0;
   std::uint64_t copied_bytes = 0;
 
-  void publish() const noexcept {
+  FrameTally() = default;
+  FrameTally(const FrameTally&) = delete;
+  FrameTally& operator=(const FrameTally&) = delete;
+  ~FrameTally() {
     FrameStats& stats = frame_stats();
     if (zero_copy_frames != 0)
       stats.zero_copy_frames.fetch_add(zero_copy_frames, std::memory_order_relaxed);
@@ -108,9 +112,7 @@ zmq::message_t tallied_zmq_message(const Buffer& buffer, const FrameOptions& opt
 
 zmq::message_t to_zmq_message(const Buffer& buffer, const FrameOptions& options) {
   FrameTally tally;
-  zmq::message_t message = tallied_zmq_message(buffer, options, tally);
-  tally.publish();
-  return message;
+  return tallied_zmq_message(buffer, options, tally);
 }
 
 Buffer from_zmq_message(zmq::message_t&& message) {
@@ -132,15 +134,12 @@ bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
       // After the first frame libzmq accepts the rest of the message whole.
       if (!sent) {
         if (i == 0) return false;
-        tally.publish();
         throw error(errc::io_error, "libzmq refused the middle of a multipart message");
       }
     }
   } catch (const zmq::error_t& e) {
-    tally.publish();
     socket_failure(e, "sending a message");
   }
-  tally.publish();
   return true;
 }
 
