@@ -106,7 +106,8 @@ class Core final : public RefReleaser {
   bool receive_available();  // true when more may be waiting
   void on_message(Message& message);
   void on_registration(const std::string& routing_id, const Message& message);
-  void on_reply(Engine& engine, const Object& content, std::span<const Buffer> buffers);
+  // Moves the result out of `buffers`.
+  void on_reply(Engine& engine, const Object& content, std::span<Buffer> buffers);
   void on_batch_reply(Engine& engine, Message& message);
   void dispatch();
   void assign(Engine& engine, std::uint64_t id);

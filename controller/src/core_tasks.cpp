@@ -262,7 +262,7 @@ void Core::on_batch_reply(Engine& engine, Message& message) {
     on_reply(engine, part.content, part.buffers);
 }
 
-void Core::on_reply(Engine& engine, const Object& content, std::span<const Buffer> buffers) {
+void Core::on_reply(Engine& engine, const Object& content, std::span<Buffer> buffers) {
   const auto task_id = int_field(content, protocol::task);
   if (!task_id || *task_id < 0) {
     messages_refused_.fetch_add(1, std::memory_order_relaxed);
@@ -280,7 +280,9 @@ void Core::on_reply(Engine& engine, const Object& content, std::span<const Buffe
   }
   const auto status = string_field(content, protocol::status);
   if (status == protocol::status_ok) {
-    end_task(id, nullptr, engine.info.id, std::vector<Buffer>(buffers.begin(), buffers.end()));
+    end_task(id, nullptr, engine.info.id,
+             std::vector<Buffer>(std::make_move_iterator(buffers.begin()),
+                                 std::make_move_iterator(buffers.end())));
   } else if (status == protocol::status_error) {
     end_task(id, std::make_exception_ptr(RemoteError(
                      engine.info.id, string_field(content, protocol::function).value_or(""),

@@ -329,7 +329,8 @@ void Engine::Loop::run_batch(Message& batch) {
     }
     request.header.msg_type = type->to_string();
     request.content = std::move(part.content);
-    request.buffers.assign(part.buffers.begin(), part.buffers.end());
+    request.buffers.assign(std::make_move_iterator(part.buffers.begin()),
+                           std::make_move_iterator(part.buffers.end()));
     if (std::optional<detail::Reply> reply = run_request(request)) {
       replies.add(std::move(reply->content), reply->buffers);
     }

@@ -19,7 +19,7 @@ Object::Dict BatchBuilder::take_content(std::string_view list_field) {
 }
 
 std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,
-                                   std::span<const Buffer> buffers) {
+                                   std::span<Buffer> buffers) {
   auto malformed = [&](const std::string& what) {
     return error(errc::malformed_message, "a batch whose '" + std::string(list_field) + "' " +
                                               what + ": the peer does not follow protocol.hpp");

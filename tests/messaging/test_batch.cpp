@@ -27,7 +27,7 @@ Object part(std::int64_t frames) {
   return Object(Object::Dict{{std::string(proto::frames), Object(frames)}});
 }
 
-cannery::errc split_error(Object content, const std::vector<Buffer>& buffers) {
+cannery::errc split_error(Object content, std::vector<Buffer> buffers) {
   try {
     cannery::split_batch(content, proto::requests, buffers);
   } catch (const cannery::error& e) {
@@ -49,7 +49,7 @@ TEST_CASE("a batch splits back into its parts, each with its own buffers", "[mes
   CHECK(builder.parts() == 3);
   CHECK(builder.frames() == 3);
   Object content(builder.take_content(proto::requests));
-  const std::vector<Buffer> buffers = builder.take_buffers();
+  std::vector<Buffer> buffers = builder.take_buffers();
   REQUIRE(buffers.size() == 3);
 
   auto parts = cannery::split_batch(content, proto::requests, buffers);
@@ -66,7 +66,7 @@ TEST_CASE("a batch splits back into its parts, each with its own buffers", "[mes
 }
 
 TEST_CASE("a batch whose counts do not match what arrived is refused", "[messaging][batch]") {
-  const std::vector<Buffer> two{bytes("x"), bytes("y")};
+  std::vector<Buffer> two{bytes("x"), bytes("y")};
   using cannery::errc;
   CHECK(split_error(Object(Object::Dict{}), two) == errc::malformed_message);
   CHECK(split_error(Object(Object::Dict{{std::string(proto::requests), Object(3)}}), two) ==

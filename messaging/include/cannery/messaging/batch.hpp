@@ -33,8 +33,8 @@ class BatchBuilder {
 };
 
 struct BatchPart {
-  Object content;                   // without "frames"
-  std::span<const Buffer> buffers;  // into the batch's buffers
+  Object content;             // without "frames"
+  std::span<Buffer> buffers;  // into the batch's buffers: the part's to move out
 };
 
 // Splits a received batch, checking every count against what arrived before
@@ -42,6 +42,6 @@ struct BatchPart {
 // is not a list of dicts each with a non-negative integer "frames", or when
 // the counts do not add up to buffers.size(). Moves the parts out of `content`.
 std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,
-                                   std::span<const Buffer> buffers);
+                                   std::span<Buffer> buffers);
 
 }  // namespace cannery
