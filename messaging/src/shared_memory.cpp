@@ -87,6 +87,16 @@ class Fd {
   int fd_;
 };
 
+// A new segment of that name, 0600 (only this user can open it), empty.
+Fd create_segment(const std::string& name) {
+  const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0) {
+    throw error(errc::io_error,
+                "cannot create shared memory segment " + name + ": " + errno_text());
+  }
+  return Fd(fd);
+}
+
 [[noreturn]] void fail_writing(const std::string& name, const std::string& what) {
   ::shm_unlink(name.c_str());
   throw error(errc::io_error, "cannot fill shared memory segment " + name + ": " + what);
@@ -177,9 +187,13 @@ struct WritableMapping {
   }
 };
 
+// The SharedArray segment `owner` maps, or null for any other owner.
+const WritableMapping* segment_of(const std::shared_ptr<const void>& owner) noexcept {
+  return std::get_deleter<WritableMapping>(owner);
+}
+
 const WritableMapping* writable_mapping_of(const Buffer& frame) noexcept {
-  if (frame.owner() == nullptr) return nullptr;
-  const WritableMapping* mapping = std::get_deleter<WritableMapping>(frame.owner());
+  const WritableMapping* mapping = segment_of(frame.owner());
   if (mapping == nullptr) return nullptr;
   // A slice of the mapping (it always is, but the bytes decide, not the owner).
   if (frame.data() < mapping->base || frame.data() + frame.size() > mapping->base + mapping->size)
@@ -196,12 +210,8 @@ namespace detail {
 std::shared_ptr<void> create_shared_mapping(std::size_t bytes) {
   // mmap refuses zero bytes; an empty array gets a segment of one.
   const std::size_t size = std::max<std::size_t>(bytes, 1);
-  std::string name = new_segment_name();
-  const Fd fd(::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600));
-  if (fd.get() < 0) {
-    throw error(errc::io_error,
-                "cannot create shared memory segment " + name + ": " + errno_text());
-  }
+  const std::string name = new_segment_name();
+  const Fd fd = create_segment(name);
   // Reserved now, so that running out of /dev/shm is this error rather than
   // a SIGBUS on some later write through the mapping.
   if (const int e = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); e != 0) {
@@ -259,11 +269,7 @@ std::optional<SharedSegment> SharedSegment::store(std::span<const Buffer> frames
   if (placements.empty()) return std::nullopt;
 
   std::string name = new_segment_name();
-  const Fd fd(::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600));
-  if (fd.get() < 0) {
-    throw error(errc::io_error,
-                "cannot create shared memory segment " + name + ": " + errno_text());
-  }
+  const Fd fd = create_segment(name);
   // tmpfs gives no error on ftruncate when it is too small, only on the
   // write that runs out (or a SIGBUS for a mapping): ask first.
   struct statvfs fs {};
@@ -307,12 +313,10 @@ std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frame
     if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
     const WritableMapping* mapping = writable_mapping_of(frames[i]);
     if (mapping == nullptr) continue;
-    auto same = [&](const InPlace& p) { return p.name == mapping->name; };
+    auto same = [&](const InPlace& p) { return segment_of(p.mapping) == mapping; };
     auto found = std::find_if(shared.in_place_.begin(), shared.in_place_.end(), same);
-    if (found == shared.in_place_.end()) {
-      found = shared.in_place_.insert(shared.in_place_.end(),
-                                      InPlace{mapping->name, mapping->size, {}, frames[i].owner()});
-    }
+    if (found == shared.in_place_.end())
+      found = shared.in_place_.insert(shared.in_place_.end(), InPlace{frames[i].owner(), {}});
     const auto offset = static_cast<std::size_t>(frames[i].data() - mapping->base);
     found->placements.push_back({i, offset, frames[i].size()});
   }
@@ -323,8 +327,10 @@ std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frame
 Object SharedFrames::descriptor() const {
   Object::List segments;
   if (written_) segments.push_back(written_->descriptor());
-  for (const InPlace& p : in_place_)
-    segments.push_back(segment_descriptor(p.name, p.size, p.placements));
+  for (const InPlace& p : in_place_) {
+    const WritableMapping* mapping = segment_of(p.mapping);
+    segments.push_back(segment_descriptor(mapping->name, mapping->size, p.placements));
+  }
   return Object(std::move(segments));
 }
 

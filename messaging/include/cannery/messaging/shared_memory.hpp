@@ -99,10 +99,10 @@ class SharedFrames {
 
  private:
   struct InPlace {
-    std::string name;
-    std::size_t size;
+    // A frame's owner: a SharedArray's mapping, which keeps the segment's
+    // name in /dev/shm and says (as its deleter) which segment it is.
+    std::shared_ptr<const void> mapping;
     std::vector<detail::FramePlacement> placements;
-    std::shared_ptr<const void> mapping;  // keeps the segment's name in /dev/shm
   };
   SharedFrames() = default;
 
