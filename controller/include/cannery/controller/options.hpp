@@ -56,9 +56,11 @@ struct ControllerOptions {
   // frame of at least `shared_memory_min_frame` bytes is written once to
   // /dev/shm when put() is called (if an engine that shares this host's
   // /dev/shm is registered then), and every such engine maps those pages
-  // instead of receiving its own copy over the socket. Engines elsewhere, and
-  // engines that registered later, get the frames over the socket. false:
-  // always the socket. docs/controller.md, "Shared memory for local engines".
+  // instead of receiving its own copy over the socket. Frames of a
+  // cannery::SharedArray are not written at all, in put() or as a task's
+  // arguments: their own segments are named. Engines elsewhere, and engines
+  // that registered later, get the frames over the socket. false: always the
+  // socket. docs/controller.md, "Shared memory for local engines".
   bool shared_memory = true;
   std::size_t shared_memory_min_frame = std::size_t{1} << 20;
   // Where refused messages and engine deaths are logged (rate-limited).
