@@ -13,21 +13,17 @@ void TaskState::dispatched(std::size_t, int engine_id) noexcept {
 
 void TaskState::succeed(std::size_t, int engine_id, std::vector<Buffer> frames) noexcept {
   engine_id_.store(engine_id, std::memory_order_release);
-  {
-    std::lock_guard lock(completion_.mutex());
+  completion_.update([&] {
     frames_ = std::move(frames);
-    completion_.settle();
-  }
-  completion_.notify();
+    return true;
+  });
 }
 
 void TaskState::fail(std::size_t, std::exception_ptr error) noexcept {
-  {
-    std::lock_guard lock(completion_.mutex());
+  completion_.update([&] {
     error_ = std::move(error);
-    completion_.settle();
-  }
-  completion_.notify();
+    return true;
+  });
 }
 
 std::span<const Buffer> TaskState::frames_or_throw() const {

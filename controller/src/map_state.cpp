@@ -14,29 +14,23 @@ MapState::MapState(std::vector<std::size_t> counts, bool ordered, std::chrono::m
 }
 
 void MapState::succeed(std::size_t slot, int, std::vector<Buffer> frames) noexcept {
-  bool all_done = false;
-  {
-    std::lock_guard lock(completion_.mutex());
+  completion_.update([&] {
     frames_[slot] = std::move(frames);
-    completion_order_.push_back(slot);
-    elements_done_ += counts_[slot];
-    all_done = ++chunks_done_ == counts_.size();
-    if (all_done) completion_.settle();
-  }
-  if (all_done) completion_.notify();
+    return end_chunk(slot);
+  });
 }
 
 void MapState::fail(std::size_t slot, std::exception_ptr error) noexcept {
-  bool all_done = false;
-  {
-    std::lock_guard lock(completion_.mutex());
+  completion_.update([&] {
     if (!first_error_) first_error_ = std::move(error);
-    completion_order_.push_back(slot);
-    elements_done_ += counts_[slot];
-    all_done = ++chunks_done_ == counts_.size();
-    if (all_done) completion_.settle();
-  }
-  if (all_done) completion_.notify();
+    return end_chunk(slot);
+  });
+}
+
+bool MapState::end_chunk(std::size_t slot) noexcept {
+  completion_order_.push_back(slot);  // room reserved: never allocates
+  elements_done_ += counts_[slot];
+  return ++chunks_done_ == counts_.size();
 }
 
 MapProgress MapState::progress() const {

@@ -49,6 +49,9 @@ class MapState final : public TaskSink {
   std::vector<std::size_t> result_order() const;
 
  private:
+  // Counts chunk `slot` as ended (the mutex held); true when it was the last.
+  bool end_chunk(std::size_t slot) noexcept;
+
   const std::vector<std::size_t> counts_;
   const bool ordered_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

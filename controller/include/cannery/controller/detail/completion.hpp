@@ -19,11 +19,23 @@ class Completion {
  public:
   explicit Completion(std::chrono::microseconds spin) noexcept : spin_(spin) {}
 
-  // Guards the owner's results too: settle() is called with it held, once
-  // they are in place, and notify() after it is released.
+  // Guards the owner's results too.
   std::mutex& mutex() const noexcept { return mutex_; }
+  // Runs `change` (the owner storing a result) with the mutex held. When it
+  // returns true the owner has ended: settled, and the waiters woken once
+  // the mutex is released.
+  template <class Change>
+  void update(Change&& change) noexcept {
+    bool ended = false;
+    {
+      std::lock_guard lock(mutex_);
+      ended = change();
+      if (ended) settle();
+    }
+    if (ended) done_.notify_all();
+  }
+  // Ended before anyone can wait (a map of nothing).
   void settle() noexcept { settled_.store(true, std::memory_order_release); }
-  void notify() noexcept { done_.notify_all(); }
 
   bool settled() const noexcept { return settled_.load(std::memory_order_acquire); }
   // Spins for up to the spin window (never past `timeout`), then sleeps.
