@@ -6,9 +6,9 @@
 #include "cannery/canning/error.hpp"
 #include "cannery/controller/errors.hpp"
 #include "cannery/messaging/batch.hpp"
+#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
-#include "content_fields.hpp"
 #include "core.hpp"
 
 namespace cannery::detail {

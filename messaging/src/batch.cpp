@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/protocol.hpp"
 
 namespace cannery {
@@ -34,15 +35,7 @@ std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,
   std::vector<std::size_t> counts;
   counts.reserve(parts.size());
   for (const Object& part : parts) {
-    const Object* frames = part.find(protocol::frames);
-    std::int64_t n = -1;
-    if (frames != nullptr && frames->kind() == Object::Kind::integer) {
-      try {
-        n = frames->to_int64();
-      } catch (const error&) {
-        // Beyond int64: no count.
-      }
-    }
+    const std::int64_t n = detail::int_field(part, protocol::frames).value_or(-1);
     if (n < 0) throw malformed("holds a part without a non-negative integer 'frames'");
     if (static_cast<std::uint64_t>(n) > buffers.size() - total) {
       throw malformed("counts more frames than the " + std::to_string(buffers.size()) +

@@ -16,6 +16,7 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/connection_file.hpp"
+#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/frames.hpp"
 
 namespace cannery {
@@ -142,14 +143,8 @@ Buffer map_segment(const std::string& name) {
 }
 
 std::size_t count_field(const Object& value, std::string_view what) {
-  std::int64_t n = -1;
-  if (value.kind() == Object::Kind::integer) {
-    try {
-      n = value.to_int64();
-    } catch (const error&) {
-      // beyond int64: no segment is that large
-    }
-  }
+  // Beyond int64 too: no segment is that large.
+  const std::int64_t n = detail::int_value(value).value_or(-1);
   if (n < 0) {
     throw error(errc::malformed_message,
                 "shared memory descriptor: " + std::string(what) + " is not a size below 2^63");
