@@ -373,21 +373,19 @@ void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames)
         errc::malformed_message,
         "shared memory descriptor: each segment is a dict, not a " + descriptor.kind_name());
   }
-  const Object* name = descriptor.find("segment");
+  const std::optional<std::string> name = detail::string_field(descriptor, "segment");
   const Object* size = descriptor.find("size");
   const Object* placed = descriptor.find("frames");
-  if (name == nullptr || name->kind() != Object::Kind::string || size == nullptr ||
-      placed == nullptr || placed->kind() != Object::Kind::list) {
+  if (!name || size == nullptr || placed == nullptr || placed->kind() != Object::Kind::list) {
     throw error(errc::malformed_message,
                 "shared memory descriptor needs 'segment' (string), 'size' and 'frames' (list)");
   }
   const std::size_t declared = count_field(*size, "'size'");
-  const Buffer segment = map_segment(name->to_string());
+  const Buffer segment = map_segment(*name);
   if (segment.size() != declared) {
-    throw error(errc::malformed_message, "shared memory segment " + name->to_string() + " has " +
-                                             std::to_string(segment.size()) +
-                                             " bytes; the message says " +
-                                             std::to_string(declared));
+    throw error(errc::malformed_message,
+                "shared memory segment " + *name + " has " + std::to_string(segment.size()) +
+                    " bytes; the message says " + std::to_string(declared));
   }
   std::size_t next_index = 0;
   for (const Object& entry : placed->to_list()) {
@@ -438,13 +436,10 @@ Object SharedMemoryProbe::describe() const {
 
 bool shares_memory_with(const Object& probe) noexcept {
   try {
-    const Object* name = probe.find("segment");
-    const Object* token = probe.find("token");
-    if (name == nullptr || token == nullptr || name->kind() != Object::Kind::string ||
-        token->kind() != Object::Kind::string || token->to_string().empty()) {
-      return false;
-    }
-    return map_segment(name->to_string()).as_string_view() == token->to_string();
+    const std::optional<std::string> name = detail::string_field(probe, "segment");
+    const std::optional<std::string> token = detail::string_field(probe, "token");
+    if (!name || !token || token->empty()) return false;
+    return map_segment(*name).as_string_view() == *token;
   } catch (...) {
     return false;
   }
