@@ -11,6 +11,16 @@ void TaskState::dispatched(std::size_t, int engine_id) noexcept {
   engine_id_.store(engine_id, std::memory_order_release);
 }
 
+void TaskState::retire(std::vector<Buffer> request_frames) noexcept {
+  // Far below glibc's mmap threshold (128 KiB at least): blocks of a size
+  // that malloc recycles through its arenas.
+  constexpr std::size_t kept_bytes = 16 * 1024;
+  std::size_t bytes = 0;
+  for (const Buffer& frame : request_frames)
+    bytes += frame.size();
+  if (bytes <= kept_bytes) retired_ = std::move(request_frames);
+}
+
 void TaskState::succeed(std::size_t, int engine_id, std::vector<Buffer> frames) noexcept {
   engine_id_.store(engine_id, std::memory_order_release);
   completion_.update([&] {

@@ -29,9 +29,11 @@ class TaskState final : public TaskSink {
   void dispatched(std::size_t slot, int engine_id) noexcept override;
   void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
   void fail(std::size_t slot, std::exception_ptr error) noexcept override;
-  void retire(std::vector<Buffer> request_frames) noexcept override {
-    retired_ = std::move(request_frames);  // freed with this state, on the caller's side
-  }
+  // Keeps small request frames, to be freed with this state on the caller's
+  // side; large ones go now, so that a result kept long does not keep its
+  // arguments (malloc hands large blocks back to the system whichever thread
+  // frees them).
+  void retire(std::vector<Buffer> request_frames) noexcept override;
 
   bool ready() const noexcept { return completion_.settled(); }
   bool wait(std::chrono::milliseconds timeout) const { return completion_.wait(timeout); }
