@@ -35,6 +35,7 @@
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,7 +181,14 @@ template <class Array>
 void put_once_weights(benchmark::State& state, const char* task, bool shared_memory) {
   cannery::Controller& controller = cluster(2, shared_memory);
   // The peaks are those of this exercise, not of the benchmarks before it
-  // in this process and these engines (20,000 tasks in flight, say).
+  // in this process and these engines (20,000 tasks in flight, say). A
+  // previous put's release may still be on its way to the engines: a round
+  // trip to each comes back after it. And glibc keeps the freed weights of a
+  // previous put for reuse (390 MB): given back first, so that they are not
+  // counted twice.
+  for (int id : controller.engine_ids())
+    controller.apply(id, "add", 1.0, 2.0).get<double>(10s);
+  ::malloc_trim(0);
   for (const auto& e : controller.engines())
     reset_peak_rss(e.pid);
   reset_peak_rss(::getpid());
@@ -208,10 +216,12 @@ void put_once_weights(benchmark::State& state, const char* task, bool shared_mem
 }
 
 // The floor under put_once_weights on this machine at this moment: one copy
-// of the same 400 MB into memory never touched before (what put() does when it
-// writes the shared-memory segment). The put's copy varies more than this one
-// from run to run on a virtual machine (0.15-1.1 s against 0.19-0.23 s): the
-// kernel also adds each fresh page to the segment's file.
+// of the same 400 MB, by one thread, into memory never touched before (what
+// put() does, shared out among its writer threads, when it writes the
+// shared-memory segments). Written by
+// one thread, the put's copy varied more than this one from run to run on a
+// virtual machine (0.15-1.1 s against 0.19-0.23 s): the kernel also adds each
+// fresh page to the segment's file.
 void memcpy_weights_fresh(benchmark::State& state) {
   std::vector<std::vector<double>> weights(weight_arrays,
                                            std::vector<double>(weight_elements, 1.0));

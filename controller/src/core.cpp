@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/frames.hpp"
@@ -37,6 +38,11 @@ void check_options(const ControllerOptions& o) {
     throw error(errc::invalid_argument,
                 "ControllerOptions::max_in_flight_per_engine must be at least 1");
   }
+}
+
+std::size_t shared_memory_writers(const ControllerOptions& o) {
+  if (o.shared_memory_writers != 0) return o.shared_memory_writers;
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
 }
 
 std::string bind_address(const ControllerOptions& o) {
@@ -215,7 +221,8 @@ void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
   AddRefCommand add{id, std::move(frames), nullptr, {}};
   if (options_.shared_memory && shared_memory_engines_.load() != 0) {
     try {
-      if (auto shared = SharedFrames::prepare(add.frames, options_.shared_memory_min_frame)) {
+      if (auto shared = SharedFrames::prepare(add.frames, options_.shared_memory_min_frame,
+                                              shared_memory_writers(options_))) {
         shared_memory_bytes_.fetch_add(shared->written_bytes(), std::memory_order_relaxed);
         add.shared = std::make_shared<const SharedFrames>(std::move(*shared));
       }

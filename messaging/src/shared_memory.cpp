@@ -11,7 +11,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "cannery/canning/error.hpp"
@@ -196,6 +199,45 @@ const WritableMapping* writable_mapping_of(const Buffer& frame) noexcept {
   return mapping;
 }
 
+// The indices of the frames of at least `min_frame_bytes` (empty ones never).
+std::vector<std::size_t> large_frames(std::span<const Buffer> frames, std::size_t min_frame_bytes) {
+  std::vector<std::size_t> large;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (!frames[i].empty() && frames[i].size() >= min_frame_bytes) large.push_back(i);
+  }
+  return large;
+}
+
+// The large frames shared out among at most `writers` groups of about equal
+// bytes (largest frame first, each to the lightest group), no group below
+// SharedFrames::min_bytes_per_writer unless there is only one. Each group's
+// indices ascend, as a segment's placements must.
+std::vector<std::vector<std::size_t>> writer_groups(std::span<const Buffer> frames,
+                                                    std::size_t min_frame_bytes,
+                                                    std::size_t writers) {
+  std::vector<std::size_t> large = large_frames(frames, min_frame_bytes);
+  if (large.empty()) return {};
+  std::size_t total = 0;
+  for (std::size_t i : large)
+    total += frames[i].size();
+  const std::size_t count = std::clamp<std::size_t>(
+      std::min(writers, total / SharedFrames::min_bytes_per_writer), 1, large.size());
+  std::stable_sort(large.begin(), large.end(), [&](std::size_t a, std::size_t b) {
+    return frames[a].size() > frames[b].size();
+  });
+  std::vector<std::vector<std::size_t>> groups(count);
+  std::vector<std::size_t> bytes(count, 0);
+  for (std::size_t i : large) {
+    const auto lightest =
+        static_cast<std::size_t>(std::min_element(bytes.begin(), bytes.end()) - bytes.begin());
+    groups[lightest].push_back(i);
+    bytes[lightest] += frames[i].size();
+  }
+  for (std::vector<std::size_t>& group : groups)
+    std::sort(group.begin(), group.end());
+  return groups;
+}
+
 void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames);
 
 }  // namespace
@@ -253,15 +295,21 @@ SharedSegment::~SharedSegment() {
 
 std::optional<SharedSegment> SharedSegment::store(std::span<const Buffer> frames,
                                                   std::size_t min_frame_bytes) {
+  const std::vector<std::size_t> large = large_frames(frames, min_frame_bytes);
+  if (large.empty()) return std::nullopt;
+  return write(frames, large);
+}
+
+SharedSegment SharedSegment::write(std::span<const Buffer> frames,
+                                   std::span<const std::size_t> indices) {
   std::vector<detail::FramePlacement> placements;
+  placements.reserve(indices.size());
   std::size_t end = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
+  for (std::size_t i : indices) {
     const std::size_t offset = (end + frame_alignment - 1) / frame_alignment * frame_alignment;
     placements.push_back({i, offset, frames[i].size()});
     end = offset + frames[i].size();
   }
-  if (placements.empty()) return std::nullopt;
 
   std::string name = new_segment_name();
   const Fd fd = create_segment(name);
@@ -287,18 +335,52 @@ Object SharedSegment::descriptor() const {
 }
 
 std::optional<SharedFrames> SharedFrames::prepare(std::span<const Buffer> frames,
-                                                  std::size_t min_frame_bytes) {
+                                                  std::size_t min_frame_bytes,
+                                                  std::size_t writers) {
   std::optional<SharedFrames> shared = in_place(frames, min_frame_bytes);
   if (!shared) shared = SharedFrames();
   // The frames to write: all large ones but those already named.
   std::vector<Buffer> to_write(frames.begin(), frames.end());
   for (const InPlace& p : shared->in_place_) {
     for (const detail::FramePlacement& placement : p.placements)
-      to_write[placement.index] = Buffer();  // store() skips empty frames
+      to_write[placement.index] = Buffer();  // large_frames() skips empty frames
   }
-  shared->written_ = SharedSegment::store(to_write, min_frame_bytes);
-  if (!shared->written_ && shared->in_place_.empty()) return std::nullopt;
+  shared->written_ = write_segments(to_write, writer_groups(to_write, min_frame_bytes, writers));
+  if (shared->written_.empty() && shared->in_place_.empty()) return std::nullopt;
   return shared;
+}
+
+std::vector<SharedSegment> SharedFrames::write_segments(
+    std::span<const Buffer> frames, const std::vector<std::vector<std::size_t>>& groups) {
+  std::vector<std::optional<SharedSegment>> made(groups.size());
+  std::vector<std::exception_ptr> failures(groups.size());
+  auto write_group = [&](std::size_t g) {
+    try {
+      made[g] = SharedSegment::write(frames, groups[g]);
+    } catch (...) {
+      failures[g] = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t g = 1; g < groups.size(); ++g) {
+      try {
+        helpers.emplace_back(write_group, g);
+      } catch (const std::system_error&) {
+        write_group(g);  // no thread to be had: this one writes it
+      }
+    }
+    if (!groups.empty()) write_group(0);
+  }  // the helpers join here
+  // When one failed, the segments the others wrote go with `made`.
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  std::vector<SharedSegment> segments;
+  segments.reserve(made.size());
+  for (std::optional<SharedSegment>& segment : made)
+    segments.push_back(std::move(*segment));
+  return segments;
 }
 
 std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frames,
@@ -321,7 +403,8 @@ std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frame
 
 Object SharedFrames::descriptor() const {
   Object::List segments;
-  if (written_) segments.push_back(written_->descriptor());
+  for (const SharedSegment& segment : written_)
+    segments.push_back(segment.descriptor());
   for (const InPlace& p : in_place_) {
     const WritableMapping* mapping = segment_of(p.mapping);
     segments.push_back(segment_descriptor(mapping->name, mapping->size, p.placements));
@@ -335,14 +418,18 @@ std::vector<Buffer> SharedFrames::placeholders(std::span<const Buffer> frames) c
     for (const detail::FramePlacement& p : placements)
       out.at(p.index) = Buffer();
   };
-  if (written_) blank(written_->placements());
+  for (const SharedSegment& segment : written_)
+    blank(segment.placements());
   for (const InPlace& p : in_place_)
     blank(p.placements);
   return out;
 }
 
 std::size_t SharedFrames::written_bytes() const noexcept {
-  return written_ ? written_->stored_bytes() : 0;
+  std::size_t total = 0;
+  for (const SharedSegment& segment : written_)
+    total += segment.stored_bytes();
+  return total;
 }
 
 std::size_t SharedFrames::in_place_bytes() const noexcept {

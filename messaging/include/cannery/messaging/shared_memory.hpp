@@ -65,7 +65,10 @@ class SharedSegment {
   const std::vector<detail::FramePlacement>& placements() const noexcept { return placements_; }
 
  private:
+  friend class SharedFrames;
   SharedSegment(std::string name, std::size_t size, std::vector<detail::FramePlacement> placements);
+  // Writes frames[i] for each i of `indices` (ascending) into a new segment.
+  static SharedSegment write(std::span<const Buffer> frames, std::span<const std::size_t> indices);
 
   std::string name_;
   std::size_t size_ = 0;
@@ -75,13 +78,20 @@ class SharedSegment {
 // The large frames of one message, made ready for receivers on this host.
 // Frames that already live in shared memory (a SharedArray's, see
 // shared_array.hpp) are named where they are; the others are written once
-// into a new SharedSegment. Holds what it names until it goes.
+// into new SharedSegments. Holds what it names until it goes.
 class SharedFrames {
  public:
   // Nullopt when no frame has at least `min_frame_bytes` bytes. Throws
   // cannery::error(io_error) when a segment cannot be made or written.
+  //
+  // Up to `writers` threads (the caller's and writers - 1 more) write the
+  // frames, each into a segment of its own: tmpfs takes one lock per file
+  // for a write, so only separate files fill in parallel. Each thread gets
+  // whole frames, at least min_bytes_per_writer of them, the frames shared
+  // out by size; one huge frame is written by one thread.
   static std::optional<SharedFrames> prepare(std::span<const Buffer> frames,
-                                             std::size_t min_frame_bytes);
+                                             std::size_t min_frame_bytes, std::size_t writers = 1);
+  static constexpr std::size_t min_bytes_per_writer = std::size_t{16} << 20;
   // Only the frames already in shared memory, nothing written: for messages
   // whose frames live no longer than the request (a task's arguments).
   static std::optional<SharedFrames> in_place(std::span<const Buffer> frames,
@@ -94,7 +104,7 @@ class SharedFrames {
   // descriptor replaced by an empty placeholder.
   std::vector<Buffer> placeholders(std::span<const Buffer> frames) const;
 
-  std::size_t written_bytes() const noexcept;   // copied into the new segment
+  std::size_t written_bytes() const noexcept;   // copied into new segments
   std::size_t in_place_bytes() const noexcept;  // named where they already were
 
  private:
@@ -105,8 +115,12 @@ class SharedFrames {
     std::vector<detail::FramePlacement> placements;
   };
   SharedFrames() = default;
+  // One segment per group of frame indices, each written by a thread of its
+  // own (the first by this one).
+  static std::vector<SharedSegment> write_segments(
+      std::span<const Buffer> frames, const std::vector<std::vector<std::size_t>>& groups);
 
-  std::optional<SharedSegment> written_;
+  std::vector<SharedSegment> written_;
   std::vector<InPlace> in_place_;
 };
 

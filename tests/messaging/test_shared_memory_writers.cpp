@@ -1,0 +1,172 @@
+// SharedFrames::prepare with several writer threads: the frames are shared
+// out among segments of their own, every frame comes back whole, and a
+// writer that fails leaves no segment behind.
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cannery/messaging/shared_memory.hpp>
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <set>
+#include <string>
+#include <vector>
+
+using cannery::Buffer;
+using cannery::Object;
+using cannery::SharedFrames;
+
+namespace {
+
+constexpr std::size_t mib = std::size_t{1} << 20;
+constexpr std::size_t min_frame = mib;
+
+Buffer filled(std::size_t size, unsigned char seed) {
+  std::vector<unsigned char> bytes(size);
+  std::iota(bytes.begin(), bytes.end(), seed);
+  return Buffer::take(std::move(bytes));
+}
+
+// A small header, then one large frame of each size, then a small trailer.
+std::vector<Buffer> frames_of(const std::vector<std::size_t>& sizes) {
+  std::vector<Buffer> frames{Buffer::copy_of("header")};
+  for (std::size_t s : sizes)
+    frames.push_back(filled(s, static_cast<unsigned char>(frames.size())));
+  frames.push_back(filled(100, 7));
+  return frames;
+}
+
+struct Segment {
+  std::vector<std::size_t> indices;
+  std::size_t bytes = 0;
+};
+
+// What each segment of a SharedFrames descriptor holds.
+std::vector<Segment> segments_of(const Object& descriptor) {
+  std::vector<Segment> out;
+  for (const Object& segment : descriptor.to_list()) {
+    Segment s;
+    for (const Object& placed : segment.find("frames")->to_list()) {
+      s.indices.push_back(static_cast<std::size_t>(placed.at(0).to_int64()));
+      s.bytes += static_cast<std::size_t>(placed.at(2).to_int64());
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Sends `frames` through `shared` and back, as a receiver on this host sees them.
+std::vector<Buffer> round_trip(const SharedFrames& shared, const std::vector<Buffer>& frames) {
+  std::vector<Buffer> received = shared.placeholders(frames);
+  cannery::restore_shared_frames(shared.descriptor(), received);
+  return received;
+}
+
+void check_same_bytes(const std::vector<Buffer>& received, const std::vector<Buffer>& sent) {
+  REQUIRE(received.size() == sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    REQUIRE(received[i].size() == sent[i].size());
+    CHECK(std::memcmp(received[i].data(), sent[i].data(), sent[i].size()) == 0);
+  }
+}
+
+// Segments in /dev/shm made by process `pid`.
+std::size_t segments_of_process(pid_t pid) {
+  const std::string mark = "-" + std::to_string(pid) + "-";
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string file = entry.path().filename().string();
+    if (file.starts_with("cannery-") && file.find(mark) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("two writers each fill a segment of their own with half the bytes",
+          "[shared_memory][writers]") {
+  const std::vector<Buffer> frames =
+      frames_of({8 * mib, 8 * mib, 8 * mib, 8 * mib, 8 * mib, 8 * mib});
+  std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 2);
+  REQUIRE(shared);
+  CHECK(shared->written_bytes() == 48 * mib);
+
+  const std::vector<Segment> segments = segments_of(shared->descriptor());
+  REQUIRE(segments.size() == 2);
+  std::set<std::size_t> all;
+  for (const Segment& s : segments) {
+    CHECK(s.bytes == 24 * mib);
+    CHECK(std::is_sorted(s.indices.begin(), s.indices.end()));
+    all.insert(s.indices.begin(), s.indices.end());
+  }
+  CHECK(all == std::set<std::size_t>{1, 2, 3, 4, 5, 6});
+
+  const std::vector<Buffer> received = round_trip(*shared, frames);
+  check_same_bytes(received, frames);
+  // Two mappings, one per segment: each frame is a view of one of them.
+  std::set<const void*> owners;
+  for (std::size_t i = 1; i <= 6; ++i)
+    owners.insert(received[i].owner().get());
+  CHECK(owners.size() == 2);
+}
+
+TEST_CASE("writers get at least 16 MiB each, and whole frames", "[shared_memory][writers]") {
+  SECTION("20 MiB in all: one writer, however many are offered") {
+    const std::vector<Buffer> frames = frames_of({4 * mib, 4 * mib, 4 * mib, 4 * mib, 4 * mib});
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 4);
+    REQUIRE(shared);
+    CHECK(segments_of(shared->descriptor()).size() == 1);
+    check_same_bytes(round_trip(*shared, frames), frames);
+  }
+  SECTION("40 MiB in all: two of the four offered") {
+    const std::vector<Buffer> frames = frames_of({10 * mib, 10 * mib, 10 * mib, 10 * mib});
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 4);
+    REQUIRE(shared);
+    CHECK(segments_of(shared->descriptor()).size() == 2);
+    check_same_bytes(round_trip(*shared, frames), frames);
+  }
+  SECTION("one 40 MiB frame is not split") {
+    const std::vector<Buffer> frames = frames_of({40 * mib});
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 2);
+    REQUIRE(shared);
+    CHECK(segments_of(shared->descriptor()).size() == 1);
+    check_same_bytes(round_trip(*shared, frames), frames);
+  }
+  SECTION("no writer count below one") {
+    const std::vector<Buffer> frames = frames_of({20 * mib, 20 * mib});
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 0);
+    REQUIRE(shared);
+    CHECK(segments_of(shared->descriptor()).size() == 1);
+  }
+}
+
+TEST_CASE("a writer that fails takes every segment of the put with it",
+          "[shared_memory][writers]") {
+  // In a child process, whose file size limit lets the 17 MiB segment be
+  // written and stops the 30 MiB one at 20 MiB (EFBIG, SIGXFSZ ignored).
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const rlimit limit{20 * mib, 20 * mib};
+    ::signal(SIGXFSZ, SIG_IGN);
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    try {
+      SharedFrames::prepare(frames_of({30 * mib, 17 * mib}), min_frame, 2);
+      ::_exit(11);  // no error
+    } catch (const cannery::error& e) {
+      if (e.code() != cannery::errc::io_error) ::_exit(12);
+    } catch (...) {
+      ::_exit(13);
+    }
+    ::_exit(segments_of_process(::getpid()) == 0 ? 0 : 14);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  // 11: no error; 12: another code; 13: not a cannery::error; 14: segments left.
+  CHECK(WEXITSTATUS(status) == 0);
+}
