@@ -24,6 +24,10 @@
 //                            over tcp to each engine instead, as for remote
 //                            engines. Target: <= 0.5 s (IPython Parallel: 29 s
 //                            by value, 2.2 s with push).
+//                            put_once_weights_lvalue: put(weights) instead of
+//                            put(std::move(weights)); the caller keeps its
+//                            weights, written to shared memory from where
+//                            they are (no copy on the heap first).
 //                            put_once_weights_shared_arrays: the same weights
 //                            allocated as cannery::SharedArray, which put()
 //                            names where they are (nothing is written).
@@ -177,7 +181,9 @@ void pipelined_small_tasks(benchmark::State& state) {
 // `shared_memory`: through /dev/shm (the default for local engines) or over
 // the socket, once per engine. `Array`: std::vector<double>, or
 // cannery::SharedArray<double> (allocated in shared memory from the start).
-template <class Array>
+// `keep`: put(weights), the caller keeping its weights, instead of
+// put(std::move(weights)).
+template <class Array, bool keep = false>
 void put_once_weights(benchmark::State& state, const char* task, bool shared_memory) {
   cannery::Controller& controller = cluster(2, shared_memory);
   // The peaks are those of this exercise, not of the benchmarks before it
@@ -201,7 +207,7 @@ void put_once_weights(benchmark::State& state, const char* task, bool shared_mem
       weights.emplace("layer" + std::to_string(i), std::move(layer));
     }
     state.ResumeTiming();
-    cannery::ObjectRef ref = controller.put(std::move(weights));
+    cannery::ObjectRef ref = keep ? controller.put(weights) : controller.put(std::move(weights));
     std::vector<cannery::AsyncResult> tasks;
     for (int t = 0; t < 20; ++t)
       tasks.push_back(controller.apply(cannery::any_engine, task, ref));
@@ -218,10 +224,9 @@ void put_once_weights(benchmark::State& state, const char* task, bool shared_mem
 // The floor under put_once_weights on this machine at this moment: one copy
 // of the same 400 MB, by one thread, into memory never touched before (what
 // put() does, shared out among its writer threads, when it writes the
-// shared-memory segments). Written by
-// one thread, the put's copy varied more than this one from run to run on a
-// virtual machine (0.15-1.1 s against 0.19-0.23 s): the kernel also adds each
-// fresh page to the segment's file.
+// shared-memory segments). Written by one thread, the put's copy varied more
+// than this one from run to run on a virtual machine (0.15-1.1 s against
+// 0.19-0.23 s): the kernel also adds each fresh page to the segment's file.
 void memcpy_weights_fresh(benchmark::State& state) {
   std::vector<std::vector<double>> weights(weight_arrays,
                                            std::vector<double>(weight_elements, 1.0));
@@ -241,6 +246,9 @@ void memcpy_weights_fresh(benchmark::State& state) {
 // BENCHMARK_CAPTURE takes a function name, not a template's.
 void put_once_heap_weights(benchmark::State& state, const char* task, bool shared_memory) {
   put_once_weights<std::vector<double>>(state, task, shared_memory);
+}
+void put_once_kept_weights(benchmark::State& state, const char* task, bool shared_memory) {
+  put_once_weights<std::vector<double>, true>(state, task, shared_memory);
 }
 void put_once_shared_weights(benchmark::State& state, const char* task, bool shared_memory) {
   put_once_weights<cannery::SharedArray<double>>(state, task, shared_memory);
@@ -285,6 +293,10 @@ void print_summary(const Times& times) {
     std::fprintf(stderr, "  put_once_weights_socket %7.3f s (the same over tcp, once per engine)\n",
                  *t);
   }
+  if (const double* t = times.find("put_once_weights_lvalue")) {
+    std::fprintf(stderr,
+                 "  put_once_weights_lvalue %7.3f s (put(weights), the caller keeping them)\n", *t);
+  }
 }
 
 }  // namespace
@@ -307,6 +319,11 @@ BENCHMARK_CAPTURE(put_once_heap_weights, socket, "nbytes_all", false)
 BENCHMARK(memcpy_weights_fresh)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK_CAPTURE(put_once_heap_weights, sum, "sum_all", true)
     ->Name("put_once_weights_sum")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(put_once_kept_weights, lvalue, "nbytes_all", true)
+    ->Name("put_once_weights_lvalue")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1);

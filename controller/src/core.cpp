@@ -221,8 +221,11 @@ void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
   AddRefCommand add{id, std::move(frames), nullptr, {}};
   if (options_.shared_memory && shared_memory_engines_.load() != 0) {
     try {
-      if (auto shared = SharedFrames::prepare(add.frames, options_.shared_memory_min_frame,
-                                              shared_memory_writers(options_))) {
+      // The frames written become views of the segments: the object is kept
+      // once, in shared memory, and engines that cannot map it are sent
+      // those pages.
+      if (auto shared = SharedFrames::move_into(add.frames, options_.shared_memory_min_frame,
+                                                shared_memory_writers(options_))) {
         shared_memory_bytes_.fetch_add(shared->written_bytes(), std::memory_order_relaxed);
         add.shared = std::make_shared<const SharedFrames>(std::move(*shared));
       }
@@ -230,6 +233,9 @@ void Core::add_ref(std::uint64_t id, std::vector<Buffer> frames) {
       add.segment_failure = e.message();
     }
   }
+  // What still borrows the caller's memory is copied now (the segments were
+  // written from it directly).
+  add.frames = owned_frames(std::move(add.frames));
   if (!commands_.push(std::move(add))) {
     throw error(errc::io_error, "the controller is shutting down; put() was not done");
   }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -117,7 +118,20 @@ void write_all(int fd, const Buffer& frame, std::size_t offset, const std::strin
   }
 }
 
-// The whole segment, mapped read-only; the Buffer's owner unmaps it.
+// `size` bytes of an open segment, mapped read-only; the Buffer's owner
+// unmaps them.
+Buffer map_read_only(int fd, std::size_t size, const std::string& name) {
+  if (size == 0) return {};
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) {
+    throw error(errc::io_error, "cannot map shared memory segment " + name + ": " + errno_text());
+  }
+  std::shared_ptr<const void> owner(
+      data, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  return Buffer(data, size, std::move(owner));
+}
+
+// The whole segment, mapped read-only.
 Buffer map_segment(const std::string& name) {
   if (!valid_name(name)) {
     throw error(errc::malformed_message, "'" + name.substr(0, max_name_bytes) +
@@ -134,15 +148,7 @@ Buffer map_segment(const std::string& name) {
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw error(errc::io_error, "shared memory segment " + name + " is not a regular file");
   }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  if (size == 0) return {};
-  void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
-  if (data == MAP_FAILED) {
-    throw error(errc::io_error, "cannot map shared memory segment " + name + ": " + errno_text());
-  }
-  std::shared_ptr<const void> owner(
-      data, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
-  return Buffer(data, size, std::move(owner));
+  return map_read_only(fd.get(), static_cast<std::size_t>(st.st_size), name);
 }
 
 std::size_t count_field(const Object& value, std::string_view what) {
@@ -208,14 +214,19 @@ std::vector<std::size_t> large_frames(std::span<const Buffer> frames, std::size_
   return large;
 }
 
-// The large frames shared out among at most `writers` groups of about equal
-// bytes (largest frame first, each to the lightest group), no group below
-// SharedFrames::min_bytes_per_writer unless there is only one. Each group's
-// indices ascend, as a segment's placements must.
+// The large frames but those `named` (ascending) shared out among at most
+// `writers` groups of about equal bytes (largest frame first, each to the
+// lightest group), no group below SharedFrames::min_bytes_per_writer unless
+// there is only one. Each group's indices ascend, as a segment's placements
+// must.
 std::vector<std::vector<std::size_t>> writer_groups(std::span<const Buffer> frames,
                                                     std::size_t min_frame_bytes,
-                                                    std::size_t writers) {
-  std::vector<std::size_t> large = large_frames(frames, min_frame_bytes);
+                                                    std::size_t writers,
+                                                    std::span<const std::size_t> named) {
+  const std::vector<std::size_t> candidates = large_frames(frames, min_frame_bytes);
+  std::vector<std::size_t> large;
+  std::set_difference(candidates.begin(), candidates.end(), named.begin(), named.end(),
+                      std::back_inserter(large));
   if (large.empty()) return {};
   std::size_t total = 0;
   for (std::size_t i : large)
@@ -297,11 +308,11 @@ std::optional<SharedSegment> SharedSegment::store(std::span<const Buffer> frames
                                                   std::size_t min_frame_bytes) {
   const std::vector<std::size_t> large = large_frames(frames, min_frame_bytes);
   if (large.empty()) return std::nullopt;
-  return write(frames, large);
+  std::vector<Buffer> written(frames.begin(), frames.end());
+  return write(written, large);
 }
 
-SharedSegment SharedSegment::write(std::span<const Buffer> frames,
-                                   std::span<const std::size_t> indices) {
+SharedSegment SharedSegment::write(std::span<Buffer> frames, std::span<const std::size_t> indices) {
   std::vector<detail::FramePlacement> placements;
   placements.reserve(indices.size());
   std::size_t end = 0;
@@ -321,8 +332,18 @@ SharedSegment SharedSegment::write(std::span<const Buffer> frames,
                            std::to_string(fs.f_bavail * fs.f_frsize) + " free in /dev/shm");
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(end)) != 0) fail_writing(name, errno_text());
-  for (const detail::FramePlacement& p : placements)
+  Buffer mapping;
+  try {
+    mapping = map_read_only(fd.get(), end, name);
+  } catch (const error& e) {
+    fail_writing(name, e.message());
+  }
+  for (const detail::FramePlacement& p : placements) {
     write_all(fd.get(), frames[p.index], p.offset, name);
+    // The written frame's reference goes here, on the writing thread: the
+    // last one frees the original at once.
+    frames[p.index] = mapping.slice(p.offset, p.length);
+  }
   return SharedSegment(std::move(name), end, std::move(placements));
 }
 
@@ -337,21 +358,28 @@ Object SharedSegment::descriptor() const {
 std::optional<SharedFrames> SharedFrames::prepare(std::span<const Buffer> frames,
                                                   std::size_t min_frame_bytes,
                                                   std::size_t writers) {
+  std::vector<Buffer> copies(frames.begin(), frames.end());
+  return move_into(copies, min_frame_bytes, writers);
+}
+
+std::optional<SharedFrames> SharedFrames::move_into(std::vector<Buffer>& frames,
+                                                    std::size_t min_frame_bytes,
+                                                    std::size_t writers) {
   std::optional<SharedFrames> shared = in_place(frames, min_frame_bytes);
   if (!shared) shared = SharedFrames();
-  // The frames to write: all large ones but those already named.
-  std::vector<Buffer> to_write(frames.begin(), frames.end());
+  std::vector<std::size_t> named;  // already in shared memory: not written
   for (const InPlace& p : shared->in_place_) {
     for (const detail::FramePlacement& placement : p.placements)
-      to_write[placement.index] = Buffer();  // large_frames() skips empty frames
+      named.push_back(placement.index);
   }
-  shared->written_ = write_segments(to_write, writer_groups(to_write, min_frame_bytes, writers));
+  std::sort(named.begin(), named.end());
+  shared->written_ = write_segments(frames, writer_groups(frames, min_frame_bytes, writers, named));
   if (shared->written_.empty() && shared->in_place_.empty()) return std::nullopt;
   return shared;
 }
 
 std::vector<SharedSegment> SharedFrames::write_segments(
-    std::span<const Buffer> frames, const std::vector<std::vector<std::size_t>>& groups) {
+    std::span<Buffer> frames, const std::vector<std::vector<std::size_t>>& groups) {
   std::vector<std::optional<SharedSegment>> made(groups.size());
   std::vector<std::exception_ptr> failures(groups.size());
   auto write_group = [&](std::size_t g) {

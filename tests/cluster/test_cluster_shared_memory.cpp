@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include <cannery/messaging/shared_array.hpp>
@@ -177,4 +180,65 @@ TEST_CASE("with shared memory off on either side, put objects go over the socket
     CHECK(used.bytes_sent < 2 * payload);
   }
   CHECK(own_segments() == 0);
+}
+
+namespace {
+
+// Resident memory of this process, and its peak since reset_peak_rss(), in bytes.
+std::uint64_t status_bytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
+  }
+  return 0;
+}
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+}  // namespace
+
+TEST_CASE("a put object is kept once, in shared memory, and an lvalue is not copied first",
+          "[cluster][shared_memory]") {
+  Cluster cluster(2, false);
+  auto& controller = cluster.controller;
+  REQUIRE(engines_sharing(controller) == 2);
+
+  SECTION("an rvalue's memory goes when put() returns") {
+    cannery::Buffer bytes = cannery::Buffer::take(std::vector<std::byte>(4 << 20, std::byte{7}));
+    const std::weak_ptr<const void> original = bytes.owner();
+    cannery::ObjectRef ref = controller.put(std::move(bytes));
+    bytes = cannery::Buffer();  // in case the canner shared rather than took it
+    CHECK(original.expired());  // the segment holds the only copy
+    const auto back =
+        controller.apply(cannery::any_engine, "echo", ref).get<std::vector<std::byte>>(60s);
+    REQUIRE(back.size() == std::size_t{4} << 20);
+    CHECK(back.front() == std::byte{7});
+    CHECK(back.back() == std::byte{7});
+  }
+  SECTION("an lvalue is written from where it is, and later changes are not seen") {
+    constexpr std::size_t n = std::size_t{8} << 20;  // 64 MiB
+    std::vector<double> values(n, 1.0);
+    reset_peak_rss();
+    const std::uint64_t before = status_bytes("VmRSS");
+    cannery::ObjectRef ref = controller.put(values);
+    // No heap copy of the 64 MiB (pwrite does not map the segment here).
+    CHECK(status_bytes("VmHWM") - before < n * sizeof(double) / 2);
+    std::fill(values.begin(), values.end(), 2.0);
+    CHECK(controller.apply(cannery::any_engine, "sum", ref).get<double>(60s) ==
+          static_cast<double>(n));
+  }
+}
+
+TEST_CASE("over the socket, a put lvalue is copied: later changes are not seen",
+          "[cluster][shared_memory]") {
+  cannery::ControllerOptions options;
+  options.shared_memory = false;
+  Cluster cluster(1, false, options);
+  std::vector<double> values(elements, 1.0);
+  cannery::ObjectRef ref = cluster.controller.put(values);
+  std::fill(values.begin(), values.end(), 2.0);
+  CHECK(cluster.controller.apply(cannery::any_engine, "sum", ref).get<double>(60s) ==
+        static_cast<double>(elements));
 }

@@ -1,6 +1,7 @@
-// SharedFrames::prepare with several writer threads: the frames are shared
-// out among segments of their own, every frame comes back whole, and a
-// writer that fails leaves no segment behind.
+// SharedFrames::prepare and move_into with several writer threads: the
+// frames are shared out among segments of their own, every frame comes back
+// whole, move_into frees the originals it wrote, and a writer that fails
+// leaves no segment behind.
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <string>
@@ -169,4 +171,24 @@ TEST_CASE("a writer that fails takes every segment of the put with it",
   REQUIRE(WIFEXITED(status));
   // 11: no error; 12: another code; 13: not a cannery::error; 14: segments left.
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("move_into leaves views of the segments where the written frames were",
+          "[shared_memory][writers]") {
+  std::vector<Buffer> frames = frames_of({20 * mib, 20 * mib});
+  const std::vector<Buffer> expected = frames_of({20 * mib, 20 * mib});
+  const std::weak_ptr<const void> first = frames[1].owner();
+  const std::weak_ptr<const void> second = frames[2].owner();
+  const std::byte* small = frames[3].data();
+
+  std::optional<SharedFrames> shared = SharedFrames::move_into(frames, min_frame, 2);
+  REQUIRE(shared);
+  CHECK(segments_of(shared->descriptor()).size() == 2);
+  // The originals were freed by the writers; their bytes are in the segments.
+  CHECK(first.expired());
+  CHECK(second.expired());
+  check_same_bytes(frames, expected);
+  CHECK(frames[3].data() == small);  // below the threshold: left alone
+  // A receiver still finds them through the descriptor.
+  check_same_bytes(round_trip(*shared, frames), expected);
 }

@@ -169,9 +169,13 @@ class Controller {
   // Cans `value` once and returns a handle to it. The object is sent to an
   // engine at most once, just before the first task there that uses it, and
   // cached by the engine until the last copy of the handle is dropped.
+  //
+  // An lvalue is read, not copied, when its large frames go to shared memory
+  // (local engines); whatever would still borrow it is copied before put()
+  // returns.
   template <class T>
   ObjectRef put(T&& value) {
-    return put_frames(detail::owned_frames(serialize_object(std::forward<T>(value))));
+    return put_frames(serialize_object(std::forward<T>(value)));
   }
 
   // Stores named values in engine `target`'s namespace (push_request); the

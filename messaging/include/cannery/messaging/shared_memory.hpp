@@ -67,8 +67,9 @@ class SharedSegment {
  private:
   friend class SharedFrames;
   SharedSegment(std::string name, std::size_t size, std::vector<detail::FramePlacement> placements);
-  // Writes frames[i] for each i of `indices` (ascending) into a new segment.
-  static SharedSegment write(std::span<const Buffer> frames, std::span<const std::size_t> indices);
+  // Writes frames[i] for each i of `indices` (ascending) into a new segment
+  // and replaces it with a read-only view of the segment.
+  static SharedSegment write(std::span<Buffer> frames, std::span<const std::size_t> indices);
 
   std::string name_;
   std::size_t size_ = 0;
@@ -91,6 +92,14 @@ class SharedFrames {
   // out by size; one huge frame is written by one thread.
   static std::optional<SharedFrames> prepare(std::span<const Buffer> frames,
                                              std::size_t min_frame_bytes, std::size_t writers = 1);
+  // prepare(), and each frame written is replaced in `frames` by a read-only
+  // view of its copy in the segment, by the thread that wrote it: an
+  // original nothing else holds is freed at once, so the object is kept once
+  // (in shared memory), not twice. Borrowed frames (no owner) may be given:
+  // those written need not outlive the call.
+  static std::optional<SharedFrames> move_into(std::vector<Buffer>& frames,
+                                               std::size_t min_frame_bytes,
+                                               std::size_t writers = 1);
   static constexpr std::size_t min_bytes_per_writer = std::size_t{16} << 20;
   // Only the frames already in shared memory, nothing written: for messages
   // whose frames live no longer than the request (a task's arguments).
@@ -118,7 +127,7 @@ class SharedFrames {
   // One segment per group of frame indices, each written by a thread of its
   // own (the first by this one).
   static std::vector<SharedSegment> write_segments(
-      std::span<const Buffer> frames, const std::vector<std::vector<std::size_t>>& groups);
+      std::span<Buffer> frames, const std::vector<std::vector<std::size_t>>& groups);
 
   std::vector<SharedSegment> written_;
   std::vector<InPlace> in_place_;
