@@ -66,8 +66,9 @@ struct ControllerOptions {
   // Threads that write one put()'s frames to /dev/shm, each into a segment
   // of its own and each with at least 16 MiB of whole frames (tmpfs
   // serializes writes to one file): on a 2-core virtual machine, 400 MB of
-  // weights go in 0.08-0.14 s with two instead of 0.15-1.1 s with one. The
-  // caller's thread is one of them. 0: one per core, at most 4.
+  // weights go in 0.08-0.19 s with two (0.48 s at worst) instead of
+  // 0.15-1.1 s with one. The caller's thread is one of them. 0: one per
+  // core, at most 4.
   std::size_t shared_memory_writers = 0;
   // Where refused messages and engine deaths are logged (rate-limited).
   // Empty: standard error.
