@@ -80,7 +80,7 @@ class Engine::Loop {
   void send_registration(Clock::time_point now);
   void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
             std::vector<Buffer> buffers = {});
-  std::optional<detail::Reply> run_request(const Message& request);
+  std::optional<detail::Reply> run_request(Message& request);
   void run_batch(Message& batch);
   bool should_stop(const detail::StopSignals& signals);
   void log(const std::string& line) const { engine_.options_.log_sink(line); }
@@ -297,7 +297,7 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
   }
 }
 
-std::optional<detail::Reply> Engine::Loop::run_request(const Message& request) {
+std::optional<detail::Reply> Engine::Loop::run_request(Message& request) {
   // The handler turns every failure of a request into an error reply; only
   // running out of memory while making one gets out of it.
   std::optional<detail::Reply> reply;

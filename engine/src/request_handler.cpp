@@ -30,15 +30,12 @@ void set_error(Reply& reply, std::string function, std::string ename, std::strin
   reply.buffers.clear();
 }
 
-// The request's buffers, with those a controller on this host left in shared
-// memory (`shared_memory` in the content) mapped back in; `storage` holds
-// them then. A descriptor that does not fit throws cannery::error.
-std::span<const Buffer> buffers_of(const Message& request, std::vector<Buffer>& storage) {
-  const Object* shared = request.content.find(proto::shared_memory);
-  if (shared == nullptr) return request.buffers;
-  storage = request.buffers;
-  restore_shared_frames(*shared, storage);
-  return storage;
+// Maps back in, in place, the frames a controller on this host left in
+// shared memory (`shared_memory` in the content). A descriptor that does not
+// fit throws cannery::error and leaves the buffers as they were.
+void restore_shared(Message& request) {
+  if (const Object* shared = request.content.find(proto::shared_memory))
+    restore_shared_frames(*shared, request.buffers);
 }
 
 }  // namespace
@@ -46,7 +43,7 @@ std::span<const Buffer> buffers_of(const Message& request, std::vector<Buffer>& 
 RequestHandler::RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log)
     : functions_(functions), limits_(limits), log_(std::move(log)) {}
 
-std::optional<Reply> RequestHandler::handle(const Message& request) {
+std::optional<Reply> RequestHandler::handle(Message& request) {
   const std::string& type = request.header.msg_type;
   if (type == proto::put_request || type == proto::release_request) {
     try {
@@ -67,8 +64,8 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
   std::string function = type.substr(0, type.find("_request"));
   try {
     if (type == proto::apply_request || type == proto::map_request) {
-      std::vector<Buffer> restored;
-      ApplyMessage call(buffers_of(request, restored), limits_);
+      restore_shared(request);
+      ApplyMessage call(request.buffers, limits_);
       function = call.function();
       if (type == proto::apply_request) {
         reply.buffers = functions_.apply(call, &cache_).frames();
@@ -97,19 +94,17 @@ std::optional<Reply> RequestHandler::handle(const Message& request) {
   return reply;
 }
 
-void RequestHandler::put(const Message& request) {
+void RequestHandler::put(Message& request) {
   const auto ref = required(request, proto::ref).as<std::uint64_t>();
-  std::vector<Buffer> restored;
-  const std::span<const Buffer> given = buffers_of(request, restored);
-  std::vector<Buffer> frames(given.begin(), given.end());
+  restore_shared(request);
   // Checked now, so that a broken object is reported here rather than by
   // every call that uses it.
-  PeekedObject peeked = peek_object(frames, limits_);
+  PeekedObject peeked = peek_object(request.buffers, limits_);
   if (!peeked.remaining.empty()) {
     throw error(errc::malformed_message,
                 "put_request for ref " + std::to_string(ref) + " carries more than one object");
   }
-  cache_.put(ref, std::move(frames));
+  cache_.put(ref, std::move(request.buffers));
 }
 
 void RequestHandler::release(const Message& request) {

@@ -25,13 +25,15 @@ class RequestHandler {
   RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log);
 
   // The reply to send, or nothing (put and release have none; neither has a
-  // request without a task id, which is logged and dropped).
-  std::optional<Reply> handle(const Message& request);
+  // request without a task id, which is logged and dropped). Frames named in
+  // shared memory are mapped into `request`'s buffers, and a put_request's
+  // buffers are moved into the cache.
+  std::optional<Reply> handle(Message& request);
 
   const ObjectCache& cache() const noexcept { return cache_; }
 
  private:
-  void put(const Message& request);
+  void put(Message& request);
   void release(const Message& request);
   CannedObject push(const Message& request);
 
