@@ -39,7 +39,8 @@ void TaskState::fail(std::size_t, std::exception_ptr error) noexcept {
 std::span<const Buffer> TaskState::frames_or_throw() const {
   std::lock_guard lock(completion_.mutex());
   if (error_) std::rethrow_exception(error_);
-  // Written once before ready_, never again: safe to read after the lock.
+  // Written once before the completion settled, never again: safe to read
+  // after the lock.
   return frames_;
 }
 

@@ -60,7 +60,9 @@ class Core final : public RefReleaser {
   // rather than mistaken for one of its own.
   static std::uint64_t new_ref_id() noexcept;
   // Writes the large frames to shared memory first when an engine can use
-  // them there (on the caller's thread: the I/O thread never waits for it).
+  // them there (on the caller's thread and writer threads it starts: the I/O
+  // thread never waits for it), then copies what still borrows the caller's
+  // memory.
   void add_ref(std::uint64_t id, std::vector<Buffer> frames);
   void drop_ref(std::uint64_t id) noexcept override;
 

@@ -335,8 +335,9 @@ SharedSegment SharedSegment::write(std::span<Buffer> frames, std::span<const std
   Buffer mapping;
   try {
     mapping = map_read_only(fd.get(), end, name);
-  } catch (const error& e) {
-    fail_writing(name, e.message());
+  } catch (...) {
+    ::shm_unlink(name.c_str());
+    throw;
   }
   for (const detail::FramePlacement& p : placements) {
     write_all(fd.get(), frames[p.index], p.offset, name);
@@ -414,8 +415,7 @@ std::vector<SharedSegment> SharedFrames::write_segments(
 std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frames,
                                                    std::size_t min_frame_bytes) {
   SharedFrames shared;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (frames[i].empty() || frames[i].size() < min_frame_bytes) continue;
+  for (std::size_t i : large_frames(frames, min_frame_bytes)) {
     const WritableMapping* mapping = writable_mapping_of(frames[i]);
     if (mapping == nullptr) continue;
     auto same = [&](const InPlace& p) { return segment_of(p.mapping) == mapping; };

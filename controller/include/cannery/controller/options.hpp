@@ -65,10 +65,9 @@ struct ControllerOptions {
   std::size_t shared_memory_min_frame = std::size_t{1} << 20;
   // Threads that write one put()'s frames to /dev/shm, each into a segment
   // of its own and each with at least 16 MiB of whole frames (tmpfs
-  // serializes writes to one file): on a 2-core virtual machine, 400 MB of
-  // weights go in 0.08-0.19 s with two (0.48 s at worst) instead of
-  // 0.15-1.1 s with one. The caller's thread is one of them. 0: one per
-  // core, at most 4.
+  // serializes writes to one file, so only separate segments fill in
+  // parallel; figures in docs/controller.md). The caller's thread is one of
+  // them. 0: one per core, at most 4.
   std::size_t shared_memory_writers = 0;
   // Where refused messages and engine deaths are logged (rate-limited).
   // Empty: standard error.

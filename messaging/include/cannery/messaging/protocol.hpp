@@ -50,10 +50,12 @@
 //     otherwise; evalue is its message.
 //
 // Cached objects (Controller::put)
-//   controller -> engine  put_request     {ref: int, shared_memory: {...}}
+//   controller -> engine  put_request     {ref: int, shared_memory: [...]}
 //                         buffers: the object's frames
-//     With shared_memory (a SharedSegment descriptor), the frames it names
-//     arrive as empty placeholders and are read from that segment.
+//     With shared_memory (SharedFrames::descriptor(): a list of {segment,
+//     size, frames}), the frames it names arrive as empty placeholders and
+//     are read from those segments. apply_request and map_request (alone or
+//     as parts of a batch) may carry one too, naming SharedArray arguments.
 //   controller -> engine  release_request {refs: [int, ...]}
 //     An argument ["cannery.ref", id] (RefArgument below) in an apply_request
 //     or map_request stands for the cached object's frames. A put_request is

@@ -17,11 +17,10 @@
 // columns, as a column-major matrix (Eigen's default order: receivers take it
 // as Eigen::Ref<const Eigen::MatrixXd> or Eigen::Map<const ...> in place).
 // Zero copy everywhere: over sockets too, the frame is the shared memory
-// itself. The segment is
-// removed from /dev/shm when the last SharedArray, frame or put() reference
-// that uses it goes. Writes made after the array was sent are seen by local
-// engines that mapped it: treat what you send as frozen, as with any
-// zero-copy send.
+// itself. The segment is removed from /dev/shm when the last SharedArray,
+// frame or put() reference that uses it goes. Writes made after the array
+// was sent are seen by local engines that mapped it: treat what you send as
+// frozen, as with any zero-copy send.
 
 #include <Eigen/Core>
 #include <cstddef>
