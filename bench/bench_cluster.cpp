@@ -243,15 +243,29 @@ void memcpy_weights_fresh(benchmark::State& state) {
   }
 }
 
-// BENCHMARK_CAPTURE takes a function name, not a template's.
-void put_once_heap_weights(benchmark::State& state, const char* task, bool shared_memory) {
-  put_once_weights<std::vector<double>>(state, task, shared_memory);
+// One iteration each: peak resident memory is then that of one exercise.
+void one_exercise(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 }
-void put_once_kept_weights(benchmark::State& state, const char* task, bool shared_memory) {
-  put_once_weights<std::vector<double>, true>(state, task, shared_memory);
-}
-void put_once_shared_weights(benchmark::State& state, const char* task, bool shared_memory) {
-  put_once_weights<cannery::SharedArray<double>>(state, task, shared_memory);
+
+// Registered from main(), so after the round trips and pipelined tasks, in
+// this order.
+void register_put_exercises() {
+  using benchmark::RegisterBenchmark;
+  using Heap = std::vector<double>;
+  using Shared = cannery::SharedArray<double>;
+  RegisterBenchmark("put_once_weights", put_once_weights<Heap>, "nbytes_all", true)
+      ->Apply(one_exercise);
+  RegisterBenchmark("put_once_weights_socket", put_once_weights<Heap>, "nbytes_all", false)
+      ->Apply(one_exercise);
+  // After the put, so that the put is not the one that finds memory warmed.
+  RegisterBenchmark("memcpy_weights_fresh", memcpy_weights_fresh)->Apply(one_exercise);
+  RegisterBenchmark("put_once_weights_sum", put_once_weights<Heap>, "sum_all", true)
+      ->Apply(one_exercise);
+  RegisterBenchmark("put_once_weights_lvalue", put_once_weights<Heap, true>, "nbytes_all", true)
+      ->Apply(one_exercise);
+  RegisterBenchmark("put_once_weights_shared_arrays", put_once_weights<Shared>, "nbytes_all", true)
+      ->Apply(one_exercise);
 }
 
 void print_summary(const Times& times) {
@@ -304,37 +318,10 @@ void print_summary(const Times& times) {
 BENCHMARK(raw_zmq_roundtrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(apply_roundtrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(pipelined_small_tasks)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
-// One iteration each: peak resident memory is then that of one exercise.
-BENCHMARK_CAPTURE(put_once_heap_weights, , "nbytes_all", true)
-    ->Name("put_once_weights")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(1);
-BENCHMARK_CAPTURE(put_once_heap_weights, socket, "nbytes_all", false)
-    ->Name("put_once_weights_socket")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(1);
-// After the put, so that the put is not the one that finds memory warmed.
-BENCHMARK(memcpy_weights_fresh)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK_CAPTURE(put_once_heap_weights, sum, "sum_all", true)
-    ->Name("put_once_weights_sum")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(1);
-BENCHMARK_CAPTURE(put_once_kept_weights, lvalue, "nbytes_all", true)
-    ->Name("put_once_weights_lvalue")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(1);
-BENCHMARK_CAPTURE(put_once_shared_weights, shared_arrays, "nbytes_all", true)
-    ->Name("put_once_weights_shared_arrays")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(1);
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string_view(argv[1]) == "--raw-echo") return raw_echo(argv[2]);
+  register_put_exercises();
   const int status = cannery::bench::run_benchmarks(argc, argv, print_summary);
   clusters.clear();
   return status;
