@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -42,15 +41,9 @@ std::map<std::string, cannery::SharedArray<double>> shared_weights() {
   return w;
 }
 
-// Segments this process made: /dev/shm/cannery-<namespace>-<our pid>-<random>.
+// Segments this process made.
 std::size_t own_segments() {
-  const std::string marker = "-" + std::to_string(::getpid()) + "-";
-  std::size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-    const std::string name = entry.path().filename().string();
-    n += name.rfind("cannery-", 0) == 0 && name.find(marker) != std::string::npos ? 1 : 0;
-  }
-  return n;
+  return cannery::test::segments_of_process(::getpid());
 }
 
 bool no_own_segments_within(std::chrono::milliseconds timeout) {

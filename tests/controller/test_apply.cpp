@@ -65,6 +65,15 @@ std::weak_ptr<std::vector<double>> echo_owned(Cluster& cluster, std::size_t n, A
   return payload;
 }
 
+// Whether `watch` expires within 5 s (the I/O thread, or libzmq after a
+// send, may hold the owner a moment longer).
+bool expires_soon(const std::weak_ptr<std::vector<double>>& watch) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!watch.expired() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  return watch.expired();
+}
+
 }  // namespace
 
 TEST_CASE("a finished task's request frames are kept by its AsyncResult, and go with it",
@@ -77,11 +86,7 @@ TEST_CASE("a finished task's request frames are kept by its AsyncResult, and go 
   // thread, which made them, frees them (cheaply for malloc).
   CHECK_FALSE(watch.expired());
   r = AsyncResult();
-  // Then gone (the I/O thread may hold the state a moment longer).
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!watch.expired() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(1ms);
-  CHECK(watch.expired());
+  CHECK(expires_soon(watch));  // then gone
 }
 
 TEST_CASE("a large request goes when its task ends, not with its AsyncResult", "[controller]") {
@@ -89,12 +94,8 @@ TEST_CASE("a large request goes when its task ends, not with its AsyncResult", "
   AsyncResult r;
   const std::weak_ptr<std::vector<double>> watch = echo_owned(cluster, 1 << 17, r);  // 1 MiB
   r.get(5000ms);
-  // The result is kept; its arguments are not (libzmq may hold the frame a
-  // moment after sending it).
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!watch.expired() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(1ms);
-  CHECK(watch.expired());
+  // The result is kept; its arguments are not.
+  CHECK(expires_soon(watch));
   CHECK(r.get<Buffer>(5000ms).size() == (std::size_t{1} << 17) * sizeof(double));
 }
 

@@ -11,12 +11,13 @@
 #include <cannery/messaging/shared_memory.hpp>
 #include <catch2/catch.hpp>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <numeric>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "test_support.hpp"
 
 using cannery::Buffer;
 using cannery::Object;
@@ -74,17 +75,6 @@ void check_same_bytes(const std::vector<Buffer>& received, const std::vector<Buf
     REQUIRE(received[i].size() == sent[i].size());
     CHECK(std::memcmp(received[i].data(), sent[i].data(), sent[i].size()) == 0);
   }
-}
-
-// Segments in /dev/shm made by process `pid`.
-std::size_t segments_of_process(pid_t pid) {
-  const std::string mark = "-" + std::to_string(pid) + "-";
-  std::size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-    const std::string file = entry.path().filename().string();
-    if (file.starts_with("cannery-") && file.find(mark) != std::string::npos) ++n;
-  }
-  return n;
 }
 
 }  // namespace
@@ -164,7 +154,7 @@ TEST_CASE("a writer that fails takes every segment of the put with it",
     } catch (...) {
       ::_exit(13);
     }
-    ::_exit(segments_of_process(::getpid()) == 0 ? 0 : 14);
+    ::_exit(cannery::test::segments_of_process(::getpid()) == 0 ? 0 : 14);
   }
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);

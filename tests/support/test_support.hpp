@@ -71,4 +71,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Shared-memory segments in /dev/shm that process `pid` made (they are
+// named cannery-<pid namespace>-<pid>-<random>).
+inline std::size_t segments_of_process(pid_t pid) {
+  const std::string marker = "-" + std::to_string(pid) + "-";
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("cannery-") && name.find(marker) != std::string::npos) ++n;
+  }
+  return n;
+}
+
 }  // namespace cannery::test
