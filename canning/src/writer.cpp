@@ -9,7 +9,8 @@
 
 namespace cannery {
 
-Writer::Writer(const SerializeOptions& options) : options_(options), packer_(stream_) {
+Writer::Writer(const SerializeOptions& options, detail::HeaderStream&& stream)
+    : options_(options), stream_(std::move(stream)), packer_(stream_) {
   // Header frame: [format_version, root_node, buffer_count].
   packer_.pack_array(3);
   packer_.pack_uint64(format::version);
@@ -77,8 +78,8 @@ void Writer::bytes(const Buffer& value) {
   }
 }
 
-void Writer::begin_ndarray(const DType& dtype, const NDArray::Shape& shape,
-                           const NDArray::Strides& strides) {
+void Writer::begin_ndarray(const DType& dtype, std::span<const std::size_t> shape,
+                           std::span<const std::ptrdiff_t> strides) {
   // ndarray payload: [dtype, shape, strides, data, offset].
   packer_.pack_array(5);
   packer_.pack(dtype.str());
@@ -91,18 +92,30 @@ void Writer::begin_ndarray(const DType& dtype, const NDArray::Shape& shape,
 }
 
 void Writer::ndarray_payload(const NDArray& array) {
-  begin_ndarray(array.dtype(), array.shape(), array.strides());
   // Send only the bytes the array can address.
   auto [low, end] = array.byte_extent();
   // An empty array sends no bytes, so its element [0, ...] sits at the start.
-  std::size_t offset = array.size() == 0 ? 0 : array.offset() - low;
+  std::size_t first = array.size() == 0 ? 0 : array.offset() - low;
+  array_payload(array.dtype(), array.shape(), array.strides(), array.data(), low, end, first);
+}
+
+void Writer::contiguous_payload(const DType& dtype, const Buffer& data) {
+  const std::size_t shape[] = {data.size() / dtype.itemsize};
+  const std::ptrdiff_t strides[] = {static_cast<std::ptrdiff_t>(dtype.itemsize)};
+  array_payload(dtype, shape, strides, data, 0, data.size(), 0);
+}
+
+void Writer::array_payload(const DType& dtype, std::span<const std::size_t> shape,
+                           std::span<const std::ptrdiff_t> strides, const Buffer& data,
+                           std::size_t low, std::size_t end, std::size_t first) {
+  begin_ndarray(dtype, shape, strides);
   if (end - low <= options_.buffer_threshold) {
-    std::size_t pad = begin_inline(end - low, element_alignment(array.dtype()));
-    if (end > low) std::memcpy(stream_.extend(end - low), array.data().data() + low, end - low);
-    packer_.pack_uint64(offset + pad);
+    std::size_t pad = begin_inline(end - low, element_alignment(dtype));
+    if (end > low) std::memcpy(stream_.extend(end - low), data.data() + low, end - low);
+    packer_.pack_uint64(first + pad);
   } else {
-    out_of_band(array.data().slice(low, end - low));
-    packer_.pack_uint64(offset);
+    out_of_band(data.slice(low, end - low));
+    packer_.pack_uint64(first);
   }
 }
 

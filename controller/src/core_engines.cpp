@@ -1,5 +1,4 @@
 // Core: receiving, the engine registry, heartbeats and declaring engines dead.
-#include <sodium.h>
 
 #include <algorithm>
 #include <limits>
@@ -8,6 +7,7 @@
 #include "cannery/canning/error.hpp"
 #include "cannery/controller/errors.hpp"
 #include "cannery/messaging/detail/content_fields.hpp"
+#include "cannery/messaging/detail/hex.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 
@@ -22,12 +22,7 @@ constexpr std::size_t max_uuid_bytes = 256;
 
 // Who sent something we refuse, for the log: the routing id, hex, shortened.
 std::string peer_name(const Buffer& routing_id) {
-  const std::size_t n = std::min<std::size_t>(routing_id.size(), 48);
-  std::string hex(2 * n + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(routing_id.data()),
-                 n);
-  hex.pop_back();
-  return hex;
+  return hex(routing_id.bytes().first(std::min<std::size_t>(routing_id.size(), 48)));
 }
 
 std::string ms_text(std::chrono::milliseconds ms) {

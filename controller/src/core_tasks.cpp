@@ -214,7 +214,7 @@ bool Core::send(Engine& engine, std::string_view msg_type, Object::Dict content,
   Message message = session_.message(msg_type, Object(std::move(content)));
   message.identities.push_back(engine.routing_frame);
   message.buffers = std::move(buffers);
-  const std::vector<Buffer> frames = session_.serialize(message);
+  const std::vector<Buffer> frames = session_.serialize(std::move(message));
   try {
     // Never block the I/O thread: a peer whose queue is full stopped reading.
     if (!send_frames(router_, frames, session_.options().frames, zmq::send_flags::dontwait)) {
@@ -240,7 +240,7 @@ void Core::send_to(const Buffer& routing_frame, std::string_view msg_type, Objec
   message.identities.push_back(routing_frame);
   message.buffers = std::move(buffers);
   try {
-    if (send_frames(router_, session_.serialize(message), session_.options().frames,
+    if (send_frames(router_, session_.serialize(std::move(message)), session_.options().frames,
                     zmq::send_flags::dontwait)) {
       messages_sent_.fetch_add(1, std::memory_order_relaxed);
     }

@@ -288,7 +288,7 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
   message.buffers = std::move(buffers);
   try {
     // Never block the loop: with the controller gone, heartbeats are moot.
-    if (!send_frames(dealer_, session_.serialize(message), session_.options().frames,
+    if (!send_frames(dealer_, session_.serialize(std::move(message)), session_.options().frames,
                      zmq::send_flags::dontwait)) {
       log("cannery-engine: the queue to the controller is full; dropped a " + std::string(type));
     }

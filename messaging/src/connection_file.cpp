@@ -11,11 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <system_error>
 #include <utility>
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/curve.hpp"
+#include "cannery/messaging/detail/hex.hpp"
 
 namespace cannery {
 
@@ -234,10 +236,9 @@ std::string generate_key() {
                 "check that /dev/urandom or getrandom(2) is available");
   std::array<unsigned char, 32> bytes{};
   randombytes_buf(bytes.data(), bytes.size());
-  std::array<char, 2 * 32 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
+  std::string key = detail::hex(std::as_bytes(std::span(bytes)));
   sodium_memzero(bytes.data(), bytes.size());
-  return std::string(hex.data(), 2 * bytes.size());
+  return key;
 }
 
 void write_connection_file(const fs::path& path, const ConnectionInfo& info) {

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/detail/hex.hpp"
 
 namespace cannery {
 namespace {
@@ -13,18 +14,12 @@ void require_sodium() {
   if (ready < 0) throw error(errc::io_error, "libsodium failed to initialise");
 }
 
-// Lowercase hex on the stack, with the '\0' sodium_bin2hex writes after it:
-// verify() compares it in place, the others make it a string.
+// Lowercase hex on the stack: verify() compares it in place.
 template <std::size_t N>
-std::array<char, 2 * N + 1> to_hex(const std::array<unsigned char, N>& bytes) {
-  std::array<char, 2 * N + 1> hex;
-  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), N);
+std::array<char, 2 * N> to_hex(const std::array<unsigned char, N>& bytes) {
+  std::array<char, 2 * N> hex;
+  detail::write_hex(std::as_bytes(std::span(bytes)), hex.data());
   return hex;
-}
-
-template <std::size_t N>
-std::string to_hex_string(const std::array<unsigned char, N>& bytes) {
-  return std::string(to_hex(bytes).data(), 2 * N);
 }
 
 }  // namespace
@@ -62,7 +57,7 @@ Signer::Mac Signer::mac(std::span<const Buffer> signed_frames) const {
 Buffer Signer::signature_frame(std::span<const Buffer> signed_frames) const {
   if (!state_) return {};
   const auto hex = to_hex(mac(signed_frames));
-  return Buffer::copy_of(hex.data(), hex.size() - 1);  // without the '\0'
+  return Buffer::copy_of(hex.data(), hex.size());
 }
 
 std::string Signer::sign(std::span<const Buffer> signed_frames) const {
@@ -74,7 +69,7 @@ bool Signer::verify(std::span<const Buffer> signed_frames, std::string_view sign
   // Jupyter compares the hex text, so this does too: only the exact form
   // (64 lowercase digits) verifies. The length is public; the contents are
   // compared in constant time. (Decoding the received text instead measured
-  // slower: libsodium's hex2bin costs more than its bin2hex.)
+  // slower: libsodium's hex2bin costs more than encoding.)
   static_assert(crypto_verify_64_BYTES == 2 * SHA256_DIGEST_SIZE);
   if (signature.size() != crypto_verify_64_BYTES) return false;
   const auto expected_hex = to_hex(mac(signed_frames));
@@ -88,7 +83,7 @@ std::string buffer_digest(const Buffer& buffer) {
   crypto_generichash(digest.data(), digest.size(),
                      reinterpret_cast<const unsigned char*>(buffer.data()), buffer.size(), nullptr,
                      0);
-  return to_hex_string(digest);
+  return detail::hex(std::as_bytes(std::span(digest)));
 }
 
 }  // namespace cannery

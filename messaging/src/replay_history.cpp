@@ -24,11 +24,11 @@ ReplayHistory::ReplayHistory(std::size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<std::size_t>(capacity_, 4096));  // grows with the traffic
 }
 
-std::uint32_t ReplayHistory::hash_of(const Key& key) noexcept {
+std::uint32_t ReplayHistory::hash_of(const char* key) noexcept {
   // Hex digits carry 4 bits a byte: mix all 64 bits of the first eight and
   // keep the top half of the product (Fibonacci hashing).
   std::uint64_t prefix;
-  std::memcpy(&prefix, key.data(), sizeof prefix);
+  std::memcpy(&prefix, key, sizeof prefix);
   return static_cast<std::uint32_t>((prefix * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
@@ -54,6 +54,13 @@ void ReplayHistory::erase_slot(std::size_t hole) noexcept {
   slots_[hole] = Slot{};
 }
 
+void ReplayHistory::prefetch(std::string_view signature) const noexcept {
+  if (capacity_ == 0 || signature.size() < key_size) return;
+  __builtin_prefetch(&slots_[home(hash_of(signature.data()))]);
+  // Once full, remembering also evicts the oldest key, found from its slot.
+  if (ring_.size() == capacity_) __builtin_prefetch(&slots_[home(hash_of(ring_[next_].data()))]);
+}
+
 bool ReplayHistory::remember(std::string_view signature) {
   if (capacity_ == 0) return true;
   if (signature.size() < key_size) {
@@ -63,7 +70,7 @@ bool ReplayHistory::remember(std::string_view signature) {
   }
   Key key;
   std::copy_n(signature.begin(), key_size, key.begin());
-  const std::uint32_t hash = hash_of(key);
+  const std::uint32_t hash = hash_of(key.data());
   std::size_t slot = find(key, hash);
   if (slots_[slot].entry != 0) return false;
   if (ring_.size() < capacity_) {
@@ -73,7 +80,7 @@ bool ReplayHistory::remember(std::string_view signature) {
   }
   // Full: the oldest entry leaves, its ring place takes the new key.
   const Key& oldest = ring_[next_];
-  erase_slot(find(oldest, hash_of(oldest)));
+  erase_slot(find(oldest, hash_of(oldest.data())));
   ring_[next_] = key;
   slot = find(key, hash);  // the erase may have moved entries along this probe run
   slots_[slot] = {static_cast<std::uint32_t>(next_ + 1), hash};

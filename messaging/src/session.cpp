@@ -10,6 +10,7 @@
 #include "cannery/canning/detail/untrusted_msgpack.hpp"
 #include "cannery/canning/plain_msgpack.hpp"
 #include "cannery/canning/writer.hpp"
+#include "cannery/messaging/detail/hex.hpp"
 
 namespace cannery {
 namespace {
@@ -148,13 +149,8 @@ char* put_digits(char* out, unsigned value, int width) {
 
 std::string hex_of(std::span<const Buffer> ids) {
   std::string out;
-  for (const Buffer& id : ids) {
-    std::string hex(2 * id.size() + 1, '\0');
-    sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(id.data()),
-                   id.size());
-    hex.pop_back();
-    out += (out.empty() ? "" : "/") + hex;
-  }
+  for (const Buffer& id : ids)
+    out += (out.empty() ? "" : "/") + detail::hex(id.bytes());
   return out;
 }
 
@@ -261,6 +257,19 @@ Message Session::message(std::string_view msg_type, Object content, const Messag
 }
 
 std::vector<Buffer> Session::serialize(const Message& message) const {
+  std::vector<Buffer> frames = signed_envelope(message);
+  frames.insert(frames.end(), message.buffers.begin(), message.buffers.end());
+  return frames;
+}
+
+std::vector<Buffer> Session::serialize(Message&& message) const {
+  std::vector<Buffer> frames = signed_envelope(message);
+  frames.insert(frames.end(), std::make_move_iterator(message.buffers.begin()),
+                std::make_move_iterator(message.buffers.end()));
+  return frames;
+}
+
+std::vector<Buffer> Session::signed_envelope(const Message& message) const {
   if (message.metadata.kind() != Object::Kind::dict ||
       message.content.kind() != Object::Kind::dict) {
     throw error(errc::invalid_argument, "a message's metadata and content must be dicts");
@@ -288,7 +297,6 @@ std::vector<Buffer> Session::serialize(const Message& message) const {
   frames.push_back(pack_dict(message.content));
   frames[first_signed - 1] = signer_.signature_frame(
       std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count));
-  frames.insert(frames.end(), message.buffers.begin(), message.buffers.end());
   return frames;
 }
 
@@ -310,6 +318,7 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
     if (signature.empty()) {
       throw error(errc::signature_missing, "message is not signed but this session has a key");
     }
+    history_.prefetch(signature);
     if (!signer_.verify(signed_frames, signature)) {
       throw error(
           errc::signature_mismatch,
@@ -341,6 +350,10 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
 
 void Session::send(zmq::socket_ref socket, const Message& message) {
   send_frames(socket, serialize(message), options_.frames);
+}
+
+void Session::send(zmq::socket_ref socket, Message&& message) {
+  send_frames(socket, serialize(std::move(message)), options_.frames);
 }
 
 std::optional<Message> Session::receive(zmq::socket_ref socket, std::chrono::milliseconds timeout) {

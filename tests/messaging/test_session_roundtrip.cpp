@@ -106,6 +106,18 @@ TEST_CASE("over inproc the receiver views the sender's own memory", "[messaging]
   auto view = cannery::deserialize_object<std::span<const double>>(received->buffers).value;
   CHECK(view.data() == sender_memory);
   CHECK(view[99999] == 0.5 * 99999);
+
+  // Sent as an rvalue, the message hands its buffers over instead of sharing them.
+  std::vector<double> more = cannery::test::ramp(1000);
+  const double* more_memory = more.data();
+  cannery::Message once = session.message("data");
+  once.buffers = cannery::serialize_object(std::move(more));
+  session.send(pair.client, std::move(once));
+  CHECK(once.buffers.back().owner() == nullptr);
+  auto again = session.receive(pair.server, 5s);
+  REQUIRE(again);
+  CHECK(cannery::deserialize_object<std::span<const double>>(again->buffers).value.data() ==
+        more_memory);
 }
 
 TEST_CASE("message ids are unique and dates are UTC with microseconds", "[messaging][session]") {
@@ -160,4 +172,28 @@ TEST_CASE("metadata and content keep JSON-like values", "[messaging][session]") 
   m.content =
       cannery::Object::Dict{{"array", cannery::NDArray::from_vector(std::vector<double>{1})}};
   CHECK_THROWS_AS(session.serialize(m), cannery::error);
+}
+
+TEST_CASE("serializing a message it no longer needs moves its buffers into the frames",
+          "[messaging][session]") {
+  cannery::Session session(options_with_key());
+  cannery::Message m = session.message("apply_request");
+  m.buffers = cannery::pack_apply_message("f", std::vector<double>(1000, 2.0), 7);
+  const cannery::Message kept = m;  // what serialize(const&) would share
+  const std::vector<cannery::Buffer> shared = session.serialize(kept);
+  const std::vector<cannery::Buffer> moved = session.serialize(std::move(m));
+  REQUIRE(moved.size() == shared.size());
+  const std::size_t first_buffer = moved.size() - kept.buffers.size();
+  for (std::size_t i = 0; i < kept.buffers.size(); ++i) {
+    CHECK(moved[first_buffer + i].data() == kept.buffers[i].data());
+    CHECK(moved[first_buffer + i].size() == kept.buffers[i].size());
+    CHECK(m.buffers[i].owner() == nullptr);  // moved out, not shared
+  }
+  // The envelope is the same either way, down to the signature.
+  for (std::size_t i = 0; i < first_buffer; ++i)
+    CHECK(moved[i].as_string_view() == shared[i].as_string_view());
+  auto back = session.deserialize(moved);
+  auto apply = cannery::unpack_apply_message(back.buffers);
+  CHECK(apply.next_arg<std::vector<double>>() == std::vector<double>(1000, 2.0));
+  CHECK(apply.next_arg<int>() == 7);
 }

@@ -83,17 +83,23 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
   (note(args), ...);
   std::vector<Buffer> frames;
   frames.reserve(1 + sizeof...(Args));  // a header frame each; arrays add theirs
-  can(header, options).append_to(frames);
+  // The header frames share allocations: a small call's all fit in one.
+  detail::HeaderArena arena;
+  auto can_into_frames = [&](auto&& value) {
+    detail::write_canned(Writer(options, arena), std::forward<decltype(value)>(value))
+        .append_to(frames);
+  };
+  can_into_frames(header);
   [[maybe_unused]] auto append = [&]<class A>(A&& arg) {
     if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
       using V = decltype(arg.value);
       static_assert(cannable<std::remove_cvref_t<V>>,
                     CANNERY_DETAIL_NOT_CANNABLE("keyword argument passed to pack_apply_message"));
-      can(std::forward<V>(arg.value), options).append_to(frames);
+      can_into_frames(std::forward<V>(arg.value));
     } else {
       static_assert(cannable<std::remove_cvref_t<A>>,
                     CANNERY_DETAIL_NOT_CANNABLE("argument passed to pack_apply_message"));
-      can(std::forward<A>(arg), options).append_to(frames);
+      can_into_frames(std::forward<A>(arg));
     }
   };
   (append(std::forward<Args>(args)), ...);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,13 +26,53 @@
 namespace cannery {
 
 namespace detail {
+
+// Header storage is handed out in units aligned for any scalar, so that a
+// header frame starts aligned and its inlined arrays can be viewed in place
+// (see Writer::begin_inline).
+using HeaderUnit = std::max_align_t;
+
+// One block shared by the header frames of several objects canned one after
+// another (the arguments of one message), each starting on a unit boundary:
+// one allocation for all of them instead of one each. A header frame keeps
+// the whole block alive.
+class HeaderArena {
+ public:
+  HeaderArena() = default;
+  HeaderArena(const HeaderArena&) = delete;
+  HeaderArena& operator=(const HeaderArena&) = delete;
+
+ private:
+  friend class HeaderStream;
+  static constexpr std::size_t block_bytes = 512;
+  std::shared_ptr<HeaderUnit[]> block_;
+  std::size_t used_ = 0;  // bytes, a multiple of the unit
+};
+
 // Growable header bytes that msgpack's packer writes into and that a gather
 // can write into in place. The storage is shared from the start, so the
 // finished header frame owns it without another allocation or copy.
 class HeaderStream {
  public:
   // Most headers fit; one allocation instead of several regrowths.
-  HeaderStream() { grow(256); }
+  HeaderStream() { grow(initial_bytes); }
+  // Writes after the headers already in `arena`'s block (a fresh block when
+  // fewer than initial_bytes are left); a header that outgrows the block
+  // moves to storage of its own.
+  explicit HeaderStream(HeaderArena& arena) : arena_(&arena) {
+    if (!arena.block_ || HeaderArena::block_bytes - arena.used_ < initial_bytes) {
+      arena.block_ =
+          std::make_shared_for_overwrite<Unit[]>(HeaderArena::block_bytes / sizeof(Unit));
+      arena.used_ = 0;
+    }
+    storage_ = arena.block_;
+    base_ = arena.used_;
+    capacity_ = HeaderArena::block_bytes - base_;
+    arena.used_ = HeaderArena::block_bytes;  // the rest is this header's until take()
+  }
+  HeaderStream(HeaderStream&&) noexcept = default;
+  HeaderStream& operator=(HeaderStream&&) noexcept = default;
+
   // msgpack passes (nullptr, 0) for empty bins and strings: memcpy may not see a null.
   void write(const char* data, std::size_t size) {
     if (size != 0) std::memcpy(claim(size), data, size);
@@ -50,14 +91,15 @@ class HeaderStream {
   // The bytes written so far, as a Buffer owning them; the stream is spent.
   Buffer take() {
     const std::byte* data = bytes();
+    give_back_to_arena((size_ + sizeof(Unit) - 1) / sizeof(Unit) * sizeof(Unit));
     return {data, size_, std::shared_ptr<const void>(std::move(storage_), data)};
   }
 
  private:
-  // Units of the storage: the frame starts aligned for any scalar, which
-  // keeps inlined arrays aligned (see Writer::begin_inline).
-  using Unit = std::max_align_t;
-  std::byte* bytes() noexcept { return reinterpret_cast<std::byte*>(storage_.get()); }
+  using Unit = HeaderUnit;
+  static constexpr std::size_t initial_bytes = 256;
+
+  std::byte* bytes() noexcept { return reinterpret_cast<std::byte*>(storage_.get()) + base_; }
   std::byte* claim(std::size_t size) {
     if (capacity_ - size_ < size) grow(std::max(2 * capacity_, size_ + size));
     std::byte* out = bytes() + size_;
@@ -75,20 +117,34 @@ class HeaderStream {
   void grow(std::size_t capacity) {
     const std::size_t units = (capacity + sizeof(Unit) - 1) / sizeof(Unit);
     std::shared_ptr<Unit[]> bigger = std::make_shared_for_overwrite<Unit[]>(units);
-    if (size_ != 0) std::memcpy(bigger.get(), storage_.get(), size_);
+    if (size_ != 0) std::memcpy(bigger.get(), bytes(), size_);
+    give_back_to_arena(0);
     storage_ = std::move(bigger);
+    base_ = 0;
     capacity_ = units * sizeof(Unit);
   }
 
+  // Ends the reservation of the arena's block: this header keeps `used`
+  // bytes of it. (No-op once the arena has moved on to another block.)
+  void give_back_to_arena(std::size_t used) noexcept {
+    if (arena_ != nullptr && storage_ == arena_->block_) arena_->used_ = base_ + used;
+    arena_ = nullptr;
+  }
+
   std::shared_ptr<Unit[]> storage_;
+  std::size_t base_ = 0;  // where this header starts in storage_, in bytes
   std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
+  std::size_t capacity_ = 0;  // bytes from base_ to the end of storage_
+  HeaderArena* arena_ = nullptr;
 };
 }  // namespace detail
 
 class Writer {
  public:
-  explicit Writer(const SerializeOptions& options = {});
+  explicit Writer(const SerializeOptions& options = {}) : Writer(options, detail::HeaderStream()) {}
+  // Writes the header into `arena`'s block, after the headers already there.
+  Writer(const SerializeOptions& options, detail::HeaderArena& arena)
+      : Writer(options, detail::HeaderStream(arena)) {}
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
@@ -146,6 +202,11 @@ class Writer {
 
   // The payload of an ndarray node for `array` (zero copy when out of band).
   void ndarray_payload(const NDArray& array);
+  // The same for a 1-D C-contiguous array of `dtype` filling `data` (whose
+  // size is a multiple of the item size), without making the NDArray and
+  // its shape and strides vectors: the containers' canners are on every
+  // small message's path.
+  void contiguous_payload(const DType& dtype, const Buffer& data);
   // The payload of a C- or F-ordered ndarray whose `nbytes` bytes `fill`
   // writes in place: into the header when small, else into a fresh frame.
   // This is how strided data is gathered without a temporary.
@@ -174,12 +235,18 @@ class Writer {
   Result finish() &&;
 
  private:
+  Writer(const SerializeOptions& options, detail::HeaderStream&& stream);
   void enter();
   void note_root(std::string_view kind) {
     if (root_kind_.empty()) root_kind_ = kind;
   }
-  void begin_ndarray(const DType& dtype, const NDArray::Shape& shape,
-                     const NDArray::Strides& strides);
+  void begin_ndarray(const DType& dtype, std::span<const std::size_t> shape,
+                     std::span<const std::ptrdiff_t> strides);
+  // The bytes [low, end) of `data` hold the elements; element [0, ...] is at
+  // `first` within them.
+  void array_payload(const DType& dtype, std::span<const std::size_t> shape,
+                     std::span<const std::ptrdiff_t> strides, const Buffer& data, std::size_t low,
+                     std::size_t end, std::size_t first);
   // Bin header plus padding so that the data lands aligned; returns the pad.
   std::size_t begin_inline(std::size_t nbytes, std::size_t alignment);
   void out_of_band(Buffer buffer);

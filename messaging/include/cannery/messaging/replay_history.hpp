@@ -35,6 +35,11 @@ class ReplayHistory {
   // (it cannot come from a verified message).
   bool remember(std::string_view signature);
 
+  // Starts loading the table slots that remember(signature) will visit, so
+  // that their cache misses overlap the HMAC check that must come first.
+  // Changes nothing; a signature too short to remember is ignored.
+  void prefetch(std::string_view signature) const noexcept;
+
  private:
   using Key = std::array<char, key_size>;
   struct Slot {
@@ -42,7 +47,7 @@ class ReplayHistory {
     std::uint32_t hash = 0;   // hash_of(the key at that ring index)
   };
 
-  static std::uint32_t hash_of(const Key& key) noexcept;
+  static std::uint32_t hash_of(const char* key) noexcept;
   std::size_t home(std::uint32_t hash) const noexcept { return hash >> shift_; }
   // The slot holding `key`, or the first empty slot on its probe path when
   // it is not remembered.

@@ -81,6 +81,9 @@ class Session {
                   const Message* parent = nullptr);
   // Frames ready for a socket, signed.
   std::vector<Buffer> serialize(const Message& message) const;
+  // The same, moving the message's buffers into the frames instead of
+  // sharing them (no reference counts touched: a message sent once).
+  std::vector<Buffer> serialize(Message&& message) const;
   // Checks then unpacks received frames; throws cannery::error with the
   // reason (malformed_message, signature_missing, signature_mismatch,
   // replayed_message, digest_mismatch, ...). Verification happens before
@@ -92,6 +95,7 @@ class Session {
 
   // serialize + send_frames.
   void send(zmq::socket_ref socket, const Message& message);
+  void send(zmq::socket_ref socket, Message&& message);
   // Waits up to `timeout` for the next valid message. Refused messages are
   // counted and logged (refusals()) and skipped. nullopt on timeout.
   std::optional<Message> receive(zmq::socket_ref socket, std::chrono::milliseconds timeout);
@@ -104,6 +108,10 @@ class Session {
   SessionOptions options_;
   Signer signer_;
   RefusalLog refusals_;
+  // The frames up to the buffers: identities, delimiter, signature and the
+  // four signed dicts, with room reserved for the buffers.
+  std::vector<Buffer> signed_envelope(const Message& message) const;
+
   std::string msg_id_prefix_;
   std::uint64_t counter_ = 0;
   ReplayHistory history_;

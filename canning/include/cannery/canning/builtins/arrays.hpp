@@ -26,6 +26,11 @@ void copy_elements(const NDArray& array, T* out) {
   array.copy_to(reinterpret_cast<std::byte*>(out));
 }
 
+template <class T>
+Buffer borrowed_elements(std::span<const T> values) {
+  return Buffer::borrow(values.data(), values.size_bytes());
+}
+
 inline const NDArray& require_1d(const NDArray& array, const Node& n) {
   if (array.ndim() != 1) {
     n.fail(errc::shape_mismatch, "expected a 1-D array, got " + array.describe());
@@ -66,10 +71,10 @@ template <array_element T>
 struct canner<std::vector<T>> {
   static constexpr std::string_view tag = format::tag_ndarray;
   static void can(Writer& w, const std::vector<T>& value) {
-    w.ndarray_payload(NDArray::view(std::span<const T>(value)));
+    w.contiguous_payload(dtype_of<T>(), detail::borrowed_elements(std::span<const T>(value)));
   }
   static void can(Writer& w, std::vector<T>&& value) {
-    w.ndarray_payload(NDArray::from_vector(std::move(value)));
+    w.contiguous_payload(dtype_of<T>(), Buffer::take(std::move(value)));
   }
   static std::vector<T> uncan(const Node& n) {
     NDArray array = n.to_ndarray();
@@ -109,7 +114,7 @@ template <array_element T, std::size_t N>
 struct canner<std::array<T, N>> {
   static constexpr std::string_view tag = format::tag_ndarray;
   static void can(Writer& w, const std::array<T, N>& value) {
-    w.ndarray_payload(NDArray::view(std::span<const T>(value)));
+    w.contiguous_payload(dtype_of<T>(), detail::borrowed_elements(std::span<const T>(value)));
   }
   static std::array<T, N> uncan(const Node& n) {
     NDArray array = n.to_ndarray();
@@ -129,7 +134,9 @@ struct canner<std::array<T, N>> {
 template <array_element T>
 struct canner<std::span<const T>> {
   static constexpr std::string_view tag = format::tag_ndarray;
-  static void can(Writer& w, std::span<const T> value) { w.ndarray_payload(NDArray::view(value)); }
+  static void can(Writer& w, std::span<const T> value) {
+    w.contiguous_payload(dtype_of<T>(), detail::borrowed_elements(value));
+  }
   static std::span<const T> uncan(const Node& n) {
     NDArray array = n.to_ndarray();
     detail::require_1d(array, n);
