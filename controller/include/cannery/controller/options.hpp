@@ -42,8 +42,10 @@ struct ControllerOptions {
   int allowed_misses = 4;
   // Bounded queues: tasks outstanding per engine (the rest wait in the
   // controller), and tasks waiting in the controller before apply()/map()
-  // block their caller.
-  std::size_t max_in_flight_per_engine = 64;
+  // block their caller. Enough outstanding small tasks keep an engine busy
+  // while the controller is descheduled; long tasks of uneven length want a
+  // small value instead (see docs/controller.md).
+  std::size_t max_in_flight_per_engine = 256;
   std::size_t max_pending = 100000;
   // How long AsyncResult and AsyncMapResult waits spin, yielding the CPU to
   // any thread that can run, before they sleep. Waking a sleeping thread
