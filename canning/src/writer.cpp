@@ -9,8 +9,12 @@
 
 namespace cannery {
 
-Writer::Writer(const SerializeOptions& options, detail::HeaderStream&& stream)
-    : options_(options), stream_(std::move(stream)), packer_(stream_) {
+// The stream is made in place (a moved one would cost a store-forwarding
+// stall on every object canned).
+Writer::Writer(const SerializeOptions& options, detail::HeaderArena* arena)
+    : options_(options),
+      stream_(arena != nullptr ? detail::HeaderStream(*arena) : detail::HeaderStream()),
+      packer_(stream_) {
   // Header frame: [format_version, root_node, buffer_count].
   packer_.pack_array(3);
   packer_.pack_uint64(format::version);

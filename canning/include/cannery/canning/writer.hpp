@@ -70,9 +70,6 @@ class HeaderStream {
     capacity_ = HeaderArena::block_bytes - base_;
     arena.used_ = HeaderArena::block_bytes;  // the rest is this header's until take()
   }
-  HeaderStream(HeaderStream&&) noexcept = default;
-  HeaderStream& operator=(HeaderStream&&) noexcept = default;
-
   // msgpack passes (nullptr, 0) for empty bins and strings: memcpy may not see a null.
   void write(const char* data, std::size_t size) {
     if (size != 0) std::memcpy(claim(size), data, size);
@@ -141,10 +138,9 @@ class HeaderStream {
 
 class Writer {
  public:
-  explicit Writer(const SerializeOptions& options = {}) : Writer(options, detail::HeaderStream()) {}
+  explicit Writer(const SerializeOptions& options = {}) : Writer(options, nullptr) {}
   // Writes the header into `arena`'s block, after the headers already there.
-  Writer(const SerializeOptions& options, detail::HeaderArena& arena)
-      : Writer(options, detail::HeaderStream(arena)) {}
+  Writer(const SerializeOptions& options, detail::HeaderArena& arena) : Writer(options, &arena) {}
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
@@ -235,7 +231,7 @@ class Writer {
   Result finish() &&;
 
  private:
-  Writer(const SerializeOptions& options, detail::HeaderStream&& stream);
+  Writer(const SerializeOptions& options, detail::HeaderArena* arena);
   void enter();
   void note_root(std::string_view kind) {
     if (root_kind_.empty()) root_kind_ = kind;
