@@ -104,6 +104,11 @@ void Writer::ndarray_payload(const NDArray& array) {
 }
 
 void Writer::contiguous_payload(const DType& dtype, const Buffer& data) {
+  if (dtype.itemsize == 0 || data.size() % dtype.itemsize != 0) {
+    throw error(errc::invalid_argument, std::to_string(data.size()) +
+                                            " bytes are not a whole number of " + dtype.str() +
+                                            " items; pass the bytes of the elements only");
+  }
   const std::size_t shape[] = {data.size() / dtype.itemsize};
   const std::ptrdiff_t strides[] = {static_cast<std::ptrdiff_t>(dtype.itemsize)};
   array_payload(dtype, shape, strides, data, 0, data.size(), 0);

@@ -338,3 +338,22 @@ TEST_CASE("canning an rvalue vector takes ownership without copying", "[canning]
   canned = {};
   CHECK(cannery::deserialize_object<std::vector<std::int64_t>>(frames).value == expected);
 }
+
+TEST_CASE("contiguous_payload writes what ndarray_payload writes, and refuses partial items",
+          "[canning][arrays]") {
+  const std::vector<double> values{1.5, -2.0, 4.25};
+  auto bytes = cannery::Buffer::borrow(values.data(), values.size() * sizeof(double));
+  cannery::Writer direct;
+  direct.tagged(cannery::format::tag_ndarray);
+  direct.contiguous_payload(cannery::dtype_of<double>(), bytes);
+  cannery::Writer through_ndarray;
+  through_ndarray.tagged(cannery::format::tag_ndarray);
+  through_ndarray.ndarray_payload(cannery::NDArray::view(std::span<const double>(values)));
+  CHECK(std::move(direct).finish().header.as_string_view() ==
+        std::move(through_ndarray).finish().header.as_string_view());
+
+  cannery::Writer partial;
+  CHECK(capture_error([&] {
+          partial.contiguous_payload(cannery::dtype_of<double>(), bytes.slice(0, 20));
+        }).code() == cannery::errc::invalid_argument);
+}

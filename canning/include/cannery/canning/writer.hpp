@@ -56,6 +56,9 @@ class HeaderStream {
  public:
   // Most headers fit; one allocation instead of several regrowths.
   HeaderStream() { grow(initial_bytes); }
+  // Two streams writing into one storage would overwrite each other.
+  HeaderStream(const HeaderStream&) = delete;
+  HeaderStream& operator=(const HeaderStream&) = delete;
   // Writes after the headers already in `arena`'s block (a fresh block when
   // fewer than initial_bytes are left); a header that outgrows the block
   // moves to storage of its own.
@@ -198,10 +201,10 @@ class Writer {
 
   // The payload of an ndarray node for `array` (zero copy when out of band).
   void ndarray_payload(const NDArray& array);
-  // The same for a 1-D C-contiguous array of `dtype` filling `data` (whose
-  // size is a multiple of the item size), without making the NDArray and
-  // its shape and strides vectors: the containers' canners are on every
-  // small message's path.
+  // The same for a 1-D C-contiguous array of `dtype` filling `data`, without
+  // making the NDArray and its shape and strides vectors: the containers'
+  // canners are on every small message's path. Throws invalid_argument when
+  // data's size is not a whole number of items.
   void contiguous_payload(const DType& dtype, const Buffer& data);
   // The payload of a C- or F-ordered ndarray whose `nbytes` bytes `fill`
   // writes in place: into the header when small, else into a fresh frame.
