@@ -64,8 +64,7 @@ class HeaderStream {
   // moves to storage of its own.
   explicit HeaderStream(HeaderArena& arena) : arena_(&arena) {
     if (!arena.block_ || HeaderArena::block_bytes - arena.used_ < initial_bytes) {
-      arena.block_ =
-          std::make_shared_for_overwrite<Unit[]>(HeaderArena::block_bytes / sizeof(Unit));
+      arena.block_ = std::make_shared_for_overwrite<Unit[]>(units_for(HeaderArena::block_bytes));
       arena.used_ = 0;
     }
     storage_ = arena.block_;
@@ -91,7 +90,7 @@ class HeaderStream {
   // The bytes written so far, as a Buffer owning them; the stream is spent.
   Buffer take() {
     const std::byte* data = bytes();
-    give_back_to_arena((size_ + sizeof(Unit) - 1) / sizeof(Unit) * sizeof(Unit));
+    give_back_to_arena(units_for(size_) * sizeof(Unit));
     return {data, size_, std::shared_ptr<const void>(std::move(storage_), data)};
   }
 
@@ -99,6 +98,9 @@ class HeaderStream {
   using Unit = HeaderUnit;
   static constexpr std::size_t initial_bytes = 256;
 
+  static std::size_t units_for(std::size_t bytes) noexcept {
+    return (bytes + sizeof(Unit) - 1) / sizeof(Unit);
+  }
   std::byte* bytes() noexcept { return reinterpret_cast<std::byte*>(storage_.get()) + base_; }
   std::byte* claim(std::size_t size) {
     if (capacity_ - size_ < size) grow(std::max(2 * capacity_, size_ + size));
@@ -115,7 +117,7 @@ class HeaderStream {
     }
   }
   void grow(std::size_t capacity) {
-    const std::size_t units = (capacity + sizeof(Unit) - 1) / sizeof(Unit);
+    const std::size_t units = units_for(capacity);
     std::shared_ptr<Unit[]> bigger = std::make_shared_for_overwrite<Unit[]>(units);
     if (size_ != 0) std::memcpy(bigger.get(), bytes(), size_);
     give_back_to_arena(0);

@@ -105,13 +105,13 @@ class Session {
   const SessionOptions& options() const noexcept { return options_; }
 
  private:
-  SessionOptions options_;
-  Signer signer_;
-  RefusalLog refusals_;
   // The frames up to the buffers: identities, delimiter, signature and the
   // four signed dicts, with room reserved for the buffers.
   std::vector<Buffer> signed_envelope(const Message& message) const;
 
+  SessionOptions options_;
+  Signer signer_;
+  RefusalLog refusals_;
   std::string msg_id_prefix_;
   std::uint64_t counter_ = 0;
   ReplayHistory history_;
