@@ -25,17 +25,21 @@ Buffer delimiter_frame() {
 }
 
 // The header is packed directly (not through an Object): it is on every
-// message's path.
+// message's path. The fields go from the ones a session never changes to the
+// ones every message changes (msg_id's counter, the date), so that one
+// peer's headers share their first bytes and the Signer can reuse the HMAC
+// state after them (hmac.cpp). A dict's order means nothing to Jupyter.
 Buffer pack_header(const MessageHeader& h) {
   detail::HeaderStream stream;
   msgpack::packer<detail::HeaderStream> packer(stream);
   packer.pack_map(6);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"msg_id", &h.msg_id},
-                                   {"msg_type", &h.msg_type},
-                                   {"username", &h.username},
-                                   {"session", &h.session},
-                                   {"date", &h.date},
-                                   {"version", &h.version}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"session", &h.session},
+        {"username", &h.username},
+        {"version", &h.version},
+        {"msg_type", &h.msg_type},
+        {"msg_id", &h.msg_id},
+        {"date", &h.date}}) {
     packer.pack(std::string_view(key));
     packer.pack(*value);
   }

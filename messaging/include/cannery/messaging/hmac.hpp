@@ -32,9 +32,10 @@ class Signer {
 
  private:
   using Mac = std::array<unsigned char, 32>;  // HMAC-SHA256 output
-  Mac mac(std::span<const Buffer> signed_frames) const;
+  struct PrefixCache;
+  Mac mac(std::span<const Buffer> signed_frames, PrefixCache& cache) const;
 
-  struct State;  // the HMAC state after absorbing the key
+  struct State;  // the HMAC state after absorbing the key, and the caches
   std::unique_ptr<State> state_;
 };
 
