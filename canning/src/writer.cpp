@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <iterator>
 
 #include "cannery/canning/error.hpp"
 #include "cannery/canning/format.hpp"
@@ -154,13 +155,23 @@ std::size_t Writer::element_alignment(const DType& dtype) noexcept {
   return std::min<std::size_t>(format::max_inline_alignment, std::bit_floor(dtype.itemsize));
 }
 
-Writer::Result Writer::finish() && {
+Buffer Writer::seal() {
   packer_.pack_uint64(buffers_.size());
+  return stream_.take();
+}
+
+Writer::Result Writer::finish() && {
   Result result;
   result.tag = std::string(root_kind_);
-  result.header = stream_.take();
+  result.header = seal();
   result.buffers = std::move(buffers_);
   return result;
+}
+
+void Writer::finish_into(std::vector<Buffer>& frames) && {
+  frames.push_back(seal());
+  frames.insert(frames.end(), std::make_move_iterator(buffers_.begin()),
+                std::make_move_iterator(buffers_.end()));
 }
 
 }  // namespace cannery

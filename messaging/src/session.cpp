@@ -11,6 +11,7 @@
 #include "cannery/canning/plain_msgpack.hpp"
 #include "cannery/canning/writer.hpp"
 #include "cannery/messaging/detail/hex.hpp"
+#include "cannery/messaging/detail/iso8601_clock.hpp"
 
 namespace cannery {
 namespace {
@@ -34,13 +35,13 @@ Buffer pack_header(const MessageHeader& h) {
   msgpack::packer<detail::HeaderStream> packer(stream);
   packer.pack_map(6);
   for (const auto& [key, value] :
-       {std::pair<const char*, const std::string*>{"session", &h.session},
+       {std::pair<std::string_view, const std::string*>{"session", &h.session},
         {"username", &h.username},
         {"version", &h.version},
         {"msg_type", &h.msg_type},
         {"msg_id", &h.msg_id},
         {"date", &h.date}}) {
-    packer.pack(std::string_view(key));
+    packer.pack(key);
     packer.pack(*value);
   }
   return stream.take();
@@ -142,15 +143,6 @@ void check_digests(const Object& metadata, std::span<const Buffer> buffers, bool
   }
 }
 
-// `value` as exactly `width` decimal digits, zero-padded.
-char* put_digits(char* out, unsigned value, int width) {
-  for (int i = width - 1; i >= 0; --i) {
-    out[i] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  }
-  return out + width;
-}
-
 std::string hex_of(std::span<const Buffer> ids) {
   std::string out;
   for (const Buffer& id : ids)
@@ -192,31 +184,8 @@ std::string new_session_id() {
   return text;
 }
 
-// On every message's path: calendar arithmetic and digits, without gmtime_r
-// (which takes the time zone lock) or snprintf.
 std::string iso8601_now() {
-  using namespace std::chrono;
-  const auto now = floor<microseconds>(system_clock::now());
-  const auto day = floor<days>(now);
-  const year_month_day date{day};
-  const hh_mm_ss time{now - day};
-  std::string text(27, '\0');  // 2026-11-21T09:10:00.123456Z
-  // system_clock counts nanoseconds in 64 bits: its years have four digits.
-  char* out = put_digits(text.data(), static_cast<unsigned>(static_cast<int>(date.year())), 4);
-  *out++ = '-';
-  out = put_digits(out, static_cast<unsigned>(date.month()), 2);
-  *out++ = '-';
-  out = put_digits(out, static_cast<unsigned>(date.day()), 2);
-  *out++ = 'T';
-  out = put_digits(out, static_cast<unsigned>(time.hours().count()), 2);
-  *out++ = ':';
-  out = put_digits(out, static_cast<unsigned>(time.minutes().count()), 2);
-  *out++ = ':';
-  out = put_digits(out, static_cast<unsigned>(time.seconds().count()), 2);
-  *out++ = '.';
-  out = put_digits(out, static_cast<unsigned>(time.subseconds().count()), 6);
-  *out = 'Z';
-  return text;
+  return detail::Iso8601Clock().now();
 }
 
 Session::Session(SessionOptions options)
@@ -250,7 +219,7 @@ Message Session::message(std::string_view msg_type, Object content, const Messag
               std::string(msg_type),
               options_.username,
               options_.session_id,
-              iso8601_now(),
+              clock_.now(),
               std::string(protocol_version)};
   if (parent != nullptr) {
     m.parent_header = parent->header;

@@ -168,3 +168,23 @@ TEST_CASE("a truncated apply message is refused", "[canning][apply]") {
   auto plain = cannery::serialize_object(1);
   CHECK_THROWS_AS(cannery::unpack_apply_message(plain), cannery::error);
 }
+
+TEST_CASE("an apply message's frames are each argument's own frames, in order",
+          "[canning][apply]") {
+  Eigen::MatrixXd matrix = Eigen::MatrixXd::Random(40, 30);  // out of band: two frames
+  const std::vector<double> small(16, 0.25);                  // inlined: one frame
+  const auto frames = cannery::pack_apply_message("f", matrix, 7, small);
+
+  std::vector<cannery::Buffer> expected;
+  for (auto&& canned : {cannery::can(cannery::detail::ApplyHeader{"f", 3, {}}),
+                        cannery::can(matrix), cannery::can(7), cannery::can(small)}) {
+    canned.append_to(expected);
+  }
+  REQUIRE(frames.size() == expected.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    CAPTURE(i);
+    CHECK(frames[i].as_string_view() == expected[i].as_string_view());
+  }
+  // The matrix's frame is its own memory, lent, not a copy.
+  CHECK(frames[2].data() == reinterpret_cast<const std::byte*>(matrix.data()));
+}

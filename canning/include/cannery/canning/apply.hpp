@@ -86,8 +86,9 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
   // The header frames share allocations: a small call's all fit in one.
   detail::HeaderArena arena;
   auto can_into_frames = [&](auto&& value) {
-    detail::write_canned(Writer(options, arena), std::forward<decltype(value)>(value))
-        .append_to(frames);
+    Writer writer(options, arena);
+    writer.write(std::forward<decltype(value)>(value));
+    std::move(writer).finish_into(frames);
   };
   can_into_frames(header);
   [[maybe_unused]] auto append = [&]<class A>(A&& arg) {
@@ -133,7 +134,7 @@ class ApplyMessage {
                                               " positional arguments; asked for one more");
     }
     // Counted only once read, so a failed read can be retried with another type.
-    T value = next<T>("argument " + std::to_string(args_read_));
+    T value = next<T>([&] { return "argument " + std::to_string(args_read_); });
     ++args_read_;
     return value;
   }
@@ -157,20 +158,21 @@ class ApplyMessage {
                   "'" + header_.function + "' has no further keyword arguments");
     }
     const std::string& name = header_.kwargs[kwargs_read_];
-    T value = next<T>("keyword argument '" + name + "'");
+    T value = next<T>([&] { return "keyword argument '" + name + "'"; });
     ++kwargs_read_;
     return {name, std::move(value)};
   }
 
  private:
-  template <class T>
-  T next(const std::string& what) {
+  // `what` names the argument in an error; it is only called then.
+  template <class T, class Describe>
+  T next(Describe&& what) {
     try {
       auto [value, rest] = deserialize_object<T>(remaining_, limits_);
       remaining_ = rest;
       return std::move(value);
     } catch (const error& e) {
-      throw error(e.code(), what + " of '" + header_.function + "': " + e.message());
+      throw error(e.code(), what() + " of '" + header_.function + "': " + e.message());
     }
   }
 

@@ -46,20 +46,14 @@ struct CannedObject {
   void append_to(std::vector<Buffer>& message) &&;
 };
 
-namespace detail {
-template <class T>
-CannedObject write_canned(Writer&& writer, T&& value) {
-  writer.write(std::forward<T>(value));
-  auto result = std::move(writer).finish();
-  return {std::move(result.tag), std::move(result.header), std::move(result.buffers)};
-}
-}  // namespace detail
-
 template <class T>
 CannedObject can(T&& value, const SerializeOptions& options = {}) {
   static_assert(cannable<std::remove_cvref_t<T>>,
                 CANNERY_DETAIL_NOT_CANNABLE("type passed to cannery::can"));
-  return detail::write_canned(Writer(options), std::forward<T>(value));
+  Writer writer(options);
+  writer.write(std::forward<T>(value));
+  auto result = std::move(writer).finish();
+  return {std::move(result.tag), std::move(result.header), std::move(result.buffers)};
 }
 
 template <class T>

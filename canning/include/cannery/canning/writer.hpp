@@ -234,6 +234,9 @@ class Writer {
     std::vector<Buffer> buffers;
   };
   Result finish() &&;
+  // The same frames appended to a message under construction, without the
+  // tag and the Result: what pack_apply_message does for every argument.
+  void finish_into(std::vector<Buffer>& frames) &&;
 
  private:
   Writer(const SerializeOptions& options, detail::HeaderArena* arena);
@@ -251,6 +254,8 @@ class Writer {
   // Bin header plus padding so that the data lands aligned; returns the pad.
   std::size_t begin_inline(std::size_t nbytes, std::size_t alignment);
   void out_of_band(Buffer buffer);
+  // Packs the buffer count, which ends the header, and hands the header over.
+  Buffer seal();
   static std::size_t element_alignment(const DType& dtype) noexcept;
 
   SerializeOptions options_;

@@ -25,6 +25,7 @@
 #include "cannery/canning/buffer.hpp"
 #include "cannery/canning/object.hpp"
 #include "cannery/canning/options.hpp"
+#include "cannery/messaging/detail/iso8601_clock.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/hmac.hpp"
 #include "cannery/messaging/refusals.hpp"
@@ -114,6 +115,7 @@ class Session {
   RefusalLog refusals_;
   std::string msg_id_prefix_;
   std::uint64_t counter_ = 0;
+  detail::Iso8601Clock clock_;
   ReplayHistory history_;
 };
 
