@@ -18,11 +18,12 @@ namespace {
 
 constexpr std::size_t signed_frame_count = 4;  // header, parent, metadata, content
 
+// The constant frames are borrowed views of constant bytes: they live as
+// long as the program (a Controller or Engine with static storage may still
+// send while statics are torn down at exit), and copying them touches no
+// reference count.
 Buffer delimiter_frame() {
-  // Never destroyed: a Controller or Engine with static storage may still
-  // send a message while statics are being torn down at exit.
-  static const Buffer& frame = *new Buffer(Buffer::copy_of(delimiter));
-  return frame;
+  return Buffer::borrow(delimiter.data(), delimiter.size());
 }
 
 // The header is packed directly (not through an Object): it is on every
@@ -48,9 +49,8 @@ Buffer pack_header(const MessageHeader& h) {
 }
 
 Buffer empty_dict_frame() {
-  static const Buffer& frame =
-      *new Buffer(pack_plain(Object::Dict{}));  // never destroyed, as above
-  return frame;
+  static constexpr std::byte empty_map[] = {std::byte{0x80}};  // msgpack's {}
+  return Buffer::borrow(empty_map, sizeof empty_map);
 }
 
 // Most metadata and content dicts of requests are empty.

@@ -172,7 +172,7 @@ TEST_CASE("a truncated apply message is refused", "[canning][apply]") {
 TEST_CASE("an apply message's frames are each argument's own frames, in order",
           "[canning][apply]") {
   Eigen::MatrixXd matrix = Eigen::MatrixXd::Random(40, 30);  // out of band: two frames
-  const std::vector<double> small(16, 0.25);                  // inlined: one frame
+  const std::vector<double> small(16, 0.25);                 // inlined: one frame
   const auto frames = cannery::pack_apply_message("f", matrix, 7, small);
 
   std::vector<cannery::Buffer> expected;
