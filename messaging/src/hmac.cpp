@@ -3,6 +3,7 @@
 #include <nettle/hmac.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -35,42 +36,54 @@ std::array<char, 2 * N> to_hex(const std::array<unsigned char, N>& bytes) {
 // The headers one peer sends begin with the same bytes (Session packs the
 // session id, username, version and message type first, and msg_id's
 // constant part before its counter), so the state after a header's first
-// two SHA-256 blocks is remembered and reused when the next header starts
+// two SHA-256 blocks is remembered and reused when a later header starts
 // with the same bytes: two blocks saved of the five a small request costs.
-// Signing and verifying keep one each (an engine's own headers differ from
-// the controller's). The cache holds no secret beyond what the keyed state
-// holds, and what is compared is the header, which travels in clear.
+// A few starts are kept, for a controller hearing from several engines and
+// a peer sending several message types; signing and verifying keep their
+// own. The cache holds no secret beyond what the keyed state holds, and
+// what is compared is the header, which travels in clear.
 struct Signer::PrefixCache {
   static constexpr std::size_t bytes = 2 * SHA256_BLOCK_SIZE;
+  static constexpr std::size_t slots = 4;
 
   // `keyed` advanced over the first `bytes` of `header` into `state`: from
-  // the cache when the header starts as the last one did, else computed and
-  // remembered. Returns how many bytes of the header `state` has absorbed.
+  // the cache when a remembered header starts the same, else computed and
+  // remembered in place of the oldest. Returns how many bytes of the header
+  // `state` has absorbed.
   std::size_t start(const hmac_sha256_ctx& keyed, const Buffer& header, hmac_sha256_ctx& state) {
     const auto* data = reinterpret_cast<const std::uint8_t*>(header.data());
     if (header.size() < bytes || busy.test_and_set(std::memory_order_acquire)) {
       state = keyed;
       return 0;
     }
-    if (filled && std::memcmp(prefix.data(), data, bytes) == 0) {
-      state = after_prefix;
+    const auto hit = std::find_if(used.begin(), used.begin() + filled, [&](const Slot& slot) {
+      return std::memcmp(slot.prefix.data(), data, bytes) == 0;
+    });
+    if (hit != used.begin() + filled) {
+      state = hit->after_prefix;
     } else {
       state = keyed;
       hmac_sha256_update(&state, bytes, data);
-      std::memcpy(prefix.data(), data, bytes);
-      after_prefix = state;
-      filled = true;
+      Slot& slot = used[oldest];
+      std::memcpy(slot.prefix.data(), data, bytes);
+      slot.after_prefix = state;
+      oldest = (oldest + 1) % slots;
+      filled = std::min(filled + 1, slots);
     }
     busy.clear(std::memory_order_release);
     return bytes;
   }
 
+  struct Slot {
+    std::array<std::uint8_t, bytes> prefix;
+    hmac_sha256_ctx after_prefix;
+  };
   // Taken by one caller at a time; a caller that finds it taken (another
   // thread signing with the same Signer) computes without it.
   std::atomic_flag busy;
-  bool filled = false;
-  std::array<std::uint8_t, bytes> prefix{};
-  hmac_sha256_ctx after_prefix{};
+  std::array<Slot, slots> used;
+  std::size_t filled = 0;  // slots holding a prefix, from the first
+  std::size_t oldest = 0;  // the slot the next new prefix replaces
 };
 
 struct Signer::State {

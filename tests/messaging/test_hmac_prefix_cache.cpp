@@ -1,5 +1,6 @@
 // The Signer reuses the HMAC state after the first 128 bytes of a header
-// when the next header starts with the same bytes. Whatever the cache holds,
+// when a later header starts with the same bytes (it keeps a few such
+// starts). Whatever the cache holds,
 // every signature must equal a plain HMAC-SHA256 of the frames, here computed
 // by libsodium over their concatenation.
 
@@ -84,6 +85,22 @@ TEST_CASE(
                                      Buffer::copy_of("\x80"), Buffer::copy_of("\x80")};
     CHECK(signer.sign(frames) == reference_hmac(frames));
     CHECK(signer.verify(frames, reference_hmac(frames)));
+  }
+}
+
+TEST_CASE("headers from more peers than the cache keeps, in turn, are each signed as themselves",
+          "[messaging][hmac]") {
+  cannery::Signer signer(key);
+  // 2 peers fit the cache (hits after the first round), 7 do not (misses).
+  for (int peers : {2, 7}) {
+    for (int round = 0; round < 3; ++round) {
+      for (int peer = 0; peer < peers; ++peer) {
+        const std::vector<Buffer> frames = frames_with(190, 0, static_cast<char>('A' + peer));
+        CAPTURE(peers, round, peer);
+        CHECK(signer.verify(frames, reference_hmac(frames)));
+        CHECK(signer.sign(frames) == reference_hmac(frames));
+      }
+    }
   }
 }
 
