@@ -670,13 +670,11 @@ void print_summary(const Times& times) {
   }
   for (const char* size : {"256", "4096", "65536"}) {
     const double* t = times.find(std::string("hmac_sign/") + size);
-    const double* cold = times.find(std::string("hmac_sign_new_header/") + size);
-    if (t != nullptr && cold != nullptr) {
-      std::fprintf(stderr,
-                   "  hmac_sign/%-10s %8.3f us per message (%.3f us when the header's start is "
-                   "new)\n",
-                   size, *t * 1e6, *cold * 1e6);
-    }
+    if (t == nullptr) continue;
+    std::fprintf(stderr, "  hmac_sign/%-10s %8.3f us per message", size, *t * 1e6);
+    if (const double* cold = times.find(std::string("hmac_sign_new_header/") + size))
+      std::fprintf(stderr, " (%.3f us when the header's start is new)", *cold * 1e6);
+    std::fprintf(stderr, "\n");
   }
   for (const char* size : {"65536", "8000000"}) {
     if (const double* t = times.find(std::string("buffer_digest/") + size)) {

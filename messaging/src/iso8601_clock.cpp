@@ -1,6 +1,7 @@
 #include "cannery/messaging/detail/iso8601_clock.hpp"
 
 #include <chrono>
+#include <cstddef>
 
 namespace cannery::detail {
 namespace {
@@ -13,6 +14,9 @@ char* put_digits(char* out, unsigned value, int width) {
   }
   return out + width;
 }
+
+// Where the six digits of the microseconds go: after "2026-11-21T09:10:00.".
+constexpr std::size_t microseconds_at = 20;
 
 }  // namespace
 
@@ -42,7 +46,7 @@ std::string Iso8601Clock::now() {
     text_.back() = 'Z';
     second_ = second.time_since_epoch().count();
   }
-  put_digits(text_.data() + 20, static_cast<unsigned>((now - second).count()), 6);
+  put_digits(text_.data() + microseconds_at, static_cast<unsigned>((now - second).count()), 6);
   return std::string(text_.data(), text_.size());
 }
 
