@@ -438,8 +438,7 @@ void small_message(benchmark::State& state, Transport transport) {
     run_pipelined(state, link, [&] {
       Message m = sender.message("apply_request");
       m.buffers = call.pack();
-      check_sent(cannery::send_frames(link.socket(), sender.serialize(std::move(m)),
-                                      sender.options().frames));
+      sender.send(link.socket(), std::move(m));
     });
   });
 }

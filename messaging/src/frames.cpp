@@ -122,19 +122,30 @@ Buffer from_zmq_message(zmq::message_t&& message) {
 
 bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
                  const FrameOptions& options, zmq::send_flags flags) {
-  if (frames.empty()) {
-    throw error(errc::invalid_argument, "a message needs at least one frame");
-  }
+  const std::span<const Buffer> parts[] = {frames};
+  return send_frames(socket, parts, options, flags);
+}
+
+bool send_frames(zmq::socket_ref socket, std::span<const std::span<const Buffer>> parts,
+                 const FrameOptions& options, zmq::send_flags flags) {
+  std::size_t left = 0;  // frames still to send
+  for (std::span<const Buffer> part : parts)
+    left += part.size();
+  if (left == 0) throw error(errc::invalid_argument, "a message needs at least one frame");
   FrameTally tally;
+  bool first = true;
   try {
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-      zmq::send_flags f = flags;
-      if (i + 1 < frames.size()) f = f | zmq::send_flags::sndmore;
-      auto sent = socket.send(tallied_zmq_message(frames[i], options, tally), f);
-      // After the first frame libzmq accepts the rest of the message whole.
-      if (!sent) {
-        if (i == 0) return false;
-        throw error(errc::io_error, "libzmq refused the middle of a multipart message");
+    for (std::span<const Buffer> part : parts) {
+      for (const Buffer& frame : part) {
+        zmq::send_flags f = flags;
+        if (--left != 0) f = f | zmq::send_flags::sndmore;
+        auto sent = socket.send(tallied_zmq_message(frame, options, tally), f);
+        // After the first frame libzmq accepts the rest of the message whole.
+        if (!sent) {
+          if (first) return false;
+          throw error(errc::io_error, "libzmq refused the middle of a multipart message");
+        }
+        first = false;
       }
     }
   } catch (const zmq::error_t& e) {

@@ -86,6 +86,8 @@ struct Signer::PrefixCache {
   std::size_t oldest = 0;  // the slot the next new prefix replaces
 };
 
+static_assert(Signer::signature_size == 2 * SHA256_DIGEST_SIZE);
+
 struct Signer::State {
   hmac_sha256_ctx keyed;
   PrefixCache signing;
@@ -121,14 +123,20 @@ Signer::Mac Signer::mac(std::span<const Buffer> signed_frames, PrefixCache& cach
   return mac;
 }
 
-Buffer Signer::signature_frame(std::span<const Buffer> signed_frames) const {
-  if (!state_) return {};
-  const auto hex = to_hex(mac(signed_frames, state_->signing));
-  return Buffer::copy_of(hex.data(), hex.size());
+void Signer::sign_into(std::span<const Buffer> signed_frames,
+                       std::span<char, signature_size> out) const {
+  if (!state_) {
+    throw error(errc::invalid_argument, "this Signer has no key: there is nothing to sign with");
+  }
+  const Mac mac_bytes = mac(signed_frames, state_->signing);
+  detail::write_hex(std::as_bytes(std::span(mac_bytes)), out.data());
 }
 
 std::string Signer::sign(std::span<const Buffer> signed_frames) const {
-  return std::string(signature_frame(signed_frames).as_string_view());
+  if (!state_) return {};
+  std::string hex(signature_size, '\0');
+  sign_into(signed_frames, std::span<char, signature_size>(hex.data(), signature_size));
+  return hex;
 }
 
 bool Signer::verify(std::span<const Buffer> signed_frames, std::string_view signature) const {

@@ -1,11 +1,14 @@
 #include "cannery/messaging/session.hpp"
 
 #include <sodium.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <array>
+#include <charconv>
 #include <iterator>
+#include <limits>
+#include <tuple>
+#include <utility>
 
 #include "cannery/canning/detail/untrusted_msgpack.hpp"
 #include "cannery/canning/plain_msgpack.hpp"
@@ -31,8 +34,8 @@ Buffer delimiter_frame() {
 // ones every message changes (msg_id's counter, the date), so that one
 // peer's headers share their first bytes and the Signer can reuse the HMAC
 // state after them (hmac.cpp). A dict's order means nothing to Jupyter.
-Buffer pack_header(const MessageHeader& h) {
-  detail::HeaderStream stream;
+Buffer pack_header(const MessageHeader& h, detail::HeaderArena& arena) {
+  detail::HeaderStream stream(arena);
   msgpack::packer<detail::HeaderStream> packer(stream);
   packer.pack_map(6);
   for (const auto& [key, value] :
@@ -168,20 +171,32 @@ std::string peer_of(zmq::socket_ref socket, std::span<const Buffer> frames) {
   return hex_of(frames.first(split));
 }
 
+// Identities, envelope and buffers as one vector: a serialized message.
+template <class BufferIterator>
+std::vector<Buffer> whole_message(const std::vector<Buffer>& identities, std::span<Buffer> envelope,
+                                  BufferIterator first, BufferIterator last) {
+  std::vector<Buffer> frames;
+  frames.reserve(identities.size() + envelope.size() + static_cast<std::size_t>(last - first));
+  frames.insert(frames.end(), identities.begin(), identities.end());
+  frames.insert(frames.end(), std::make_move_iterator(envelope.begin()),
+                std::make_move_iterator(envelope.end()));
+  frames.insert(frames.end(), first, last);
+  return frames;
+}
+
 }  // namespace
 
 std::string new_session_id() {
   if (sodium_init() < 0) throw error(errc::io_error, "libsodium failed to initialise");
+  // A random (version 4) UUID in its 32-digit hex form, without dashes: the
+  // id travels twice in every header (session, and msg_id's start), and the
+  // eight bytes saved keep a small request's signed frames one SHA-256 block
+  // shorter (see Session::message).
   unsigned char bytes[16];
   randombytes_buf(bytes, sizeof bytes);
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // UUID version 4
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  char text[37];
-  std::snprintf(text, sizeof text,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
-  return text;
+  return detail::hex(std::as_bytes(std::span(bytes)));
 }
 
 std::string iso8601_now() {
@@ -209,18 +224,25 @@ Session::Session(SessionOptions options)
         "reach the socket can send messages");
   }
   if (options_.session_id.empty()) options_.session_id = new_session_id();
-  // Message ids are "<session>_<pid>_<n>", as jupyter_client makes them.
-  msg_id_prefix_ = options_.session_id + "_" + std::to_string(::getpid()) + "_";
+  // Message ids are "<session>_<n>": unique as long as session ids are.
+  // (jupyter_client puts its pid in between, for sessions shared across a
+  // fork; without it a small request's header stays under 180 bytes, so
+  // signing and verifying it hash one SHA-256 block less: see hmac.cpp.)
+  msg_id_prefix_ = options_.session_id + "_";
 }
 
 Message Session::message(std::string_view msg_type, Object content, const Message* parent) {
   Message m;
-  m.header = {msg_id_prefix_ + std::to_string(counter_++),
-              std::string(msg_type),
-              options_.username,
-              options_.session_id,
-              clock_.now(),
-              std::string(protocol_version)};
+  // Filled in place: each field is made once, msg_id with one allocation.
+  MessageHeader& h = m.header;
+  std::array<char, std::numeric_limits<std::uint64_t>::digits10 + 1> counter;
+  const auto counter_end = std::to_chars(counter.begin(), counter.end(), counter_++).ptr;
+  h.msg_id.reserve(msg_id_prefix_.size() + static_cast<std::size_t>(counter_end - counter.begin()));
+  h.msg_id.append(msg_id_prefix_).append(counter.begin(), counter_end);
+  h.msg_type = msg_type;
+  h.username = options_.username;
+  h.session = options_.session_id;
+  h.date = clock_.now();
   if (parent != nullptr) {
     m.parent_header = parent->header;
     m.identities = parent->identities;  // replies go back where the request came from
@@ -230,32 +252,32 @@ Message Session::message(std::string_view msg_type, Object content, const Messag
 }
 
 std::vector<Buffer> Session::serialize(const Message& message) const {
-  std::vector<Buffer> frames = signed_envelope(message);
-  frames.insert(frames.end(), message.buffers.begin(), message.buffers.end());
-  return frames;
+  Envelope envelope = signed_envelope(message);
+  return whole_message(message.identities, envelope, message.buffers.begin(),
+                       message.buffers.end());
 }
 
 std::vector<Buffer> Session::serialize(Message&& message) const {
-  std::vector<Buffer> frames = signed_envelope(message);
-  frames.insert(frames.end(), std::make_move_iterator(message.buffers.begin()),
-                std::make_move_iterator(message.buffers.end()));
-  return frames;
+  Envelope envelope = signed_envelope(message);
+  return whole_message(message.identities, envelope,
+                       std::make_move_iterator(message.buffers.begin()),
+                       std::make_move_iterator(message.buffers.end()));
 }
 
-std::vector<Buffer> Session::signed_envelope(const Message& message) const {
+Session::Envelope Session::signed_envelope(const Message& message) const {
   if (message.metadata.kind() != Object::Kind::dict ||
       message.content.kind() != Object::Kind::dict) {
     throw error(errc::invalid_argument, "a message's metadata and content must be dicts");
   }
-  std::vector<Buffer> frames;
-  frames.reserve(message.identities.size() + 2 + signed_frame_count + message.buffers.size());
-  frames.insert(frames.end(), message.identities.begin(), message.identities.end());
-  frames.push_back(delimiter_frame());
-  frames.emplace_back();  // signature, filled below
-  const std::size_t first_signed = frames.size();
-  frames.push_back(pack_header(message.header));
-  frames.push_back(message.parent_header ? pack_header(*message.parent_header)
-                                         : empty_dict_frame());
+  Envelope frames;
+  frames[0] = delimiter_frame();
+  // frames[1], the signature, is filled last.
+  constexpr std::size_t first_signed = 2;
+  // The header, the parent header and the signature share one allocation.
+  detail::HeaderArena arena;
+  frames[2] = pack_header(message.header, arena);
+  frames[3] =
+      message.parent_header ? pack_header(*message.parent_header, arena) : empty_dict_frame();
   if (options_.buffer_digests) {
     Object metadata = message.metadata;
     Object::List digests;
@@ -263,13 +285,20 @@ std::vector<Buffer> Session::signed_envelope(const Message& message) const {
     for (const Buffer& b : message.buffers)
       digests.emplace_back(buffer_digest(b));
     metadata.to_dict().insert_or_assign(std::string(digests_key), Object(std::move(digests)));
-    frames.push_back(pack_plain(metadata));
+    frames[4] = pack_plain(metadata);
   } else {
-    frames.push_back(pack_dict(message.metadata));
+    frames[4] = pack_dict(message.metadata);
   }
-  frames.push_back(pack_dict(message.content));
-  frames[first_signed - 1] = signer_.signature_frame(
-      std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count));
+  frames[5] = pack_dict(message.content);
+  static_assert(first_signed + signed_frame_count == std::tuple_size_v<Envelope>);
+  if (signer_.enabled()) {
+    detail::HeaderStream signature(arena, Signer::signature_size);
+    signer_.sign_into(std::span<const Buffer>(frames).subspan(first_signed, signed_frame_count),
+                      std::span<char, Signer::signature_size>(
+                          reinterpret_cast<char*>(signature.extend(Signer::signature_size)),
+                          Signer::signature_size));
+    frames[1] = signature.take();
+  }
   return frames;
 }
 
@@ -322,11 +351,17 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
 }
 
 void Session::send(zmq::socket_ref socket, const Message& message) {
-  send_frames(socket, serialize(message), options_.frames);
+  // Sent from where the frames are: no vector gathers them first.
+  const Envelope envelope = signed_envelope(message);
+  const std::span<const Buffer> parts[] = {message.identities, envelope, message.buffers};
+  send_frames(socket, parts, options_.frames);
 }
 
 void Session::send(zmq::socket_ref socket, Message&& message) {
-  send_frames(socket, serialize(std::move(message)), options_.frames);
+  send(socket, std::as_const(message));
+  // libzmq holds what it still needs: the buffers are handed over, not
+  // kept alive until the caller drops the message.
+  message.buffers.clear();
 }
 
 std::optional<Message> Session::receive(zmq::socket_ref socket, std::chrono::milliseconds timeout) {

@@ -48,6 +48,26 @@ TEST_CASE("received frames are Buffers that own their zmq message", "[messaging]
   CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 8 == 0);
 }
 
+TEST_CASE("frames in several parts go out as one message, in order", "[messaging][frames]") {
+  zmq::context_t context;
+  SocketPair pair(context, Transport::inproc, zmq::socket_type::pull, zmq::socket_type::push);
+  const std::vector<cannery::Buffer> first{cannery::Buffer::copy_of("a", 1)};
+  const std::vector<cannery::Buffer> second{cannery::Buffer::copy_of("bc", 2),
+                                            cannery::Buffer::copy_of("def", 3)};
+  const std::span<const cannery::Buffer> parts[] = {{}, first, {}, second, {}};
+  REQUIRE(cannery::send_frames(pair.client, parts));
+  auto received = cannery::receive_frames(pair.server);
+  REQUIRE(received);
+  REQUIRE(received->size() == 3);
+  CHECK((*received)[0].as_string_view() == "a");
+  CHECK((*received)[1].as_string_view() == "bc");
+  CHECK((*received)[2].as_string_view() == "def");
+
+  const std::span<const cannery::Buffer> nothing[] = {{}, {}};
+  auto e = cannery::test::capture_error([&] { cannery::send_frames(pair.client, nothing); });
+  CHECK(e.code() == cannery::errc::invalid_argument);
+}
+
 TEST_CASE("misaligned received frames are copied to aligned memory, the rest kept",
           "[messaging][frames]") {
   std::string text(256, '\0');

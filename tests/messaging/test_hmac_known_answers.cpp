@@ -1,9 +1,12 @@
 // The signature and digest functions agree with published test vectors, so a
 // peer with any standard HMAC-SHA256 / BLAKE2b implementation agrees too.
 
+#include <array>
+#include <cannery/canning/error.hpp>
 #include <cannery/messaging/hmac.hpp>
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <string_view>
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2 however the data is split into frames",
           "[messaging][hmac]") {
@@ -15,6 +18,9 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2 however the data is split in
                                      cannery::Buffer::copy_of(" nothing?")};
   CHECK(signer.sign(one) == expected);
   CHECK(signer.sign(split) == expected);
+  std::array<char, cannery::Signer::signature_size> in_place{};
+  signer.sign_into(split, in_place);
+  CHECK(std::string_view(in_place.data(), in_place.size()) == expected);
   CHECK(signer.verify(split, expected));
   std::string wrong = expected;
   wrong[63] = '0';
@@ -56,6 +62,8 @@ TEST_CASE("without a key nothing is signed and only empty signatures verify", "[
   std::vector<cannery::Buffer> data{cannery::Buffer::copy_of("x")};
   CHECK_FALSE(none.enabled());
   CHECK(none.sign(data).empty());
+  std::array<char, cannery::Signer::signature_size> out{};
+  CHECK_THROWS_AS(none.sign_into(data, out), cannery::error);
   CHECK(none.verify(data, ""));
   CHECK_FALSE(none.verify(data, "00"));
 }

@@ -5,6 +5,7 @@
 #include <cannery/messaging.hpp>  // the umbrella header, checked to stand alone here
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 #include <regex>
 
 #include "socket_pair.hpp"
@@ -107,17 +108,23 @@ TEST_CASE("over inproc the receiver views the sender's own memory", "[messaging]
   CHECK(view.data() == sender_memory);
   CHECK(view[99999] == 0.5 * 99999);
 
-  // Sent as an rvalue, the message hands its buffers over instead of sharing them.
+  // Sent as an rvalue, the message hands its buffers over instead of sharing
+  // them: the memory lives as long as the frames that view it, no longer.
   std::vector<double> more = cannery::test::ramp(1000);
   const double* more_memory = more.data();
   cannery::Message once = session.message("data");
   once.buffers = cannery::serialize_object(std::move(more));
+  const std::weak_ptr<const void> more_owner = once.buffers.back().owner();
   session.send(pair.client, std::move(once));
-  CHECK(once.buffers.back().owner() == nullptr);
-  auto again = session.receive(pair.server, 5s);
-  REQUIRE(again);
-  CHECK(cannery::deserialize_object<std::span<const double>>(again->buffers).value.data() ==
-        more_memory);
+  CHECK(once.buffers.empty());
+  CHECK_FALSE(more_owner.expired());  // libzmq holds it
+  {
+    auto again = session.receive(pair.server, 5s);
+    REQUIRE(again);
+    CHECK(cannery::deserialize_object<std::span<const double>>(again->buffers).value.data() ==
+          more_memory);
+  }
+  CHECK(more_owner.expired());
 }
 
 TEST_CASE("message ids are unique and dates are UTC with microseconds", "[messaging][session]") {
@@ -125,7 +132,12 @@ TEST_CASE("message ids are unique and dates are UTC with microseconds", "[messag
   auto a = session.message("x");
   auto b = session.message("x");
   CHECK(a.header.msg_id != b.header.msg_id);
-  CHECK(a.header.msg_id.rfind(session.session_id(), 0) == 0);
+  // A random version 4 UUID as 32 hex digits; ids "<session>_<n>".
+  CHECK(std::regex_match(session.session_id(),
+                         std::regex("[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}")));
+  CHECK(cannery::new_session_id() != session.session_id());
+  CHECK(a.header.msg_id == session.session_id() + "_0");
+  CHECK(b.header.msg_id == session.session_id() + "_1");
   CHECK(a.header.date.back() == 'Z');
   CHECK(a.header.date.size() == 27);
 }

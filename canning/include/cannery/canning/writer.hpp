@@ -60,10 +60,11 @@ class HeaderStream {
   HeaderStream(const HeaderStream&) = delete;
   HeaderStream& operator=(const HeaderStream&) = delete;
   // Writes after the headers already in `arena`'s block (a fresh block when
-  // fewer than initial_bytes are left); a header that outgrows the block
+  // fewer than `expected_bytes` are left); a header that outgrows the block
   // moves to storage of its own.
-  explicit HeaderStream(HeaderArena& arena) : arena_(&arena) {
-    if (!arena.block_ || HeaderArena::block_bytes - arena.used_ < initial_bytes) {
+  explicit HeaderStream(HeaderArena& arena, std::size_t expected_bytes = initial_bytes)
+      : arena_(&arena) {
+    if (!arena.block_ || HeaderArena::block_bytes - arena.used_ < expected_bytes) {
       arena.block_ = std::make_shared_for_overwrite<Unit[]>(units_for(HeaderArena::block_bytes));
       arena.used_ = 0;
     }

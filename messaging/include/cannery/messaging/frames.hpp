@@ -66,6 +66,11 @@ std::vector<Buffer> aligned_for_views(std::vector<Buffer>&& frames);
 // frame (nothing was sent).
 bool send_frames(zmq::socket_ref socket, std::span<const Buffer> frames,
                  const FrameOptions& options = {}, zmq::send_flags flags = zmq::send_flags::none);
+// The same for a message whose frames lie in several sequences, sent one
+// after another as one message (Session::send: identities, envelope and
+// buffers, without gathering them into one vector first).
+bool send_frames(zmq::socket_ref socket, std::span<const std::span<const Buffer>> parts,
+                 const FrameOptions& options = {}, zmq::send_flags flags = zmq::send_flags::none);
 
 // Receives one whole multipart message; nullopt when a non-blocking receive
 // finds nothing. The frames view the received memory as it is: pass those

@@ -22,11 +22,15 @@ class Signer {
   Signer(Signer&&) noexcept;
   Signer& operator=(Signer&&) noexcept;
 
+  static constexpr std::size_t signature_size = 64;  // hex characters
+
   bool enabled() const noexcept { return state_ != nullptr; }
   // 64 lowercase hex characters.
   std::string sign(std::span<const Buffer> signed_frames) const;
-  // The same, as the frame a message carries (empty when signing is off).
-  Buffer signature_frame(std::span<const Buffer> signed_frames) const;
+  // The same, written at `out`: where the message's signature frame will
+  // be (Session places it beside the header, in one allocation). Throws
+  // invalid_argument when signing is off.
+  void sign_into(std::span<const Buffer> signed_frames, std::span<char, signature_size> out) const;
   // Constant-time comparison against the expected signature.
   bool verify(std::span<const Buffer> signed_frames, std::string_view signature) const;
 

@@ -11,6 +11,7 @@
 // packer='msgpack.packb', unpacker='msgpack.unpackb' and the same key reads
 // and writes these messages. See docs/messaging.md and docs/security.md.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -94,8 +95,10 @@ class Session {
   // message is accepted; when it throws, `frames` is left as it was.
   Message deserialize(std::vector<Buffer>&& frames);
 
-  // serialize + send_frames.
+  // serialize + send_frames, without gathering the frames into a vector.
   void send(zmq::socket_ref socket, const Message& message);
+  // The same; the message's buffers are released once libzmq has them, so
+  // memory handed over zero-copy lives only as long as libzmq needs it.
   void send(zmq::socket_ref socket, Message&& message);
   // Waits up to `timeout` for the next valid message. Refused messages are
   // counted and logged (refusals()) and skipped. nullopt on timeout.
@@ -106,9 +109,10 @@ class Session {
   const SessionOptions& options() const noexcept { return options_; }
 
  private:
-  // The frames up to the buffers: identities, delimiter, signature and the
-  // four signed dicts, with room reserved for the buffers.
-  std::vector<Buffer> signed_envelope(const Message& message) const;
+  // The frames between the identities and the buffers: delimiter,
+  // signature and the four signed dicts.
+  using Envelope = std::array<Buffer, 6>;
+  Envelope signed_envelope(const Message& message) const;
 
   SessionOptions options_;
   Signer signer_;
@@ -119,7 +123,7 @@ class Session {
   ReplayHistory history_;
 };
 
-// A fresh random session id (UUID text form).
+// A fresh random session id: a version 4 UUID as 32 hex digits, no dashes.
 std::string new_session_id();
 // Now as ISO 8601 UTC with microseconds.
 std::string iso8601_now();
