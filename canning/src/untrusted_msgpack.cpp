@@ -3,6 +3,8 @@
 
 #include "cannery/canning/detail/untrusted_msgpack.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,110 @@ class CheckedCreate : public msgpack::v2::detail::create_object_visitor {
   std::size_t depth_ = 0;
 };
 
+// Fills StringFields from a map as msgpack's parser walks it. Only events at
+// depth 1 (the map's own keys and values) matter; deeper ones belong to
+// values being skipped.
+class StringFieldsVisitor : public msgpack::null_visitor {
+ public:
+  void restart(std::size_t max_depth, std::span<StringField> fields, std::string_view what) {
+    what_ = what;
+    max_depth_ = max_depth;
+    fields_ = fields;
+    depth_ = 0;
+    entries_ = 0;
+    in_key_ = false;
+    wanted_ = nullptr;
+  }
+  std::size_t entries() const noexcept { return entries_; }
+  void init() {}  // msgpack's parser calls it; restart() did the work
+
+  bool start_map(std::uint32_t entries) {
+    if (depth_ == 0) entries_ = entries;
+    not_a_string_here();
+    return enter();
+  }
+  bool start_array(std::uint32_t) {
+    if (depth_ == 0) fail("is a list, not a dict");
+    not_a_string_here();
+    return enter();
+  }
+  bool end_map() { return leave(); }
+  bool end_array() { return leave(); }
+  bool start_map_key() {
+    if (depth_ == 1) {
+      in_key_ = true;
+      wanted_ = nullptr;
+    }
+    return true;
+  }
+  bool end_map_key() {
+    if (depth_ == 1) in_key_ = false;
+    return true;
+  }
+  bool visit_str(const char* data, std::uint32_t size) {
+    if (depth_ == 0) fail("is a string, not a dict");
+    if (depth_ != 1) return true;
+    const std::string_view text(data, size);
+    if (in_key_) {
+      auto it = std::find_if(fields_.begin(), fields_.end(),
+                             [&](const StringField& f) { return f.key == text; });
+      wanted_ = it == fields_.end() ? nullptr : &*it;
+    } else if (wanted_ != nullptr) {
+      wanted_->value->assign(text);
+      wanted_->found = true;
+    }
+    return true;
+  }
+  bool visit_nil() { return other(); }
+  bool visit_boolean(bool) { return other(); }
+  bool visit_positive_integer(std::uint64_t) { return other(); }
+  bool visit_negative_integer(std::int64_t) { return other(); }
+  bool visit_float32(float) { return other(); }
+  bool visit_float64(double) { return other(); }
+  bool visit_bin(const char*, std::uint32_t) { return other(); }
+  bool visit_ext(const char*, std::uint32_t) { return other(); }
+  void parse_error(std::size_t, std::size_t) { fail("is not valid msgpack"); }
+  void insufficient_bytes(std::size_t, std::size_t) {
+    throw error(errc::truncated_header, std::string(what_) + " ends in the middle of a value");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw error(errc::malformed_header, std::string(what_) + " " + problem);
+  }
+  // A value that is not a string, or a container, where depth_ says.
+  void not_a_string_here() const {
+    if (depth_ != 1) return;
+    if (in_key_) fail("has a key that is not a string");
+    if (wanted_ != nullptr) fail("'" + std::string(wanted_->key) + "' is not a string");
+  }
+  bool other() {
+    if (depth_ == 0) fail("is not a dict");
+    not_a_string_here();
+    return true;
+  }
+  bool enter() {
+    if (++depth_ > max_depth_) {
+      throw error(errc::limit_exceeded, std::string(what_) +
+                                            " nests deeper than Limits::max_depth (" +
+                                            std::to_string(max_depth_) + ")");
+    }
+    return true;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+
+  std::string_view what_;
+  std::size_t max_depth_ = 0;
+  std::span<StringField> fields_;
+  std::size_t depth_ = 0;
+  std::size_t entries_ = 0;
+  bool in_key_ = false;
+  StringField* wanted_ = nullptr;  // the field whose value comes next
+};
+
 // msgpack-c's parser and object builder each keep their stack in a
 // std::vector; made afresh for each frame they cost several heap allocations
 // per message. One pair per thread is reused instead: a parse runs to its end
@@ -78,6 +184,8 @@ class CheckedCreate : public msgpack::v2::detail::create_object_visitor {
 struct ReusableParser {
   CheckedCreate create;
   msgpack::v2::detail::parse_helper<CheckedCreate> helper{create};
+  StringFieldsVisitor fields;
+  msgpack::v2::detail::parse_helper<StringFieldsVisitor> fields_helper{fields};
 };
 
 // Zones are reused per thread: a fresh zone costs a heap allocation per
@@ -145,27 +253,47 @@ PooledZone take_pooled_zone() {
   return PooledZone(take_zone().release());
 }
 
-msgpack::object parse_untrusted(const Buffer& bytes, std::size_t max_depth, msgpack::zone& zone,
-                                std::string_view what) {
+namespace {
+
+// Runs a reused parser over exactly one msgpack value filling `bytes`;
+// errors name `what`.
+template <class Visitor>
+void parse_whole(msgpack::v2::detail::parse_helper<Visitor>& helper, Visitor& visitor,
+                 const Buffer& bytes, std::string_view what) {
   const char* data = reinterpret_cast<const char*>(bytes.data());
-  ReusableParser& parser = scratch().parser;
   try {
-    if (bytes.empty()) parser.create.insufficient_bytes(0, 0);
-    parser.create.restart(bytes.size(), max_depth, zone);
-    parser.helper.init();
+    if (bytes.empty()) visitor.insufficient_bytes(0, 0);
+    helper.init();
     std::size_t offset = 0;
-    const msgpack::v2::parse_return result = parser.helper.execute(data, bytes.size(), offset);
-    if (result == msgpack::v2::PARSE_CONTINUE) parser.create.insufficient_bytes(offset, offset);
+    const msgpack::v2::parse_return result = helper.execute(data, bytes.size(), offset);
+    if (result == msgpack::v2::PARSE_CONTINUE) visitor.insufficient_bytes(offset, offset);
     if (result != msgpack::v2::PARSE_SUCCESS || offset != bytes.size()) {
       throw error(errc::malformed_header,
                   std::string(what) + " holds more than one msgpack value or is cut short");
     }
-    return parser.create.data();
   } catch (const error&) {
     throw;
   } catch (const std::exception& e) {
     throw error(errc::malformed_header, std::string(what) + " is not valid msgpack: " + e.what());
   }
+}
+
+}  // namespace
+
+msgpack::object parse_untrusted(const Buffer& bytes, std::size_t max_depth, msgpack::zone& zone,
+                                std::string_view what) {
+  ReusableParser& parser = scratch().parser;
+  parser.create.restart(bytes.size(), max_depth, zone);
+  parse_whole(parser.helper, parser.create, bytes, what);
+  return parser.create.data();
+}
+
+std::size_t read_string_fields(const Buffer& bytes, std::size_t max_depth,
+                               std::span<StringField> fields, std::string_view what) {
+  ReusableParser& parser = scratch().parser;
+  parser.fields.restart(max_depth, fields, what);
+  parse_whole(parser.fields_helper, parser.fields, bytes, what);
+  return parser.fields.entries();
 }
 
 }  // namespace cannery::detail

@@ -80,43 +80,27 @@ Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) 
   return value;
 }
 
-// The header is read straight from msgpack into MessageHeader (no Object
-// map in between): it is on every message's path. nullopt for an empty map
+// The header is read straight from msgpack into MessageHeader (no msgpack
+// tree in between): it is on every message's path. nullopt for an empty map
 // (an empty parent_header); extra keys are ignored, as Jupyter peers add some.
 std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& limits,
                                           const char* name) {
   if (detail::is_empty_map(frame)) return std::nullopt;
-  detail::PooledZone zone = detail::take_pooled_zone();
-  msgpack::object root;
-  try {
-    root = detail::parse_untrusted(frame, limits.max_depth, *zone, name);
-  } catch (const error& e) {
-    malformed(std::string(name) + " frame: " + e.message());
-  }
-  if (root.type != msgpack::type::MAP) malformed(std::string(name) + " frame is not a dict");
-  if (root.via.map.size == 0) return std::nullopt;
   MessageHeader h;
   h.version.clear();
-  const std::pair<std::string_view, std::string*> fields[] = {
-      {"msg_id", &h.msg_id},   {"msg_type", &h.msg_type}, {"username", &h.username},
-      {"session", &h.session}, {"date", &h.date},         {"version", &h.version}};
-  bool has_id = false, has_type = false;
-  for (std::uint32_t i = 0; i < root.via.map.size; ++i) {
-    const msgpack::object_kv& kv = root.via.map.ptr[i];
-    if (kv.key.type != msgpack::type::STR)
-      malformed(std::string(name) + " has a key that is not a string");
-    const std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
-    for (const auto& [field, target] : fields) {
-      if (key != field) continue;
-      if (kv.val.type != msgpack::type::STR) {
-        malformed(std::string(name) + "'s '" + std::string(key) + "' is not a string");
-      }
-      target->assign(kv.val.via.str.ptr, kv.val.via.str.size);
-      has_id = has_id || field == "msg_id";
-      has_type = has_type || field == "msg_type";
-    }
+  detail::StringField fields[] = {{"msg_id", &h.msg_id},     {"msg_type", &h.msg_type},
+                                  {"username", &h.username}, {"session", &h.session},
+                                  {"date", &h.date},         {"version", &h.version}};
+  std::size_t entries = 0;
+  try {
+    entries =
+        detail::read_string_fields(frame, limits.max_depth, fields, std::string(name) + " frame");
+  } catch (const error& e) {
+    malformed(e.message());
   }
-  if (!has_id || !has_type) malformed(std::string(name) + " needs 'msg_id' and 'msg_type'");
+  if (entries == 0) return std::nullopt;
+  if (!fields[0].found || !fields[1].found)
+    malformed(std::string(name) + " needs 'msg_id' and 'msg_type'");
   return h;
 }
 

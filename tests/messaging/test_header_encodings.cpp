@@ -204,5 +204,29 @@ TEST_CASE("headers that are not maps of strings where it matters are refused",
     Bytes b;
     b.str("msg_id", Width::shortest);
     CHECK(refusal(b.frame()) == errc::malformed_message);
+    Bytes list;
+    list.out.push_back(0x91);  // [nil]
+    list.out.push_back(0xc0);
+    CHECK(refusal(list.frame()) == errc::malformed_message);
+  }
+  SECTION("an extra key nesting deeper than the limit") {
+    const std::size_t depth = cannery::Limits{}.max_depth + 1;
+    Bytes b = starting_with_msg_id(3, Width::shortest);
+    b.str("msg_type", Width::shortest);
+    b.str("x", Width::shortest);
+    b.str("deep", Width::shortest);
+    for (std::size_t i = 0; i < depth; ++i)
+      b.out.push_back(0x91);  // a list of one...
+    b.out.push_back(0xc0);    // ... nil
+    auto e = cannery::test::capture_error([&] { received(b.frame()); });
+    CHECK(e.code() == errc::malformed_message);
+    CHECK_THAT(e.message(), Catch::Contains("deeper"));
+  }
+  SECTION("a known field holding a container") {
+    Bytes b = starting_with_msg_id(2, Width::shortest);
+    b.str("msg_type", Width::shortest);
+    b.out.push_back(0x80);  // {}
+    auto e = cannery::test::capture_error([&] { received(b.frame()); });
+    CHECK_THAT(e.message(), Catch::Contains("'msg_type' is not a string"));
   }
 }

@@ -4,7 +4,10 @@
 // whose declared items add up to more than its bytes, or that nests deeper
 // than allowed, before anything is allocated for the claim.
 
+#include <cstddef>
 #include <memory>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include <msgpack.hpp>
@@ -31,5 +34,21 @@ inline bool is_empty_map(const Buffer& bytes) noexcept {
 // `what`.
 msgpack::object parse_untrusted(const Buffer& bytes, std::size_t max_depth, msgpack::zone& zone,
                                 std::string_view what);
+
+// A key of a flat dict of strings, and where its value goes.
+struct StringField {
+  std::string_view key;
+  std::string* value;
+  bool found = false;
+};
+
+// Reads `bytes`, exactly one msgpack map with string keys, straight into
+// the fields (no msgpack tree in between: a message header is read on every
+// message's path). A key among `fields` must hold a string, copied into its
+// target; other keys are skipped whatever they hold, nested up to
+// `max_depth`. Returns the map's size. Throws cannery::error
+// (malformed_header, truncated_header, limit_exceeded) naming `what`.
+std::size_t read_string_fields(const Buffer& bytes, std::size_t max_depth,
+                               std::span<StringField> fields, std::string_view what);
 
 }  // namespace cannery::detail
