@@ -141,7 +141,7 @@ std::optional<Node> Node::find(std::string_view key) const {
 }
 
 Buffer Node::data_ref() const {
-  const Buffer& header = context_->header;
+  const Buffer& header = *context_->header;
   if (object_->type == msgpack::type::BIN) {
     // Bins are parsed by reference, so they point into the header frame.
     const auto* p = reinterpret_cast<const std::byte*>(object_->via.bin.ptr);

@@ -49,7 +49,7 @@ ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits)
                     std::to_string(frames.size() - 1) + " frames follow its header");
   }
   root_ = &items[1];
-  context_.header = header;
+  context_.header = &header;
   context_.buffers = frames.subspan(1, nbuffers);
   context_.limits = limits;
   remaining_ = frames.subspan(1 + nbuffers);

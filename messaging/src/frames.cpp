@@ -162,20 +162,19 @@ std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
   auto parts = std::make_shared<std::vector<zmq::message_t>>();
   parts->reserve(16);  // a request's envelope and a few arguments, without regrowth
   try {
+    bool first = true;
     bool more = true;
     bool too_many = false;
+    zmq::message_t overflow;  // where frames beyond max_frames are drained
     while (more) {
-      zmq::message_t message;
+      // Received in place: no move, and no close of a moved-from message.
+      too_many = too_many || parts->size() >= options.max_frames;
+      zmq::message_t& message = too_many ? overflow : parts->emplace_back();
       // Only the first frame can be missing: the rest arrive with it.
-      auto received =
-          socket.recv(message, parts->empty() && !too_many ? flags : zmq::recv_flags::none);
+      auto received = socket.recv(message, first ? flags : zmq::recv_flags::none);
       if (!received) return std::nullopt;
+      first = false;
       more = message.more();
-      if (parts->size() >= options.max_frames) {
-        too_many = true;  // keep draining so the next message starts clean
-        continue;
-      }
-      parts->push_back(std::move(message));
     }
     if (too_many) {
       throw error(

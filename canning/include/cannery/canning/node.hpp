@@ -25,7 +25,10 @@ namespace cannery {
 namespace detail {
 // What every node of one received object shares.
 struct ReadContext {
-  Buffer header;                    // keeps inlined bytes alive
+  // The header frame, for views of inlined bytes. A pointer, not a copy:
+  // the frame outlives the parse, and copying it would touch its reference
+  // count twice for every object read.
+  const Buffer* header = nullptr;
   std::span<const Buffer> buffers;  // this object's buffer frames
   Limits limits;
   // Plain msgpack (plain_msgpack.hpp): arrays are lists, there are no tags.
