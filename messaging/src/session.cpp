@@ -174,8 +174,8 @@ std::string new_session_id() {
   if (sodium_init() < 0) throw error(errc::io_error, "libsodium failed to initialise");
   // A random (version 4) UUID in its 32-digit hex form, without dashes: the
   // id travels twice in every header (session, and msg_id's start), and the
-  // eight bytes saved keep a small request's signed frames one SHA-256 block
-  // shorter (see Session::message).
+  // eight bytes saved help keep a small request's signed frames one SHA-256
+  // block shorter (docs/security.md).
   unsigned char bytes[16];
   randombytes_buf(bytes, sizeof bytes);
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // UUID version 4
