@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cannery/canning/error.hpp"
@@ -165,11 +166,14 @@ std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
     bool first = true;
     bool more = true;
     bool too_many = false;
-    zmq::message_t overflow;  // where frames beyond max_frames are drained
+    std::optional<zmq::message_t> overflow;  // drains frames beyond max_frames
     while (more) {
       // Received in place: no move, and no close of a moved-from message.
-      too_many = too_many || parts->size() >= options.max_frames;
-      zmq::message_t& message = too_many ? overflow : parts->emplace_back();
+      if (!too_many && parts->size() >= options.max_frames) {
+        too_many = true;
+        overflow.emplace();
+      }
+      zmq::message_t& message = too_many ? *overflow : parts->emplace_back();
       // Only the first frame can be missing: the rest arrive with it.
       auto received = socket.recv(message, first ? flags : zmq::recv_flags::none);
       if (!received) return std::nullopt;

@@ -37,7 +37,8 @@ std::array<char, 2 * N> to_hex(const std::array<unsigned char, N>& bytes) {
 // session id, username, version and message type first, and msg_id's
 // constant part before its counter), so the state after a header's first
 // two SHA-256 blocks is remembered and reused when a later header starts
-// with the same bytes: two blocks saved of the five a small request costs.
+// with the same bytes: two blocks saved of the four a small request costs
+// (the rest of its frames fit one more, and the outer hash takes one).
 // A few starts are kept, for a controller hearing from several engines and
 // a peer sending several message types; signing and verifying keep their
 // own. The cache holds no secret beyond what the keyed state holds, and

@@ -83,8 +83,10 @@ Object unpack_dict(const Buffer& frame, const Limits& limits, const char* name) 
 // The header is read straight from msgpack into MessageHeader (no msgpack
 // tree in between): it is on every message's path. nullopt for an empty map
 // (an empty parent_header); extra keys are ignored, as Jupyter peers add some.
+// `frame_name` ("header frame") labels errors; a literal, so that reading
+// a header allocates nothing for a label only a refusal uses.
 std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& limits,
-                                          const char* name) {
+                                          std::string_view frame_name) {
   if (detail::is_empty_map(frame)) return std::nullopt;
   MessageHeader h;
   h.version.clear();
@@ -93,14 +95,13 @@ std::optional<MessageHeader> parse_header(const Buffer& frame, const Limits& lim
                                   {"date", &h.date},         {"version", &h.version}};
   std::size_t entries = 0;
   try {
-    entries =
-        detail::read_string_fields(frame, limits.max_depth, fields, std::string(name) + " frame");
+    entries = detail::read_string_fields(frame, limits.max_depth, fields, frame_name);
   } catch (const error& e) {
     malformed(e.message());
   }
   if (entries == 0) return std::nullopt;
   if (!fields[0].found || !fields[1].found)
-    malformed(std::string(name) + " needs 'msg_id' and 'msg_type'");
+    malformed(std::string(frame_name) + " needs 'msg_id' and 'msg_type'");
   return h;
 }
 
@@ -315,10 +316,11 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
     }
   }
   Message m;
-  std::optional<MessageHeader> header = parse_header(signed_frames[0], options_.limits, "header");
+  std::optional<MessageHeader> header =
+      parse_header(signed_frames[0], options_.limits, "header frame");
   if (!header) malformed("header frame is an empty dict");
   m.header = std::move(*header);
-  m.parent_header = parse_header(signed_frames[1], options_.limits, "parent_header");
+  m.parent_header = parse_header(signed_frames[1], options_.limits, "parent_header frame");
   m.metadata = unpack_dict(signed_frames[2], options_.limits, "metadata");
   m.content = unpack_dict(signed_frames[3], options_.limits, "content");
   const auto buffers = std::span<Buffer>(frames).subspan(split + 2 + signed_frame_count);
