@@ -1,12 +1,6 @@
 #include "command_queue.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <string>
 
 #include "cannery/canning/error.hpp"
 
@@ -16,23 +10,14 @@ CommandQueue::CommandQueue(std::size_t max_pending) : max_pending_(max_pending) 
   if (max_pending_ == 0) {
     throw error(errc::invalid_argument, "ControllerOptions::max_pending must be at least 1");
   }
-  if (::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
-    throw error(errc::io_error, std::string("could not create the controller's wake-up pipe: ") +
-                                    std::strerror(errno));
-  }
 }
 
-CommandQueue::~CommandQueue() {
-  ::close(pipe_[0]);
-  ::close(pipe_[1]);
-}
+CommandQueue::~CommandQueue() = default;
 
 void CommandQueue::wake_locked() {
   if (wake_pending_) return;
   wake_pending_ = true;
-  const char byte = 1;
-  // A full pipe already wakes the I/O thread, so a failed write loses nothing.
-  [[maybe_unused]] auto written = ::write(pipe_[1], &byte, 1);
+  wake_.notify();
 }
 
 void CommandQueue::push_tasks(std::vector<Submission>&& tasks) {
@@ -63,9 +48,7 @@ bool CommandQueue::push(Command command) {
 }
 
 void CommandQueue::take(std::vector<Command>& out) {
-  char drain[64];
-  while (::read(pipe_[0], drain, sizeof drain) > 0) {
-  }
+  wake_.clear();
   std::lock_guard lock(mutex_);
   out.swap(commands_);
   wake_pending_ = false;
@@ -83,8 +66,7 @@ void CommandQueue::close() {
   std::lock_guard lock(mutex_);
   closed_ = true;
   room_.notify_all();
-  const char byte = 1;
-  [[maybe_unused]] auto written = ::write(pipe_[1], &byte, 1);
+  wake_.notify();
 }
 
 }  // namespace cannery::detail

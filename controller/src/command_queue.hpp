@@ -3,9 +3,9 @@
 //
 // zmq sockets are not thread-safe, so only the I/O thread touches the ROUTER;
 // every other thread appends a command here. The I/O thread sleeps in
-// zmq_poll on the ROUTER and on a pipe; a producer writes one byte to the
-// pipe only when the queue goes from idle to busy, so a burst of submissions
-// costs one wake-up. Tasks count as pending from here until dispatched to an
+// zmq_poll on the ROUTER and on a wake-up descriptor, which a producer
+// signals only when the queue goes from idle to busy, so a burst of
+// submissions costs one wake-up. Tasks count as pending from here until dispatched to an
 // engine (or ended); producers block while max_pending are pending.
 
 #include <condition_variable>
@@ -20,6 +20,7 @@
 
 #include "cannery/controller/detail/submission.hpp"
 #include "cannery/controller/engine_info.hpp"
+#include "cannery/messaging/detail/wake_fd.hpp"
 #include "cannery/messaging/shared_memory.hpp"
 
 namespace cannery::detail {
@@ -51,8 +52,8 @@ class CommandQueue {
   CommandQueue(const CommandQueue&) = delete;
   CommandQueue& operator=(const CommandQueue&) = delete;
 
-  // The pipe end the I/O thread polls.
-  int wake_fd() const noexcept { return pipe_[0]; }
+  // What the I/O thread polls.
+  int wake_fd() const noexcept { return wake_.fd(); }
 
   // Appends tasks in order, blocking while max_pending tasks are pending.
   // Throws cannery::error once the queue is closed.
@@ -77,7 +78,7 @@ class CommandQueue {
   std::size_t pending_ = 0;
   bool wake_pending_ = false;
   bool closed_ = false;
-  int pipe_[2] = {-1, -1};
+  WakeFd wake_;
 };
 
 }  // namespace cannery::detail

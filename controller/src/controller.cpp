@@ -115,6 +115,10 @@ void Controller::spawn_local_engines(std::size_t n, EngineSpawnOptions options) 
   spawner_->spawn(n, options, connection_file_);
 }
 
+const std::string& Controller::heartbeat_endpoint() const {
+  return core_->heart_endpoint();
+}
+
 std::vector<int> Controller::spawned_pids() const {
   return spawner_->pids();
 }

@@ -60,19 +60,23 @@ std::string bind_address(const ControllerOptions& o) {
 
 Core::Core(const ControllerOptions& options, const std::string& key)
     : options_((check_options(options), options)),
+      context_(io_threads_.make_context()),
       session_(session_options(key, options)),
       refusals_(options.log_sink),
       commands_(options.max_pending) {
   // Segments of controllers and engines killed before they could remove them.
   if (options_.shared_memory) remove_stale_segments();
-  // Two libzmq I/O threads: large messages to several engines go out in
-  // parallel instead of one connection after another.
-  context_.set(zmq::ctxopt::io_threads, 2);
   // The authenticator must exist before a CURVE server socket binds.
   if (options_.curve_server) {
     authenticator_ = std::make_unique<CurveAuthenticator>(context_, options_.curve_allowed_engines);
   }
   router_ = zmq::socket_t(context_, zmq::socket_type::router);
+  io_threads_.pin_to_data(router_);
+  // No high-water mark: what waits for an engine is bounded by
+  // max_in_flight_per_engine already, and a send refused for a full queue
+  // would declare a live engine dead while it is still reading a long
+  // transfer.
+  router_.set(zmq::sockopt::sndhwm, 0);
   // Long enough for a final shutdown_request to leave, short enough that a
   // vanished engine does not hold up the controller's exit.
   router_.set(zmq::sockopt::linger, 200);
@@ -87,6 +91,11 @@ Core::Core(const ControllerOptions& options, const std::string& key)
                                     " (is the port in use, or the interface not on this host?)");
   }
   endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+  const std::string heart_address = options_.heartbeat_endpoint.empty()
+                                        ? default_heart_bind_address(endpoint_)
+                                        : options_.heartbeat_endpoint;
+  heart_ = std::make_unique<HeartMonitor>(context_, io_threads_, heart_address,
+                                          options_.curve_server, session_options(key, options_));
 }
 
 Core::~Core() {
@@ -94,6 +103,7 @@ Core::~Core() {
 }
 
 void Core::start() {
+  heart_->start();
   thread_ = std::thread([this] { run(); });
   // Named for top, perf and gdb (at most 15 characters).
   ::pthread_setname_np(thread_.native_handle(), "cannery-ctrl");
@@ -103,6 +113,7 @@ void Core::stop() noexcept {
   stopping_.store(true);
   commands_.close();
   if (thread_.joinable()) thread_.join();
+  heart_->stop();
   std::lock_guard lock(live_mutex_);
   live_changed_.notify_all();
 }
@@ -118,12 +129,11 @@ void Core::run() noexcept {
 }
 
 void Core::loop() {
-  const std::chrono::milliseconds heartbeat = options_.heartbeat;
-  next_heartbeat_ = Clock::now() + heartbeat;
+  next_liveness_check_ = Clock::now() + options_.heartbeat;
   std::vector<Command> batch;
   bool more_to_read = false;
   while (!stopping_.load(std::memory_order_relaxed)) {
-    Clock::time_point wake_at = next_heartbeat_;
+    Clock::time_point wake_at = next_liveness_check_;
     if (!deadlines_.empty()) wake_at = std::min(wake_at, deadlines_.top().first);
     auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - Clock::now());
     if (more_to_read || wait.count() < 0) wait = std::chrono::milliseconds(0);
@@ -296,10 +306,12 @@ ControllerStats Core::stats() const {
   s.bytes_sent = bytes_sent_.load();
   s.messages_sent = messages_sent_.load();
   s.messages_received = messages_received_.load();
-  s.messages_refused = messages_refused_.load();
+  s.messages_refused = messages_refused_.load() + heart_->refused();
+  s.heartbeats_received = heart_->heartbeats();
   s.ignored_replies = ignored_replies_.load();
-  s.unknown_peer_messages = unknown_peer_messages_.load();
+  s.unknown_peer_messages = unknown_peer_messages_.load() + heart_->unknown_heartbeats();
   s.engines_died = engines_died_.load();
+  s.re_registrations = re_registrations_.load();
   s.tasks_retried = tasks_retried_.load();
   s.shared_memory_bytes = shared_memory_bytes_.load();
   s.shared_memory_in_place_bytes = shared_memory_in_place_bytes_.load();

@@ -1,6 +1,7 @@
 #pragma once
 // The controller's core: the ROUTER socket and the I/O thread that owns it,
-// the engine registry, the task tables and the scheduler.
+// the engine registry, the task tables and the scheduler. Heartbeats are
+// answered apart, by the HeartMonitor, which the core asks who is alive.
 //
 // Everything below "I/O thread state" is touched only by the I/O thread.
 // Other threads reach it through the CommandQueue; results leave through
@@ -33,6 +34,7 @@
 #include "cannery/messaging/refusals.hpp"
 #include "cannery/messaging/session.hpp"
 #include "command_queue.hpp"
+#include "heart_monitor.hpp"
 #include "host.hpp"
 #include "scheduler.hpp"
 
@@ -50,6 +52,7 @@ class Core final : public RefReleaser {
 
   // The endpoint as bound (a tcp port filled in).
   const std::string& bound_endpoint() const noexcept { return endpoint_; }
+  const std::string& heart_endpoint() const noexcept { return heart_->endpoint(); }
 
   void start();
   // Ends the I/O thread; every task not ended yet fails. Idempotent.
@@ -134,6 +137,8 @@ class Core final : public RefReleaser {
   void send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,
                std::vector<Buffer> buffers);
   void tick(Clock::time_point now);
+  // When the engine was last heard from, on either socket.
+  Clock::time_point last_heard(const Engine& engine) const;
   void declare_dead(Engine& engine, const std::string& why);
   void end_task(std::uint64_t id, std::exception_ptr failure, int engine_id = -1,
                 std::vector<Buffer> frames = {});
@@ -144,10 +149,14 @@ class Core final : public RefReleaser {
   Engine* engine_by_routing(const std::string& routing_id);
 
   const ControllerOptions options_;
+  // Two I/O threads for the engines' socket: large messages to several
+  // engines go out in parallel instead of one connection after another.
+  static constexpr IoThreads io_threads_{2};
   zmq::context_t context_;
   std::unique_ptr<CurveAuthenticator> authenticator_;
   zmq::socket_t router_;
   std::string endpoint_;
+  std::unique_ptr<HeartMonitor> heart_;
   Session session_;
   RefusalLog refusals_;
   CommandQueue commands_;
@@ -157,8 +166,8 @@ class Core final : public RefReleaser {
   // Counters readable from any thread.
   std::atomic<std::uint64_t> bytes_sent_{0}, messages_sent_{0}, messages_received_{0},
       messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
-      tasks_retried_{0}, shared_memory_bytes_{0}, shared_memory_in_place_bytes_{0},
-      shared_memory_sends_{0};
+      re_registrations_{0}, tasks_retried_{0}, shared_memory_bytes_{0},
+      shared_memory_in_place_bytes_{0}, shared_memory_sends_{0};
   // Live engines that share this host's /dev/shm: put() writes a segment
   // only when there is one.
   std::atomic<std::size_t> shared_memory_engines_{0};
@@ -180,7 +189,7 @@ class Core final : public RefReleaser {
   std::unordered_map<std::uint64_t, Ref> refs_;
   using Deadline = std::pair<Clock::time_point, std::uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
-  Clock::time_point next_heartbeat_;
+  Clock::time_point next_liveness_check_;
   std::size_t released_ = 0;  // pending tasks that left the queue this round
   std::mt19937_64 rng_{std::random_device{}()};
   std::vector<Candidate> candidates_;                   // reused by dispatch

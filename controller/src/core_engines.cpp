@@ -1,4 +1,4 @@
-// Core: receiving, the engine registry, heartbeats and declaring engines dead.
+// Core: receiving, the engine registry, liveness and declaring engines dead.
 
 #include <algorithm>
 #include <limits>
@@ -89,7 +89,7 @@ void Core::on_message(Message& message) {
     on_reply(*engine, message.content, message.buffers);
   } else if (type == protocol::batch_reply) {
     on_batch_reply(*engine, message);
-  } else if (type != protocol::heartbeat) {
+  } else {
     messages_refused_.fetch_add(1, std::memory_order_relaxed);
     refusals_.record(
         error(errc::malformed_message, "unexpected message type '" + type + "' from engine " +
@@ -125,6 +125,8 @@ void Core::on_registration(const std::string& routing, const Message& message) {
     if (engine->info.alive && (engine->routing_id != routing || engine->info.pid != pid)) {
       declare_dead(*engine,
                    "it registered again as a new process (pid " + std::to_string(pid) + ")");
+    } else if (engine->info.alive) {
+      re_registrations_.fetch_add(1, std::memory_order_relaxed);
     }
   } else {
     const int id = next_engine_id_++;
@@ -150,26 +152,33 @@ void Core::on_registration(const std::string& routing, const Message& message) {
   engine->info.functions =
       strings_field(message.content, protocol::functions).value_or(std::vector<std::string>{});
   engine->last_seen = Clock::now();
+  ++engine->info.registrations;
+  // Known on the heart socket before the engine can send a heartbeat there.
+  heart_->admit(routing);
   Object::Dict reply{{std::string(protocol::engine_id), Object(engine->info.id)},
                      {std::string(protocol::heartbeat_ms), Object(options_.heartbeat.count())},
-                     {std::string(protocol::allowed_misses), Object(options_.allowed_misses)}};
+                     {std::string(protocol::allowed_misses), Object(options_.allowed_misses)},
+                     {std::string(protocol::heartbeat_endpoint), Object(heart_->endpoint())}};
   if (send(*engine, protocol::registration_reply, std::move(reply))) publish_live_count();
 }
 
+Core::Clock::time_point Core::last_heard(const Engine& engine) const {
+  const auto beat = heart_->last_beat(engine.routing_id);
+  return beat ? std::max(*beat, engine.last_seen) : engine.last_seen;
+}
+
 void Core::tick(Clock::time_point now) {
-  if (now >= next_heartbeat_) {
+  if (now >= next_liveness_check_) {
     const auto silence_allowed = options_.heartbeat * options_.allowed_misses;
     for (auto& [id, engine] : engines_) {
-      if (!engine.info.alive) continue;
-      if (now - engine.last_seen > silence_allowed) {
-        declare_dead(engine, "nothing arrived from it for " + ms_text(silence_allowed) +
-                                 " (heartbeat " + ms_text(options_.heartbeat) + " x " +
+      if (engine.info.alive && now - last_heard(engine) > silence_allowed) {
+        declare_dead(engine, "no heartbeat and no message came from it for " +
+                                 ms_text(silence_allowed) + " (heartbeat " +
+                                 ms_text(options_.heartbeat) + " x " +
                                  std::to_string(options_.allowed_misses) + " misses)");
-      } else {
-        send(engine, protocol::heartbeat, {});
       }
     }
-    next_heartbeat_ = now + options_.heartbeat;
+    next_liveness_check_ = now + options_.heartbeat;
   }
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const std::uint64_t id = deadlines_.top().second;
@@ -188,6 +197,7 @@ void Core::declare_dead(Engine& engine, const std::string& why) {
   engine.info.alive = false;
   engines_died_.fetch_add(1, std::memory_order_relaxed);
   by_routing_.erase(engine.routing_id);
+  heart_->forget(engine.routing_id);
   const int id = engine.info.id;
   if (!engine.leaving) {
     refusals_.warn("cannery controller: engine " + std::to_string(id) + " (pid " +

@@ -216,9 +216,10 @@ bool Core::send(Engine& engine, std::string_view msg_type, Object::Dict content,
   message.buffers = std::move(buffers);
   const std::vector<Buffer> frames = session_.serialize(std::move(message));
   try {
-    // Never block the I/O thread: a peer whose queue is full stopped reading.
+    // Never block the I/O thread. The socket has no high-water mark, so only
+    // libzmq failing to queue the message refuses it here.
     if (!send_frames(router_, frames, session_.options().frames, zmq::send_flags::dontwait)) {
-      declare_dead(engine, "its send queue is full: it stopped reading messages");
+      declare_dead(engine, "libzmq could not queue a message for it");
       return false;
     }
   } catch (const error& e) {

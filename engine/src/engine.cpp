@@ -5,16 +5,19 @@
 #include <cerrno>
 #include <climits>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
 
-#include "busy_heartbeat.hpp"
 #include "cannery/messaging/batch.hpp"
+#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/heart.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/session.hpp"
 #include "cannery/messaging/shared_memory.hpp"
+#include "heart.hpp"
 #include "request_handler.hpp"
 #include "signals.hpp"
 
@@ -26,8 +29,11 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// The longest the I/O loop sleeps before it looks at stop() and signals.
+// The longest the I/O loop sleeps before it looks at stop(), signals and
+// the heart.
 constexpr milliseconds max_poll{100};
+// One I/O thread for work, one for the heart (heart.hpp).
+constexpr IoThreads io_threads{1};
 
 // Both threads log through one sink, so lines never interleave.
 detail::LogSink serialized(std::function<void(std::string_view)> sink) {
@@ -74,10 +80,13 @@ class Engine::Loop {
   void connect();
   void poll_once(const detail::StopSignals& signals);
   void on_message(Message message, Clock::time_point now);
-  void on_registration_reply(const Message& reply, Clock::time_point now);
+  void on_registration_reply(const Message& reply);
   void on_timers(Clock::time_point now);
   milliseconds poll_timeout(Clock::time_point now) const;
   void send_registration(Clock::time_point now);
+  // Stops serving as registered and asks the controller again.
+  void register_again(Clock::time_point now, const std::string& why);
+  detail::Heart::Setup heart_setup() const;
   void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
             std::vector<Buffer> buffers = {});
   std::optional<detail::Reply> run_request(Message& request);
@@ -93,29 +102,41 @@ class Engine::Loop {
   // Lets the controller find out that it can hand put() objects over in
   // shared memory; removed from /dev/shm when the loop ends.
   std::optional<SharedMemoryProbe> shared_memory_probe_;
-  detail::BusyHeartbeat heart_;  // declared last: stopped before the socket closes
+  detail::Heart heart_;  // declared last: stopped before the context closes
 
   bool registered_ = false;
   bool shutdown_ = false;
   std::int64_t engine_id_ = -1;  // the last one given, for replies
   milliseconds heartbeat_;
   int allowed_misses_;
-  Clock::time_point last_heard_{};
-  Clock::time_point next_send_{};
+  std::string heart_endpoint_;      // where the heart beats while registered
+  Clock::time_point last_heard_{};  // the last message on the work socket
+  Clock::time_point next_registration_{};
   Clock::time_point last_registration_{};
 };
 
 Engine::Loop::Loop(Engine& engine)
     : engine_(engine),
+      context_(io_threads.make_context()),
       dealer_(context_, zmq::socket_type::dealer),
       session_(session_options()),
       handler_(engine.functions_, engine.options_.limits, engine.options_.log_sink),
       shared_memory_probe_(engine.options_.shared_memory ? SharedMemoryProbe::create()
                                                          : std::nullopt),
-      heart_(engine.options_.heartbeat, [this] { send(proto::heartbeat, {}); }),
+      heart_(context_, heart_setup()),
       heartbeat_(engine.options_.heartbeat),
       allowed_misses_(engine.options_.allowed_misses) {
   connect();
+}
+
+detail::Heart::Setup Engine::Loop::heart_setup() const {
+  return {io_threads,
+          session_options(),
+          engine_.routing_id(),
+          engine_.options_.curve_keys,
+          engine_.connection_.curve_server_public_key,
+          &engine_.heartbeats_sent_,
+          &engine_.heartbeats_answered_};
 }
 
 SessionOptions Engine::Loop::session_options() const {
@@ -131,6 +152,7 @@ SessionOptions Engine::Loop::session_options() const {
 
 void Engine::Loop::connect() {
   const EngineOptions& o = engine_.options_;
+  io_threads.pin_to_data(dealer_);
   dealer_.set(zmq::sockopt::routing_id, engine_.routing_id());
   dealer_.set(zmq::sockopt::linger, static_cast<int>(o.linger.count()));
   if (o.max_frame_bytes > 0) limit_frame_size(dealer_, o.max_frame_bytes);
@@ -179,25 +201,18 @@ void Engine::Loop::poll_once(const detail::StopSignals& signals) {
       if (!message) break;
       on_message(std::move(*message), Clock::now());
     }
-    engine_.refused_.store(session_.refusals().total());
   }
   on_timers(Clock::now());
+  engine_.refused_.store(session_.refusals().total() + heart_.refused());
 }
 
 void Engine::Loop::on_message(Message message, Clock::time_point now) {
   last_heard_ = now;  // any message is a sign of life
   const std::string& type = message.header.msg_type;
   if (type == proto::registration_reply) {
-    on_registration_reply(message, now);
-  } else if (type == proto::heartbeat) {
-    // Nothing more to do.
+    on_registration_reply(message);
   } else if (type == proto::unknown_engine) {
-    if (registered_)
-      log("cannery-engine: the controller does not know this engine; registering again");
-    registered_ = false;
-    engine_.id_.store(-1);
-    // One registration per burst of unknown_engine answers; the timer repeats it.
-    if (now - last_registration_ >= heartbeat_ / 2) send_registration(now);
+    register_again(now, "the controller does not know this engine");
   } else if (type == proto::shutdown_request) {
     shutdown_ = true;
   } else if (is_work(type)) {
@@ -211,12 +226,20 @@ void Engine::Loop::on_message(Message message, Clock::time_point now) {
   }
 }
 
-void Engine::Loop::on_registration_reply(const Message& reply, Clock::time_point now) {
+void Engine::Loop::on_registration_reply(const Message& reply) {
   std::int64_t id = 0, heartbeat_ms = 0, misses = 0;
+  std::string heart_endpoint;
   try {
     id = reply.content.at(proto::engine_id).to_int64();
     heartbeat_ms = reply.content.at(proto::heartbeat_ms).to_int64();
     misses = reply.content.at(proto::allowed_misses).to_int64();
+    const auto given = detail::string_field(reply.content, proto::heartbeat_endpoint);
+    if (!given) {
+      throw error(errc::malformed_message,
+                  "no heartbeat_endpoint (a string): the controller is older than this engine; "
+                  "run engines and controller of one cannery version");
+    }
+    heart_endpoint = heart_connect_endpoint(engine_.endpoint_, *given);
   } catch (const error& e) {
     log("cannery-engine: ignored a registration_reply: " + e.message());
     return;
@@ -231,37 +254,52 @@ void Engine::Loop::on_registration_reply(const Message& reply, Clock::time_point
   if (!registered_ || engine_id_ != id) {
     log("cannery-engine: registered as engine " + std::to_string(id));
   }
+  // A second reply to the same registration (the engine asked twice) keeps
+  // the heart's connection; a new heart endpoint or period gets a new one.
+  const milliseconds period(heartbeat_ms);
+  if (!registered_ || heart_endpoint != heart_endpoint_ || period != heartbeat_) {
+    heart_.beat(heart_endpoint, period);
+  }
   registered_ = true;
   engine_id_ = id;
-  heartbeat_ = milliseconds(heartbeat_ms);
-  heart_.set_period(heartbeat_);
+  heartbeat_ = period;
+  heart_endpoint_ = heart_endpoint;
   allowed_misses_ = static_cast<int>(misses);
-  next_send_ = now + heartbeat_;
   engine_.id_.store(static_cast<int>(id));
   ++engine_.registrations_;
 }
 
+void Engine::Loop::register_again(Clock::time_point now, const std::string& why) {
+  if (registered_) {
+    log("cannery-engine: " + why + "; registering again");
+    ++engine_.controller_losses_;
+  }
+  registered_ = false;
+  engine_.id_.store(-1);
+  heart_.pause();
+  // One registration per burst of unknown_engine answers; the timer repeats it.
+  if (now - last_registration_ >= heartbeat_ / 2) send_registration(now);
+}
+
 void Engine::Loop::on_timers(Clock::time_point now) {
-  if (registered_ && now - last_heard_ >= heartbeat_ * allowed_misses_) {
-    log("cannery-engine: nothing from the controller for " +
-        std::to_string((heartbeat_ * allowed_misses_).count()) + " ms; registering again");
-    registered_ = false;
-    engine_.id_.store(-1);
-    send_registration(now);
+  if (registered_) {
+    const milliseconds patience = heartbeat_ * allowed_misses_;
+    if (heart_.take_unknown()) {
+      register_again(now,
+                     "the controller does not know this engine (it answered a heartbeat "
+                     "with unknown_engine)");
+    } else if (now - std::max(heart_.last_answer(), last_heard_) >= patience) {
+      register_again(now, "no heartbeat answered by the controller at " + heart_endpoint_ +
+                              " for " + std::to_string(patience.count()) + " ms");
+    }
     return;
   }
-  if (now < next_send_) return;
-  if (registered_) {
-    send(proto::heartbeat, {});
-    next_send_ = now + heartbeat_;
-  } else {
-    send_registration(now);
-  }
+  if (now >= next_registration_) send_registration(now);
 }
 
 milliseconds Engine::Loop::poll_timeout(Clock::time_point now) const {
-  Clock::time_point due = next_send_;
-  if (registered_) due = std::min(due, last_heard_ + heartbeat_ * allowed_misses_);
+  // Registered, the heart's news is looked at every max_poll.
+  const Clock::time_point due = registered_ ? now + max_poll : next_registration_;
   auto left = std::chrono::ceil<milliseconds>(due - now);
   return std::clamp(left, milliseconds(0), max_poll);
 }
@@ -279,7 +317,7 @@ void Engine::Loop::send_registration(Clock::time_point now) {
     content.emplace(std::string(proto::shared_memory), shared_memory_probe_->describe());
   send(proto::registration_request, std::move(content));
   last_registration_ = now;
-  next_send_ = now + heartbeat_;
+  next_registration_ = now + heartbeat_;
 }
 
 void Engine::Loop::send(std::string_view type, Object::Dict content, const Message* parent,
@@ -287,7 +325,7 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
   Message message = session_.message(type, std::move(content), parent);
   message.buffers = std::move(buffers);
   try {
-    // Never block the loop: with the controller gone, heartbeats are moot.
+    // Never block the loop: with the controller gone, what is sent is moot.
     if (!send_frames(dealer_, session_.serialize(std::move(message)), session_.options().frames,
                      zmq::send_flags::dontwait)) {
       log("cannery-engine: the queue to the controller is full; dropped a " + std::string(type));
@@ -302,7 +340,7 @@ std::optional<detail::Reply> Engine::Loop::run_request(Message& request) {
   // running out of memory while making one gets out of it.
   std::optional<detail::Reply> reply;
   try {
-    reply = heart_.run_unlocked([&] { return handler_.handle(request); });
+    reply = handler_.handle(request);
   } catch (...) {
     log("cannery-engine: could not answer a " + request.header.msg_type + " (out of memory?)");
   }
@@ -369,6 +407,14 @@ Engine::Engine(EngineOptions options)
                 "whose public key the controller allows");
   }
   options_.log_sink = serialized(std::move(options_.log_sink));
+  functions_.function("cannery.engine_stats", [this] {
+    const EngineStats s = stats();
+    return std::map<std::string, std::uint64_t>{{"registrations", s.registrations},
+                                                {"controller_losses", s.controller_losses},
+                                                {"heartbeats_sent", s.heartbeats_sent},
+                                                {"heartbeats_answered", s.heartbeats_answered},
+                                                {"refused_messages", s.refused_messages}};
+  });
 }
 
 Engine::~Engine() = default;
@@ -401,6 +447,11 @@ void Engine::run() {
 
 void Engine::stop() noexcept {
   stop_requested_.store(true);
+}
+
+EngineStats Engine::stats() const noexcept {
+  return {registrations_.load(), controller_losses_.load(), heartbeats_sent_.load(),
+          heartbeats_answered_.load(), refused_.load()};
 }
 
 std::optional<int> Engine::id() const noexcept {

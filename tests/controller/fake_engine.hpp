@@ -1,7 +1,8 @@
 #pragma once
 // A scripted engine for controller tests: a DEALER + cannery::Session that
-// follows messaging/protocol.hpp (register, heartbeat, answer requests), on
-// its own thread, so controller tests do not depend on the real engine.
+// follows messaging/protocol.hpp (register, heartbeat on the heart socket,
+// answer requests), on its own thread, so controller tests do not depend on
+// the real engine.
 //
 // Functions it knows (apply): echo(x), add(a, b), whoami() -> uuid, fail()
 // (raises std::runtime_error "boom"), sleep_ms(ms) (replies after ms, without
@@ -65,7 +66,7 @@ class FakeEngine {
   const std::string& uuid() const { return options_.uuid; }
   int pid() const { return options_.pid; }
 
-  // Silent: no heartbeats and no replies (as a hung or unplugged engine);
+  // Silent: no heartbeats and no replies (as an unplugged engine);
   // messages are still received and counted.
   void set_silent(bool silent) { silent_.store(silent); }
   // Registers again (same uuid), with `pid` when not 0.
@@ -98,6 +99,8 @@ class FakeEngine {
   Message reply_error(const Message& request, const std::string& function, const std::string& ename,
                       const std::string& evalue);
   void send(zmq::socket_t& socket, const Message& m);
+  // The heart socket for the latest registration_reply's heartbeat_endpoint.
+  std::optional<zmq::socket_t> connect_heart(zmq::context_t& context);
 
   ConnectionInfo info_;
   FakeEngineOptions options_;
@@ -108,6 +111,8 @@ class FakeEngine {
   std::atomic<bool> release_{false};
   std::atomic<int> reregister_pid_{-1};
   std::chrono::milliseconds heartbeat_{100};
+  std::string heart_endpoint_;  // from the latest registration_reply
+  bool heart_changed_ = false;  // connect_heart() is due
 
   mutable std::mutex mutex_;
   std::map<std::string, std::size_t, std::less<>> counts_;

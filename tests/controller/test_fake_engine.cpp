@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include <cannery/canning.hpp>
+#include <cannery/messaging/heart.hpp>
 
 #include "test_support.hpp"
 
@@ -117,6 +118,20 @@ void FakeEngine::send_registration(zmq::socket_t& socket) {
   send(socket, session_.message(protocol::registration_request, Object(std::move(content))));
 }
 
+std::optional<zmq::socket_t> FakeEngine::connect_heart(zmq::context_t& context) {
+  heart_changed_ = false;
+  if (heart_endpoint_.empty()) return std::nullopt;
+  zmq::socket_t heart(context, zmq::socket_type::dealer);
+  heart.set(zmq::sockopt::linger, 0);
+  heart.set(zmq::sockopt::immediate, 1);
+  heart.set(zmq::sockopt::routing_id, std::string(protocol::engine_routing_prefix) + options_.uuid);
+  if (options_.curve_client) {
+    make_curve_client(heart, *options_.curve_client, info_.curve_server_public_key);
+  }
+  heart.connect(heart_connect_endpoint(info_.endpoints.at("engines"), heart_endpoint_));
+  return heart;
+}
+
 void FakeEngine::run() {
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::dealer);
@@ -130,6 +145,7 @@ void FakeEngine::run() {
   }
   socket.connect(info_.endpoints.at("engines"));
   send_registration(socket);
+  std::optional<zmq::socket_t> heart;
   auto next_heartbeat = std::chrono::steady_clock::now();
   while (!stop_.load()) {
     if (auto m = session_.receive(socket, 2ms)) {
@@ -137,14 +153,25 @@ void FakeEngine::run() {
       while (auto more = session_.receive(socket, 0ms))
         handle(socket, *more);
     }
+    if (heart_changed_) heart = connect_heart(context);
+    while (heart) {
+      auto answer = session_.receive(*heart, 0ms);
+      if (!answer) break;
+      {
+        std::lock_guard lock(mutex_);
+        ++counts_[answer->header.msg_type];
+      }
+      if (answer->header.msg_type == protocol::unknown_engine) send_registration(socket);
+    }
     const auto now = std::chrono::steady_clock::now();
     if (int pid = reregister_pid_.exchange(-1); pid >= 0) {
       if (pid != 0) options_.pid = pid;
       send_registration(socket);
     }
     if (silent_.load()) continue;
-    if (now >= next_heartbeat) {
-      send(socket, session_.message(protocol::heartbeat));
+    if (heart && now >= next_heartbeat) {
+      send_frames(*heart, session_.serialize(session_.message(protocol::heartbeat)), {},
+                  zmq::send_flags::dontwait);
       next_heartbeat = now + heartbeat_;
     }
     while (!delayed_.empty() && delayed_.front().when <= now) {
@@ -237,6 +264,9 @@ void FakeEngine::handle(zmq::socket_t& socket, Message& m) {
   if (type == protocol::registration_reply) {
     engine_id_.store(static_cast<int>(m.content.at("engine_id").to_int64()));
     heartbeat_ = std::chrono::milliseconds(m.content.at("heartbeat_ms").to_int64());
+    const std::string endpoint = m.content.at("heartbeat_endpoint").to_string();
+    heart_changed_ = endpoint != heart_endpoint_;
+    heart_endpoint_ = endpoint;
     return;
   }
   if (type == protocol::unknown_engine) {
@@ -357,6 +387,9 @@ TEST_CASE("fake engine registers with a bare ROUTER and answers apply_request",
   zmq::socket_t router(context, zmq::socket_type::router);
   router.set(zmq::sockopt::linger, 0);
   router.bind("tcp://127.0.0.1:*");
+  zmq::socket_t heart(context, zmq::socket_type::router);
+  heart.set(zmq::sockopt::linger, 0);
+  heart.bind("tcp://127.0.0.1:*");
   ConnectionInfo info;
   info.key = generate_key();
   info.endpoints["engines"] = router.get(zmq::sockopt::last_endpoint);
@@ -372,11 +405,17 @@ TEST_CASE("fake engine registers with a bare ROUTER and answers apply_request",
   CHECK(registration->identities.front().as_string_view() == "engine-" + engine.uuid());
   Message reply = session.message(
       "registration_reply",
-      Object::Dict{
-          {"engine_id", Object(7)}, {"heartbeat_ms", Object(100)}, {"allowed_misses", Object(4)}},
+      Object::Dict{{"engine_id", Object(7)},
+                   {"heartbeat_ms", Object(100)},
+                   {"allowed_misses", Object(4)},
+                   {"heartbeat_endpoint", Object(heart.get(zmq::sockopt::last_endpoint))}},
       &*registration);
   session.send(router, reply);
   REQUIRE(engine.wait_registered() == 7);
+  auto beat = session.receive(heart, 5000ms);
+  REQUIRE(beat);
+  CHECK(beat->header.msg_type == "heartbeat");
+  CHECK(beat->identities.front().as_string_view() == "engine-" + engine.uuid());
 
   Message request = session.message("apply_request", Object::Dict{{"task", Object(1)}});
   request.identities = registration->identities;

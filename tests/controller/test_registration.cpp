@@ -108,6 +108,49 @@ TEST_CASE("a message from an unknown routing id is answered with unknown_engine"
   CHECK(controller.engines().empty());
 }
 
+TEST_CASE("a heartbeat from an unknown routing id is answered with unknown_engine",
+          "[controller]") {
+  Controller controller(fast_options());
+  zmq::context_t context(1);
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::routing_id, "engine-stranger");
+  dealer.connect(controller.heartbeat_endpoint());
+  SessionOptions so;
+  so.key = controller.connection_info().key;
+  Session session(so);
+  session.send(dealer, session.message("heartbeat"));
+  auto answer = session.receive(dealer, 5000ms);
+  REQUIRE(answer);
+  CHECK(answer->header.msg_type == "unknown_engine");
+  REQUIRE(answer->parent_header);
+  CHECK(answer->parent_header->msg_type == "heartbeat");
+  CHECK(controller.stats().unknown_peer_messages == 1);
+  CHECK(controller.stats().heartbeats_received == 0);
+  CHECK(controller.engines().empty());
+}
+
+TEST_CASE("the heart socket refuses anything but heartbeats, and unsigned messages",
+          "[controller]") {
+  Controller controller(fast_options());
+  zmq::context_t context(1);
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect(controller.heartbeat_endpoint());
+  SessionOptions so;
+  so.key = controller.connection_info().key;
+  Session session(so);
+  session.send(dealer,
+               session.message("registration_request", Object::Dict{{"uuid", Object("x")}}));
+  so.key = "wrong";
+  so.log_sink = [](std::string_view) {};
+  Session forger(so);
+  forger.send(dealer, forger.message("heartbeat"));
+  CHECK(wait_until([&] { return controller.stats().messages_refused == 2; }));
+  CHECK_FALSE(session.receive(dealer, 100ms));
+  CHECK(controller.engines().empty());
+}
+
 TEST_CASE("a message signed with another key is refused and counted", "[controller]") {
   Controller controller(fast_options());
   zmq::context_t context(1);
@@ -131,6 +174,8 @@ TEST_CASE("the same engine registering again keeps its id and its tasks", "[cont
   cluster[0].register_again();  // same pid: the same process
   REQUIRE(wait_until([&] { return cluster[0].count("registration_reply") == 2; }));
   CHECK(cluster[0].engine_id() == 0);
+  CHECK(cluster.controller.stats().re_registrations == 1);
+  CHECK(cluster.controller.engines().at(0).registrations == 2);
   cluster[0].release_held();
   CHECK(held.get<std::string>(5000ms) == cluster[0].uuid());
   CHECK(cluster.controller.engines().size() == 1);

@@ -1,9 +1,12 @@
 #pragma once
 // A controller played by the test: a ROUTER and a Session with the engine's
-// key, following protocol.hpp step by step, plus an Engine running run() on
-// its own thread. Every wait is bounded.
+// key, following protocol.hpp step by step, a heart socket answered on a
+// thread of its own (the test can silence it or make it answer
+// unknown_engine), plus an Engine running run() on its own thread. Every wait
+// is bounded.
 
 #include <algorithm>
+#include <atomic>
 #include <cannery/canning.hpp>
 #include <cannery/engine.hpp>
 #include <cannery/messaging/frames.hpp>
@@ -36,14 +39,28 @@ inline SessionOptions keyed(std::string key = engine_test_key) {
   return o;
 }
 
+// How the scripted controller's heart answers heartbeats.
+enum class HeartAnswer { heartbeat, unknown_engine, nothing };
+
 class ScriptedController {
  public:
   explicit ScriptedController(std::string key = engine_test_key)
-      : router(context, zmq::socket_type::router), session(keyed(std::move(key))) {
+      : router(context, zmq::socket_type::router),
+        heart(context, zmq::socket_type::router),
+        session(keyed(key)),
+        heart_session(keyed(key)) {
     router.set(zmq::sockopt::linger, 0);
     make_router_mandatory(router);
     router.bind("tcp://127.0.0.1:*");
     endpoint = router.get(zmq::sockopt::last_endpoint);
+    heart.set(zmq::sockopt::linger, 0);
+    heart.bind("tcp://127.0.0.1:*");
+    heart_endpoint = heart.get(zmq::sockopt::last_endpoint);
+    heart_thread = std::thread([this] { serve_heart(); });
+  }
+  ~ScriptedController() {
+    heart_stop.store(true);
+    heart_thread.join();
   }
 
   ConnectionInfo connection() const {
@@ -80,15 +97,35 @@ class ScriptedController {
     session.send(router, m);
   }
 
+  // A registration_reply's content naming this controller's heart socket.
+  Object::Dict registration_reply(std::int64_t id, std::int64_t heartbeat_ms,
+                                  std::int64_t misses) const {
+    return {{std::string(proto::engine_id), id},
+            {std::string(proto::heartbeat_ms), heartbeat_ms},
+            {std::string(proto::allowed_misses), misses},
+            {std::string(proto::heartbeat_endpoint), heart_endpoint}};
+  }
+
   // Answers the engine's registration_request.
   Message register_engine(std::int64_t id = 3, std::int64_t heartbeat_ms = 50,
                           std::int64_t misses = 200) {
     auto request = expect(proto::registration_request);
     REQUIRE(request);
-    send(proto::registration_reply, {{std::string(proto::engine_id), id},
-                                     {std::string(proto::heartbeat_ms), heartbeat_ms},
-                                     {std::string(proto::allowed_misses), misses}});
+    send(proto::registration_reply, registration_reply(id, heartbeat_ms, misses));
     return *request;
+  }
+
+  // Heartbeats that reached the heart socket so far.
+  std::size_t heartbeats() const { return heartbeats_received.load(); }
+  // Waits until `n` more heartbeats than now arrived; false after `timeout`.
+  bool more_heartbeats_within(std::size_t n, std::chrono::milliseconds timeout) {
+    const std::size_t target = heartbeats() + n;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (heartbeats() < target) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
   }
 
   // Sends a request with a fresh task id and returns the engine's reply.
@@ -116,11 +153,34 @@ class ScriptedController {
 
   zmq::context_t context;
   zmq::socket_t router;
+  zmq::socket_t heart;  // the heart thread's
   Session session;
+  Session heart_session;  // the heart thread's
   std::string endpoint;
+  std::string heart_endpoint;
   Buffer peer;
   std::vector<std::string> skipped;
   std::int64_t next_task = 1;
+  std::atomic<HeartAnswer> heart_answer{HeartAnswer::heartbeat};
+
+ private:
+  void serve_heart() {
+    while (!heart_stop.load()) {
+      auto beat = heart_session.receive(heart, 20ms);
+      if (!beat) continue;
+      heartbeats_received.fetch_add(1);
+      const HeartAnswer how = heart_answer.load();
+      if (how == HeartAnswer::nothing) continue;
+      heart_session.send(
+          heart, heart_session.message(
+                     how == HeartAnswer::heartbeat ? proto::heartbeat : proto::unknown_engine,
+                     Object::Dict{}, &*beat));
+    }
+  }
+
+  std::atomic<bool> heart_stop{false};
+  std::atomic<std::size_t> heartbeats_received{0};
+  std::thread heart_thread;  // last: it uses everything above
 };
 
 // Lines an engine logged, safe to read from the test thread.

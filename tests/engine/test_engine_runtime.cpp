@@ -45,12 +45,11 @@ TEST_CASE("an engine registers, sends heartbeats and answers an apply_request",
   CHECK(controller.peer.as_string_view() == "engine-" + running.engine.uuid());
   CHECK_FALSE(running.engine.id());
 
-  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 3},
-                                              {std::string(proto::heartbeat_ms), 50},
-                                              {std::string(proto::allowed_misses), 200}});
+  CHECK(controller.heartbeats() == 0);  // not before it is registered
+  controller.send(proto::registration_reply, controller.registration_reply(3, 50, 200));
   CHECK(running.has_id_within(3));
-  CHECK(controller.expect(proto::heartbeat, 2s));
-  CHECK(controller.expect(proto::heartbeat, 2s));
+  // On the heart socket, never on the work socket.
+  CHECK(controller.more_heartbeats_within(2, 2s));
 
   auto reply = controller.apply("add", 2.0, 3.0);
   CHECK(reply.content.at(proto::status).to_string() == "ok");
@@ -279,11 +278,12 @@ TEST_CASE("heartbeats keep flowing while a long task runs", "[engine][runtime]")
   RunningEngine running(options_for(controller));
   running.start();
   controller.register_engine(3, 50, 200);
-  controller.skipped.clear();
+  REQUIRE(running.has_id_within(3));
+  const std::size_t before = controller.heartbeats();
   auto reply = controller.apply("sleep_ms", std::int64_t{400});
   CHECK(result_of<std::int64_t>(reply) == ::getpid());
   // About 8 in 400 ms; a loaded machine may deliver fewer.
-  CHECK(controller.skipped_count(proto::heartbeat) >= 3);
+  CHECK(controller.heartbeats() - before >= 3);
 }
 
 TEST_CASE("a long task does not make the engine think the controller is gone",
@@ -291,24 +291,17 @@ TEST_CASE("a long task does not make the engine think the controller is gone",
   ScriptedController controller;
   RunningEngine running(options_for(controller));
   running.start();
-  controller.register_engine(3, 50, 3);  // 150 ms of silence means gone
+  controller.register_engine(3, 50, 3);  // 150 ms without an answered heartbeat means gone
   REQUIRE(running.has_id_within(3));
-  controller.send(proto::apply_request, {{std::string(proto::task), std::int64_t{1}}},
-                  cannery::pack_apply_message("sleep_ms", std::int64_t{400}));
-  // A live controller keeps beating; the beats wait in the engine's queue
-  // while the task runs, and must be read before the engine judges silence.
-  std::optional<cannery::Message> reply;
-  for (int i = 0; i < 200 && !reply; ++i) {
-    controller.send(proto::heartbeat);
-    reply = controller.expect(proto::apply_reply, 40ms);
-  }
-  REQUIRE(reply);
-  for (int i = 0; i < 5; ++i) {
-    controller.send(proto::heartbeat);
-    CHECK_FALSE(controller.expect(proto::apply_reply, 40ms));
-  }
-  CHECK(controller.skipped_count(proto::registration_request) == 0);
-  CHECK(running.engine.registrations() == 1);
+  // Nothing comes on the work socket for 400 ms; the heart keeps answering.
+  auto reply = controller.apply("sleep_ms", std::int64_t{400});
+  CHECK(result_of<std::int64_t>(reply) == ::getpid());
+  CHECK_FALSE(controller.expect(proto::registration_request, 300ms));
+  const cannery::EngineStats stats = running.engine.stats();
+  CHECK(stats.registrations == 1);
+  CHECK(stats.controller_losses == 0);
+  CHECK(stats.heartbeats_answered >= 3);
+  CHECK(stats.heartbeats_answered <= stats.heartbeats_sent);
 }
 
 TEST_CASE("an engine registers again after unknown_engine", "[engine][runtime]") {
@@ -322,12 +315,31 @@ TEST_CASE("an engine registers again after unknown_engine", "[engine][runtime]")
   // At once: well before the next heartbeat would have been due.
   CHECK(controller.expect(proto::registration_request, 2s));
   CHECK(running.has_id_within(std::nullopt));
-  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 4},
-                                              {std::string(proto::heartbeat_ms), 50},
-                                              {std::string(proto::allowed_misses), 200}});
+  controller.send(proto::registration_reply, controller.registration_reply(4, 50, 200));
   CHECK(running.has_id_within(4));
   CHECK(running.engine.registrations() == 2);
+  CHECK(running.engine.stats().controller_losses == 1);
   CHECK(controller.apply("add", 1.0, 1.0).content.at(proto::engine_id).to_int64() == 4);
+}
+
+TEST_CASE("an engine registers again when its heartbeat is answered with unknown_engine",
+          "[engine][runtime]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  controller.register_engine(3, 50, 200);
+  REQUIRE(running.has_id_within(3));
+  REQUIRE(controller.more_heartbeats_within(1, 2s));
+  CHECK_FALSE(controller.expect(proto::registration_request, 100ms));
+  // The controller restarted or declared it dead: it no longer knows it.
+  controller.heart_answer.store(HeartAnswer::unknown_engine);
+  CHECK(controller.expect(proto::registration_request, 2s));
+  CHECK(log.contains("answered a heartbeat with unknown_engine"));
+  controller.heart_answer.store(HeartAnswer::heartbeat);
+  controller.send(proto::registration_reply, controller.registration_reply(3, 50, 200));
+  CHECK(running.has_id_within(3));
+  CHECK(running.engine.stats().controller_losses == 1);
 }
 
 TEST_CASE("an engine registers again when the controller falls silent", "[engine][runtime]") {
@@ -335,17 +347,20 @@ TEST_CASE("an engine registers again when the controller falls silent", "[engine
   LogLines log;
   RunningEngine running(options_for(controller, &log));
   running.start();
-  controller.register_engine(3, 50, 3);  // silent for 150 ms = gone
+  controller.register_engine(3, 50, 3);  // 150 ms without an answered heartbeat = gone
   REQUIRE(running.has_id_within(3));
-  // The controller says nothing from now on; the engine keeps asking.
+  REQUIRE(controller.more_heartbeats_within(2, 2s));
+  CHECK_FALSE(controller.expect(proto::registration_request, 300ms));
+  // The controller answers nothing from now on; the engine keeps asking.
+  controller.heart_answer.store(HeartAnswer::nothing);
   CHECK(controller.expect(proto::registration_request, 3s));
   CHECK(controller.expect(proto::registration_request, 3s));
   CHECK(running.has_id_within(std::nullopt));
-  CHECK(log.contains("nothing from the controller for 150 ms"));
+  CHECK(log.contains("no heartbeat answered by the controller at " + controller.heart_endpoint +
+                     " for 150 ms"));
   // Until a registration_reply comes.
-  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 3},
-                                              {std::string(proto::heartbeat_ms), 50},
-                                              {std::string(proto::allowed_misses), 200}});
+  controller.heart_answer.store(HeartAnswer::heartbeat);
+  controller.send(proto::registration_reply, controller.registration_reply(3, 50, 200));
   CHECK(running.has_id_within(3));
 }
 
@@ -355,13 +370,19 @@ TEST_CASE("a registration_reply with values out of range is ignored", "[engine][
   RunningEngine running(options_for(controller, &log));
   running.start();
   REQUIRE(controller.expect(proto::registration_request));
-  controller.send(proto::registration_reply, {{std::string(proto::engine_id), 3},
-                                              {std::string(proto::heartbeat_ms), 0},
-                                              {std::string(proto::allowed_misses), 3}});
+  controller.send(proto::registration_reply, controller.registration_reply(3, 0, 3));
   controller.send(proto::registration_reply, {{std::string(proto::engine_id), "three"}});
+  Object::Dict no_heart = controller.registration_reply(3, 50, 3);
+  no_heart.erase(std::string(proto::heartbeat_endpoint));
+  controller.send(proto::registration_reply, no_heart);
+  Object::Dict udp_heart = controller.registration_reply(3, 50, 3);
+  udp_heart[std::string(proto::heartbeat_endpoint)] = "udp://127.0.0.1:9";
+  controller.send(proto::registration_reply, udp_heart);
   CHECK(controller.expect(proto::registration_request, 2s));  // still asking
   CHECK_FALSE(running.engine.id());
   CHECK(log.contains("ignored a registration_reply"));
+  CHECK(log.contains("no heartbeat_endpoint"));
+  CHECK(log.contains("'udp://127.0.0.1:9' is neither ipc://PATH nor tcp://HOST:PORT"));
 }
 
 TEST_CASE("shutdown_request, stop() and SIGTERM end run()", "[engine][runtime]") {

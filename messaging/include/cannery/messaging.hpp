@@ -8,6 +8,7 @@
 #include "cannery/messaging/connection_file.hpp"
 #include "cannery/messaging/curve.hpp"
 #include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/heart.hpp"
 #include "cannery/messaging/hmac.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/refusals.hpp"

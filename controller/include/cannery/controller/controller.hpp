@@ -77,6 +77,9 @@ class Controller {
   const ConnectionInfo& connection_info() const noexcept { return info_; }
   // The endpoint engines connect to, as written in the connection file.
   const std::string& endpoint() const;
+  // Where the heart socket is bound (ControllerOptions::heartbeat_endpoint);
+  // engines learn it when they register.
+  const std::string& heartbeat_endpoint() const;
 
   // Starts `n` engine processes on this machine (posix_spawn):
   //   <program> --connection-file <file> [--plugin <p>]... [extra args...]

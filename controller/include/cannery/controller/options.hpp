@@ -36,10 +36,17 @@ struct ControllerOptions {
   // keys of the engines allowed in. Without it, traffic is signed, not secret.
   std::optional<CurveKeyPair> curve_server;
   std::vector<std::string> curve_allowed_engines;
-  // Liveness: a heartbeat to each engine every `heartbeat`; an engine silent
-  // for heartbeat * allowed_misses is declared dead.
+  // Liveness: each engine sends a heartbeat every `heartbeat` on a socket of
+  // its own (not behind work), answered at once; an engine not heard from for
+  // heartbeat * allowed_misses is declared dead, and an engine whose
+  // heartbeats go unanswered as long registers again.
   std::chrono::milliseconds heartbeat{500};
   int allowed_misses = 4;
+  // Where the heart socket binds. Empty: beside the engines' socket, on the
+  // same interface with a free port (ipc: the same path + "-heartbeat").
+  // Engines learn it when they register; set it when only known ports are
+  // open between engines and controller.
+  std::string heartbeat_endpoint;
   // Bounded queues: tasks outstanding per engine (the rest wait in the
   // controller), and tasks waiting in the controller before apply()/map()
   // block their caller. Enough outstanding small tasks keep an engine busy

@@ -7,14 +7,18 @@ namespace cannery {
 
 struct ControllerStats {
   std::uint64_t bytes_sent = 0;             // sum of frame sizes handed to the socket
-  std::uint64_t messages_sent = 0;          // to engines, heartbeats included
-  std::uint64_t messages_received = 0;      // valid (verified) messages from engines
-  std::uint64_t messages_refused = 0;       // failed verification or malformed
+  std::uint64_t messages_sent = 0;          // to engines on the work socket
+  std::uint64_t messages_received = 0;      // valid (verified) messages on the work socket
+  std::uint64_t messages_refused = 0;       // failed verification or malformed, either socket
+  std::uint64_t heartbeats_received = 0;    // from known engines, on the heart socket
   std::uint64_t ignored_replies = 0;        // replies for tasks already ended, or unknown
   std::uint64_t unknown_peer_messages = 0;  // answered with unknown_engine
   std::uint64_t engines_died = 0;           // declared dead (silence, unreachable, restart)
-  std::uint64_t tasks_retried = 0;          // resubmitted after their engine died
-  std::uint64_t shared_memory_bytes = 0;    // put() bytes written to shared memory
+  // registration_requests from engines registered and alive, from the same
+  // process: the engine took this controller for gone. 0 on a healthy cluster.
+  std::uint64_t re_registrations = 0;
+  std::uint64_t tasks_retried = 0;        // resubmitted after their engine died
+  std::uint64_t shared_memory_bytes = 0;  // put() bytes written to shared memory
   // SharedArray bytes that messages to engines on this host named where they
   // are instead of carrying (counted per message, put() or task).
   std::uint64_t shared_memory_in_place_bytes = 0;

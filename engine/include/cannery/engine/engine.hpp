@@ -11,11 +11,15 @@
 //   });
 //   engine.run();   // until shutdown_request, stop(), or SIGTERM/SIGINT
 //
-// Threads: run()'s thread does the socket I/O (the DEALER, the Session, the
-// heartbeats) and runs requests one at a time, in arrival order, as they are
-// received: no hand-off between threads on a task's path. While a request
-// runs, a helper thread takes the socket (under a mutex) to keep heartbeats
-// flowing, so a long task is not taken for a dead engine.
+// Threads: run()'s thread does the work socket's I/O (the DEALER, the
+// Session) and runs requests one at a time, in arrival order, as they are
+// received: no hand-off between threads on a task's path. A second thread,
+// the heart, sends heartbeats on a socket of its own and notes the
+// controller's answers (protocol.hpp, "Liveness"), so neither a long task nor
+// a long transfer on the work socket is taken for silence on either side.
+//
+// Every engine also has the function "cannery.engine_stats" (no arguments):
+// its EngineStats as a dict of integers, for a controller to read.
 
 #include <atomic>
 #include <chrono>
@@ -74,6 +78,16 @@ struct EngineOptions {
   std::function<void(std::string_view)> log_sink;
 };
 
+// Counters of an engine; see Engine::stats().
+struct EngineStats {
+  std::uint64_t registrations = 0;      // registration_replies accepted
+  std::uint64_t controller_losses = 0;  // times it registered again: the controller's heart
+                                        // fell silent, or it did not know this engine
+  std::uint64_t heartbeats_sent = 0;
+  std::uint64_t heartbeats_answered = 0;
+  std::uint64_t refused_messages = 0;  // on either socket (bad signature, malformed, ...)
+};
+
 class Engine {
  public:
   // Reads the connection file (if given instead of `connection`) and checks
@@ -104,10 +118,12 @@ class Engine {
   std::optional<int> id() const noexcept;
   const std::string& uuid() const noexcept { return uuid_; }
   std::string routing_id() const;
-  // Messages the Session refused (bad signature, malformed, replayed, ...).
+  // Messages refused (bad signature, malformed, replayed, ...).
   std::uint64_t refused_messages() const noexcept { return refused_.load(); }
   // Number of times a registration_reply was accepted.
   std::uint64_t registrations() const noexcept { return registrations_.load(); }
+  // Thread-safe; refused_messages lags by up to 100 ms while a task runs.
+  EngineStats stats() const noexcept;
 
  private:
   class Loop;
@@ -123,6 +139,9 @@ class Engine {
   std::atomic<int> id_{-1};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> registrations_{0};
+  std::atomic<std::uint64_t> controller_losses_{0};
+  std::atomic<std::uint64_t> heartbeats_sent_{0};
+  std::atomic<std::uint64_t> heartbeats_answered_{0};
 };
 
 }  // namespace cannery

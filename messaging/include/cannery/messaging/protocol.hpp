@@ -4,12 +4,16 @@
 // Session message (signed Jupyter envelope, session.hpp); canned values ride
 // in its buffers.
 //
-// Connection: one per engine. The controller binds a ROUTER (with
-// ROUTER_MANDATORY); each engine connects a DEALER whose routing id is
-// "engine-<uuid>" (set before connecting). The key, the endpoint and the
-// heartbeat come from the connection file.
+// Connections: two per engine. The controller binds a ROUTER for work (with
+// ROUTER_MANDATORY) and a second ROUTER, the heart socket, for heartbeats;
+// each engine connects a DEALER to each, both with the routing id
+// "engine-<uuid>" (set before connecting). The key and the work endpoint come
+// from the connection file, the heart endpoint from the registration_reply.
+// Heartbeats never share a connection, a queue or a thread with work: a
+// 400 MB request queued for an engine does not delay its heartbeats
+// (heart.hpp).
 //
-// Registration and liveness
+// Registration (on the work socket)
 //   engine -> controller  registration_request  {uuid: str, pid: int, hostname: str,
 //                                                functions: [str, ...], batches: bool,
 //                                                shared_memory: {segment: str, token: str}}
@@ -17,18 +21,29 @@
 //     sends put() objects through shared memory only to engines whose probe
 //     it can open and read (shared_memory.hpp).
 //   controller -> engine  registration_reply    {engine_id: int, heartbeat_ms: int,
-//                                                allowed_misses: int}
-//   both ways             heartbeat             {}
-//     Each side sends a heartbeat every heartbeat_ms. Any message counts as a
-//     sign of life. The controller declares an engine dead when nothing came
-//     from it for heartbeat_ms * allowed_misses; the engine assumes the
-//     controller is gone after the same silence and then sends a
-//     registration_request every heartbeat_ms until a registration_reply
-//     arrives (the DEALER reconnects by itself).
+//                                                allowed_misses: int,
+//                                                heartbeat_endpoint: str}
+//     heartbeat_endpoint is the heart socket as bound; the engine connects to
+//     heart_connect_endpoint(its work endpoint, heartbeat_endpoint). The
+//     controller knows the engine on its heart socket before it sends this
+//     reply.
 //   controller -> engine  unknown_engine        {}
 //     The answer to any message from a routing id the controller does not
-//     know (it restarted): the engine registers again at once.
+//     know (it restarted, or declared the engine dead), on either socket: the
+//     engine registers again at once.
 //
+// Liveness (on the heart socket)
+//   engine -> controller  heartbeat  {}   every heartbeat_ms, once registered
+//   controller -> engine  heartbeat  {}   at once, the parent being the engine's
+//     The controller declares an engine dead when neither a heartbeat nor any
+//     other message came from it for heartbeat_ms * allowed_misses, or when a
+//     send to it fails because it disconnected. The engine takes its
+//     controller for gone when no heartbeat came back for as long; it then
+//     sends a registration_request every heartbeat_ms until a
+//     registration_reply arrives (the DEALERs reconnect by themselves). Both
+//     heartbeat threads run apart from the threads that send and run work, so
+//     a long task or a long transfer is not silence.
+
 // Work (every request with a task id gets exactly one apply_reply)
 //   controller -> engine  apply_request   {task: int}
 //                         buffers: pack_apply_message(function, args..., kwargs...)
@@ -113,6 +128,7 @@ inline constexpr std::string_view functions = "functions";
 inline constexpr std::string_view engine_id = "engine_id";
 inline constexpr std::string_view heartbeat_ms = "heartbeat_ms";
 inline constexpr std::string_view allowed_misses = "allowed_misses";
+inline constexpr std::string_view heartbeat_endpoint = "heartbeat_endpoint";
 inline constexpr std::string_view task = "task";
 inline constexpr std::string_view count = "count";
 inline constexpr std::string_view names = "names";

@@ -105,6 +105,8 @@ class Session {
   std::optional<Message> receive(zmq::socket_ref socket, std::chrono::milliseconds timeout);
 
   const RefusalLog& refusals() const noexcept { return refusals_; }
+  // For a caller that refuses a verified message for what it says.
+  RefusalLog& refusals() noexcept { return refusals_; }
   const std::string& session_id() const noexcept { return options_.session_id; }
   const SessionOptions& options() const noexcept { return options_; }
 
