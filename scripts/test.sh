@@ -1,27 +1,72 @@
 #!/usr/bin/env bash
-# Install what is missing, build, and run every test.
-#   scripts/test.sh             Release build in build/
-#   scripts/test.sh --sanitize  -fsanitize=address,undefined build in build-sanitize/
+# Install what is missing, build, and run the tests.
+#   scripts/test.sh             Release build in build/: every test but the soak
+#   scripts/test.sh --sanitize  -fsanitize=address,undefined (Debug) in build-sanitize/:
+#                               every test but the soak; no benchmarks or examples
+#   scripts/test.sh --tsan      ThreadSanitizer in build-tsan/: the messaging, engine,
+#                               controller, cluster and partition tests
+#   scripts/test.sh --soak      Release build in build/: the soak tests only (minutes)
 # Extra arguments after -- go to ctest (e.g. -- -L canning).
+# Sanitizer reports of every process, engines included, are collected in
+# <build>/sanitizer-reports/; any report fails the run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-build_dir="$CANNERY_ROOT/build"
-cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+mode=release
 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --sanitize)
-      build_dir="$CANNERY_ROOT/build-sanitize"
-      cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCANNERY_SANITIZE=ON)
-      ;;
+    --sanitize) mode=sanitize ;;
+    --tsan) mode=tsan ;;
+    --soak) mode=soak ;;
     --) shift; ctest_args+=("$@"); break ;;
-    *) echo "usage: $0 [--sanitize] [-- ctest args]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sanitize | --tsan | --soak] [-- ctest args]" >&2; exit 2 ;;
   esac
   shift
 done
 
+# Test-only programs and checks that the sanitizer runs do not need.
+lean=(-DCANNERY_BUILD_BENCH=OFF -DCANNERY_BUILD_EXAMPLES=OFF)
+case "$mode" in
+  release | soak)
+    build_dir="$CANNERY_ROOT/build"
+    cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+    ;;
+  sanitize)
+    build_dir="$CANNERY_ROOT/build-sanitize"
+    cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCANNERY_SANITIZE=ON "${lean[@]}")
+    ;;
+  tsan)
+    build_dir="$CANNERY_ROOT/build-tsan"
+    cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCANNERY_TSAN=ON "${lean[@]}"
+                "-DCANNERY_TEST_LAYERS=messaging;engine;controller;cluster;partition")
+    ;;
+esac
+if [ "$mode" = soak ]; then
+  label_args=(-L soak)
+else
+  label_args=(-LE soak)
+fi
+
 cannery_install_missing
 cannery_build "$build_dir" "${cmake_args[@]}"
+
+reports="$build_dir/sanitizer-reports"
+rm -rf "$reports"
+mkdir -p "$reports"
+export ASAN_OPTIONS="log_path=$reports/asan:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:${UBSAN_OPTIONS:-}"
+export TSAN_OPTIONS="log_path=$reports/tsan:suppressions=$CANNERY_ROOT/tests/tsan.supp:second_deadlock_stack=1:${TSAN_OPTIONS:-}"
+
 cd "$build_dir"
-ctest --output-on-failure -j2 --timeout 600 "${ctest_args[@]}"
+status=0
+ctest --output-on-failure -j2 --timeout 900 "${label_args[@]}" "${ctest_args[@]}" || status=$?
+if compgen -G "$reports/*" >/dev/null; then
+  echo "cannery: sanitizer reports (every process, engines included):" >&2
+  for report in "$reports"/*; do
+    echo "==== $report" >&2
+    cat "$report" >&2
+  done
+  status=1
+fi
+exit $status

@@ -91,7 +91,8 @@ class Core final : public RefReleaser {
     std::unordered_set<std::uint64_t> in_flight;
     std::unordered_set<std::uint64_t> refs_held;
     std::uint64_t last_assigned = 0;
-    bool leaving = false;  // sent a shutdown_request: its end is expected, not news
+    std::int64_t attempt = -1;  // the latest registration attempt's number (its `registrations`)
+    bool leaving = false;       // sent a shutdown_request: its end is expected, not news
     bool batches = false;  // takes batch_request (it said so when registering)
   };
   struct Ref {

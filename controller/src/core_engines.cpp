@@ -117,16 +117,22 @@ void Core::on_registration(const std::string& routing, const Message& message) {
       holder != nullptr && holder->info.uuid != *uuid) {
     declare_dead(*holder, "engine " + *uuid + " registered with its routing id");
   }
+  // Requests repeated while the engine waits for an answer carry the same
+  // attempt number: answered alike, counted once. -1: not said.
+  const std::int64_t attempt = int_field(message.content, protocol::registrations).value_or(-1);
   Engine* engine = nullptr;
+  bool repeated = false;
   if (auto it = by_uuid_.find(*uuid); it != by_uuid_.end()) {
     engine = &engines_.at(it->second);
     // The same process registering again (it thought we were gone) keeps its
     // tasks and cache; a new process under the same uuid lost them.
-    if (engine->info.alive && (engine->routing_id != routing || engine->info.pid != pid)) {
+    const bool same_process = engine->routing_id == routing && engine->info.pid == pid;
+    if (engine->info.alive && !same_process) {
       declare_dead(*engine,
                    "it registered again as a new process (pid " + std::to_string(pid) + ")");
     } else if (engine->info.alive) {
-      re_registrations_.fetch_add(1, std::memory_order_relaxed);
+      repeated = attempt >= 0 && attempt <= engine->attempt;
+      if (!repeated) re_registrations_.fetch_add(1, std::memory_order_relaxed);
     }
   } else {
     const int id = next_engine_id_++;
@@ -152,7 +158,10 @@ void Core::on_registration(const std::string& routing, const Message& message) {
   engine->info.functions =
       strings_field(message.content, protocol::functions).value_or(std::vector<std::string>{});
   engine->last_seen = Clock::now();
-  ++engine->info.registrations;
+  if (!repeated) {
+    ++engine->info.registrations;
+    engine->attempt = attempt;
+  }
   // Known on the heart socket before the engine can send a heartbeat there.
   heart_->admit(routing);
   Object::Dict reply{{std::string(protocol::engine_id), Object(engine->info.id)},

@@ -251,15 +251,14 @@ void Engine::Loop::on_registration_reply(const Message& reply) {
         std::to_string(misses) + " (out of range)");
     return;
   }
-  if (!registered_ || engine_id_ != id) {
-    log("cannery-engine: registered as engine " + std::to_string(id));
-  }
-  // A second reply to the same registration (the engine asked twice) keeps
-  // the heart's connection; a new heart endpoint or period gets a new one.
+  // The answers to the requests repeated while waiting: the first one counts.
   const milliseconds period(heartbeat_ms);
-  if (!registered_ || heart_endpoint != heart_endpoint_ || period != heartbeat_) {
-    heart_.beat(heart_endpoint, period);
+  if (registered_ && id == engine_id_ && heart_endpoint == heart_endpoint_ &&
+      period == heartbeat_ && misses == allowed_misses_) {
+    return;
   }
+  log("cannery-engine: registered as engine " + std::to_string(id));
+  heart_.beat(heart_endpoint, period);
   registered_ = true;
   engine_id_ = id;
   heartbeat_ = period;
@@ -312,7 +311,8 @@ void Engine::Loop::send_registration(Clock::time_point now) {
                        {std::string(proto::pid), ::getpid()},
                        {std::string(proto::hostname), host_name()},
                        {std::string(proto::functions), functions},
-                       {std::string(proto::batches), true}};
+                       {std::string(proto::batches), true},
+                       {std::string(proto::registrations), engine_.registrations_.load()}};
   if (shared_memory_probe_)
     content.emplace(std::string(proto::shared_memory), shared_memory_probe_->describe());
   send(proto::registration_request, std::move(content));
@@ -344,7 +344,10 @@ std::optional<detail::Reply> Engine::Loop::run_request(Message& request) {
   } catch (...) {
     log("cannery-engine: could not answer a " + request.header.msg_type + " (out of memory?)");
   }
-  if (reply) reply->content[std::string(proto::engine_id)] = engine_id_;
+  if (reply) {
+    reply->content[std::string(proto::engine_id)] = engine_id_;
+    engine_.requests_answered_.fetch_add(1, std::memory_order_relaxed);
+  }
   return reply;
 }
 
@@ -409,11 +412,10 @@ Engine::Engine(EngineOptions options)
   options_.log_sink = serialized(std::move(options_.log_sink));
   functions_.function("cannery.engine_stats", [this] {
     const EngineStats s = stats();
-    return std::map<std::string, std::uint64_t>{{"registrations", s.registrations},
-                                                {"controller_losses", s.controller_losses},
-                                                {"heartbeats_sent", s.heartbeats_sent},
-                                                {"heartbeats_answered", s.heartbeats_answered},
-                                                {"refused_messages", s.refused_messages}};
+    return std::map<std::string, std::uint64_t>{
+        {"registrations", s.registrations},       {"controller_losses", s.controller_losses},
+        {"heartbeats_sent", s.heartbeats_sent},   {"heartbeats_answered", s.heartbeats_answered},
+        {"refused_messages", s.refused_messages}, {"requests_answered", s.requests_answered}};
   });
 }
 
@@ -450,8 +452,12 @@ void Engine::stop() noexcept {
 }
 
 EngineStats Engine::stats() const noexcept {
-  return {registrations_.load(), controller_losses_.load(), heartbeats_sent_.load(),
-          heartbeats_answered_.load(), refused_.load()};
+  return {.registrations = registrations_.load(),
+          .controller_losses = controller_losses_.load(),
+          .heartbeats_sent = heartbeats_sent_.load(),
+          .heartbeats_answered = heartbeats_answered_.load(),
+          .refused_messages = refused_.load(),
+          .requests_answered = requests_answered_.load()};
 }
 
 std::optional<int> Engine::id() const noexcept {

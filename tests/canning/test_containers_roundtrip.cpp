@@ -130,7 +130,7 @@ TEST_CASE("nested containers round-trip", "[canning][containers]") {
   CHECK(round_trip(deep) == deep);
 }
 
-TEST_CASE("large arrays nested at depth 3 become their own frames; small ones are inlined",
+TEST_CASE("large arrays nested at depth 3 become their own frames, small ones are inlined",
           "[canning][containers]") {
   const auto a = ramp(200, 1.0);  // 1600 bytes: out of band
   const auto b = ramp(10, 2.0);   // 80 bytes: inlined

@@ -28,7 +28,7 @@ TEST_CASE("a const temporary (Eigen's eval()) is copied once and owned, not lent
   CHECK(cannery::uncan<std::vector<double>>(vector_canned) == std::vector<double>(1000, 2.0));
 }
 
-TEST_CASE("a temporary container hands its arrays over; an lvalue one lends them",
+TEST_CASE("a temporary container hands its arrays over, an lvalue one lends them",
           "[canning][ownership]") {
   std::map<std::string, std::vector<double>> kept{{"a", std::vector<double>(1000, 1.0)}};
   auto lent = cannery::can(kept);

@@ -56,7 +56,7 @@ TEST_CASE("an engine that disconnects is noticed when a send fails", "[controlle
         errc::engine_died);
 }
 
-TEST_CASE("a task timeout ends the task; the late reply is ignored", "[controller]") {
+TEST_CASE("a task timeout ends the task, and the late reply is ignored", "[controller]") {
   Cluster cluster(1);
   ApplyOptions quick;
   quick.timeout = 50ms;

@@ -111,10 +111,12 @@ void FakeEngine::send_registration(zmq::socket_t& socket) {
   Object::List functions;
   for (const auto& f : options_.functions)
     functions.emplace_back(f);
-  Object::Dict content{{"uuid", Object(options_.uuid)},
-                       {"pid", Object(options_.pid)},
-                       {"hostname", Object(options_.hostname)},
-                       {"functions", Object(std::move(functions))}};
+  Object::Dict content{
+      {"uuid", Object(options_.uuid)},
+      {"pid", Object(options_.pid)},
+      {"hostname", Object(options_.hostname)},
+      {"functions", Object(std::move(functions))},
+      {"registrations", Object(static_cast<std::int64_t>(count(protocol::registration_reply)))}};
   send(socket, session_.message(protocol::registration_request, Object(std::move(content))));
 }
 

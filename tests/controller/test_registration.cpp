@@ -30,7 +30,8 @@ TEST_CASE("the connection file is 0600, holds a fresh key and the engines endpoi
   CHECK_FALSE(std::filesystem::exists(file));  // made up by the controller, removed with it
 }
 
-TEST_CASE("two controllers get different keys; an explicit key and file are used", "[controller]") {
+TEST_CASE("two controllers get different keys, and an explicit key and file are used",
+          "[controller]") {
   TempDir dir;
   ControllerOptions o;
   o.key = "my-key";
@@ -149,6 +150,46 @@ TEST_CASE("the heart socket refuses anything but heartbeats, and unsigned messag
   CHECK(wait_until([&] { return controller.stats().messages_refused == 2; }));
   CHECK_FALSE(session.receive(dealer, 100ms));
   CHECK(controller.engines().empty());
+}
+
+TEST_CASE("registration requests repeated while waiting count as one attempt", "[controller]") {
+  Controller controller(fast_options());
+  zmq::context_t context(1);
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::routing_id, "engine-repeater");
+  dealer.connect(controller.endpoint());
+  SessionOptions so;
+  so.key = controller.connection_info().key;
+  Session session(so);
+  auto request = [&](std::int64_t attempt) {
+    session.send(dealer, session.message("registration_request",
+                                         Object::Dict{{"uuid", Object("repeater")},
+                                                      {"pid", Object(4242)},
+                                                      {"registrations", Object(attempt)}}));
+  };
+  auto replies = [&](std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+      auto m = session.receive(dealer, 5000ms);
+      if (!m) return false;
+      got += m->header.msg_type == "registration_reply" ? 1 : 0;
+    }
+    return true;
+  };
+  // A burst queued behind a partition: each is answered, one is counted.
+  for (int i = 0; i < 3; ++i)
+    request(0);
+  REQUIRE(replies(3));
+  CHECK(controller.engines().at(0).registrations == 1);
+  CHECK(controller.stats().re_registrations == 0);
+  // A new attempt of the same process: it took the controller for gone.
+  request(1);
+  request(1);
+  REQUIRE(replies(2));
+  CHECK(controller.engines().at(0).registrations == 2);
+  CHECK(controller.stats().re_registrations == 1);
+  CHECK(controller.stats().engines_died == 0);
 }
 
 TEST_CASE("a message signed with another key is refused and counted", "[controller]") {

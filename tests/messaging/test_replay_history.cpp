@@ -64,7 +64,7 @@ TEST_CASE("the replay history keys on the first 128 bits of the signature", "[me
   CHECK(history.remember(std::string(31, 'a') + std::string(33, 'c')));
 }
 
-TEST_CASE("a replay history of 0 remembers nothing; a short signature is refused",
+TEST_CASE("a replay history of 0 remembers nothing, and a short signature is refused",
           "[messaging][replay]") {
   cannery::ReplayHistory none(0);
   CHECK(none.remember("anything"));

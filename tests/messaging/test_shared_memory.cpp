@@ -117,7 +117,7 @@ TEST_CASE("frames below the threshold need no segment", "[shared_memory]") {
   CHECK_FALSE(cannery::SharedFrames::prepare(sample_frames(), 4 << 20));
 }
 
-TEST_CASE("a segment goes with its owner; views mapped before stay valid", "[shared_memory]") {
+TEST_CASE("a segment goes with its owner, and views mapped before stay valid", "[shared_memory]") {
   const std::vector<Buffer> frames = sample_frames();
   std::optional<SharedSegment> segment = SharedSegment::store(frames, 512 * 1024);
   REQUIRE(segment);

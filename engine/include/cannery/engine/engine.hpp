@@ -86,6 +86,7 @@ struct EngineStats {
   std::uint64_t heartbeats_sent = 0;
   std::uint64_t heartbeats_answered = 0;
   std::uint64_t refused_messages = 0;  // on either socket (bad signature, malformed, ...)
+  std::uint64_t requests_answered = 0;  // apply/map/push/pull requests, alone or in batches
 };
 
 class Engine {
@@ -142,6 +143,7 @@ class Engine {
   std::atomic<std::uint64_t> controller_losses_{0};
   std::atomic<std::uint64_t> heartbeats_sent_{0};
   std::atomic<std::uint64_t> heartbeats_answered_{0};
+  std::atomic<std::uint64_t> requests_answered_{0};
 };
 
 }  // namespace cannery

@@ -16,10 +16,16 @@
 // Registration (on the work socket)
 //   engine -> controller  registration_request  {uuid: str, pid: int, hostname: str,
 //                                                functions: [str, ...], batches: bool,
+//                                                registrations: int,
 //                                                shared_memory: {segment: str, token: str}}
-//     shared_memory (optional) describes a SharedMemoryProbe: the controller
-//     sends put() objects through shared memory only to engines whose probe
-//     it can open and read (shared_memory.hpp).
+//     registrations is how many registration_replies this engine process
+//     accepted before: the requests it repeats every heartbeat_ms until
+//     answered carry the same number, so a burst of them (queued behind a
+//     network partition, say) counts as one attempt; each is answered, and
+//     the engine takes the first answer. shared_memory (optional) describes a
+//     SharedMemoryProbe: the controller sends put() objects through shared
+//     memory only to engines whose probe it can open and read
+//     (shared_memory.hpp).
 //   controller -> engine  registration_reply    {engine_id: int, heartbeat_ms: int,
 //                                                allowed_misses: int,
 //                                                heartbeat_endpoint: str}
@@ -129,6 +135,7 @@ inline constexpr std::string_view engine_id = "engine_id";
 inline constexpr std::string_view heartbeat_ms = "heartbeat_ms";
 inline constexpr std::string_view allowed_misses = "allowed_misses";
 inline constexpr std::string_view heartbeat_endpoint = "heartbeat_endpoint";
+inline constexpr std::string_view registrations = "registrations";
 inline constexpr std::string_view task = "task";
 inline constexpr std::string_view count = "count";
 inline constexpr std::string_view names = "names";
