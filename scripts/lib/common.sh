@@ -10,6 +10,7 @@ CANNERY_PACKAGES=(
   libmsgpack-cxx-dev libboost-dev
   libeigen3-dev catch2 libbenchmark-dev
   python3 python3-numpy python3-msgpack python3-jupyter-client
+  iproute2
 )
 
 cannery_install_missing() {
