@@ -289,7 +289,8 @@ void Engine::Loop::on_timers(Clock::time_point now) {
                      "with unknown_engine)");
     } else if (now - std::max(heart_.last_answer(), last_heard_) >= patience) {
       register_again(now, "no heartbeat answered by the controller at " + heart_endpoint_ +
-                              " for " + std::to_string(patience.count()) + " ms");
+                              " for " + std::to_string(patience.count()) +
+                              " ms (if it runs, check that this host can reach that address)");
     }
     return;
   }
