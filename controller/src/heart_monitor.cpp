@@ -3,34 +3,18 @@
 #include <pthread.h>
 
 #include "cannery/canning/error.hpp"
-#include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 
 namespace cannery::detail {
-namespace {
-
-// A heartbeat is a few hundred bytes in 7 frames (routing id, delimiter,
-// signature, four dicts): anything much larger is refused by libzmq before
-// it is buffered.
-constexpr std::int64_t max_heart_frame = 64 * 1024;
-constexpr std::size_t max_heart_frames = 16;
-
-SessionOptions for_heart(SessionOptions o) {
-  o.frames.max_frames = max_heart_frames;
-  return o;
-}
-
-}  // namespace
 
 HeartMonitor::HeartMonitor(zmq::context_t& context, const IoThreads& io_threads,
                            const std::string& bind_address,
                            const std::optional<CurveKeyPair>& curve_server, SessionOptions session)
-    : socket_(context, zmq::socket_type::router), session_(for_heart(std::move(session))) {
-  io_threads.pin_to_heart(socket_);
-  socket_.set(zmq::sockopt::linger, 0);
+    : socket_(context, zmq::socket_type::router),
+      session_(heart_session_options(std::move(session))) {
   // Not ROUTER_MANDATORY: an answer to an engine that just vanished is
   // dropped, and a send never blocks this thread.
-  limit_frame_size(socket_, max_heart_frame);
+  configure_heart_socket(socket_, io_threads);
   if (curve_server) make_curve_server(socket_, *curve_server);
   try {
     socket_.bind(bind_address);

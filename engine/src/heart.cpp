@@ -9,23 +9,11 @@
 #include "cannery/messaging/protocol.hpp"
 
 namespace cannery::detail {
-namespace {
-
-// Heartbeats and their answers are a few hundred bytes in a few frames.
-constexpr std::int64_t max_heart_frame = 64 * 1024;
-constexpr std::size_t max_heart_frames = 16;
-
-SessionOptions for_heart(SessionOptions o) {
-  o.frames.max_frames = max_heart_frames;
-  return o;
-}
-
-}  // namespace
 
 Heart::Heart(zmq::context_t& context, Setup setup)
     : context_(context),
       setup_(std::move(setup)),
-      session_(for_heart(setup_.session)),
+      session_(heart_session_options(setup_.session)),
       last_answer_(Clock::now().time_since_epoch().count()),
       thread_([this] { run(); }) {
   ::pthread_setname_np(thread_.native_handle(), "cannery-heart");
@@ -62,13 +50,11 @@ Heart::Clock::time_point Heart::last_answer() const noexcept {
 std::optional<zmq::socket_t> Heart::open(const Target& target) {
   if (target.endpoint.empty()) return std::nullopt;
   zmq::socket_t socket(context_, zmq::socket_type::dealer);
-  setup_.io_threads.pin_to_heart(socket);
-  socket.set(zmq::sockopt::linger, 0);
+  configure_heart_socket(socket, setup_.io_threads);
   socket.set(zmq::sockopt::routing_id, setup_.routing_id);
   // While disconnected, heartbeats are dropped rather than queued: a burst of
   // stale ones on reconnection says nothing.
   socket.set(zmq::sockopt::immediate, 1);
-  limit_frame_size(socket, max_heart_frame);
   if (setup_.curve_keys) {
     make_curve_client(socket, *setup_.curve_keys, setup_.curve_server_public_key);
   }

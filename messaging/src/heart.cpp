@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/frames.hpp"
 
 namespace cannery {
 namespace {
@@ -65,6 +66,17 @@ void IoThreads::pin_to_data(zmq::socket_ref socket) const {
 
 void IoThreads::pin_to_heart(zmq::socket_ref socket) const {
   socket.set(zmq::sockopt::affinity, std::uint64_t{1} << data_threads);
+}
+
+void configure_heart_socket(zmq::socket_ref socket, const IoThreads& io_threads) {
+  io_threads.pin_to_heart(socket);
+  socket.set(zmq::sockopt::linger, 0);
+  limit_frame_size(socket, heart_max_frame_bytes);
+}
+
+SessionOptions heart_session_options(SessionOptions base) {
+  base.frames.max_frames = heart_max_frames;
+  return base;
 }
 
 }  // namespace cannery

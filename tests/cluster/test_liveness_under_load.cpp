@@ -40,9 +40,14 @@ void check_no_false_alarm(cannery::Controller& controller) {
   }
 }
 
-// Bytes of a vector of doubles: what the built-in nbytes answers.
 constexpr std::size_t mb100 = 100'000'000;
 constexpr std::size_t mb400 = 400'000'000;
+
+// Every task ended with its result: the size of its array (built-in nbytes).
+void check_sizes(std::vector<cannery::AsyncResult>& results, std::size_t bytes) {
+  for (auto& result : results)
+    CHECK(result.get<std::int64_t>(300s) == static_cast<std::int64_t>(bytes));
+}
 
 }  // namespace
 
@@ -52,8 +57,7 @@ TEST_CASE("liveness: a 100 MB broadcast to 64 engines declares none dead", "[clu
   for (int round = 0; round < 2; ++round) {
     auto results = controller.broadcast("nbytes", std::vector<double>(mb100 / sizeof(double)));
     REQUIRE(results.size() == 64);
-    for (auto& result : results)
-      CHECK(result.get<std::int64_t>(300s) == static_cast<std::int64_t>(mb100));
+    check_sizes(results, mb100);
   }
   check_no_false_alarm(controller);
 }
@@ -66,8 +70,7 @@ TEST_CASE("liveness: ten 400 MB tasks by value to 2 engines declare none dead",
   std::vector<cannery::AsyncResult> tasks;
   for (int i = 0; i < 10; ++i)
     tasks.push_back(controller.apply(cannery::any_engine, "nbytes", weights));
-  for (auto& task : tasks)
-    CHECK(task.get<std::int64_t>(300s) == static_cast<std::int64_t>(mb400));
+  check_sizes(tasks, mb400);
   check_no_false_alarm(controller);
 }
 
@@ -99,8 +102,7 @@ TEST_CASE("liveness: an engine killed during large transfers is declared dead in
   CHECK(detected < 2500ms + 2500ms);
   CHECK_FALSE(alive());
   // Its tasks went to the others; every task ends once, with its result.
-  for (auto& task : tasks)
-    CHECK(task.get<std::int64_t>(300s) == static_cast<std::int64_t>(mb100));
+  check_sizes(tasks, mb100);
   const cannery::ControllerStats stats = controller.stats();
   CHECK(stats.engines_died == 1);
   CHECK(stats.re_registrations == 0);

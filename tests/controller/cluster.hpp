@@ -17,6 +17,32 @@ inline ControllerOptions fast_options() {
   return o;
 }
 
+// A bare DEALER and Session talking to a controller's socket by hand, as an
+// engine of another program (or an intruder) would. An empty key: the
+// controller's; a routing id, when given, is set before connecting.
+struct RawPeer {
+  RawPeer(const Controller& controller, const std::string& endpoint,
+          const std::string& routing_id = {}, const std::string& key = {})
+      : dealer(context, zmq::socket_type::dealer), session(session_options(controller, key)) {
+    dealer.set(zmq::sockopt::linger, 0);
+    if (!routing_id.empty()) dealer.set(zmq::sockopt::routing_id, routing_id);
+    dealer.connect(endpoint);
+  }
+  static SessionOptions session_options(const Controller& controller, const std::string& key) {
+    SessionOptions so;
+    so.key = key.empty() ? controller.connection_info().key : key;
+    so.log_sink = [](std::string_view) {};  // refusals of a wrong key are what such tests cause
+    return so;
+  }
+  void send(std::string_view type, Object::Dict content = {}) {
+    session.send(dealer, session.message(type, Object(std::move(content))));
+  }
+
+  zmq::context_t context{1};
+  zmq::socket_t dealer;
+  Session session;
+};
+
 struct Cluster {
   explicit Cluster(std::size_t n, ControllerOptions options = fast_options(),
                    FakeEngineOptions engine_options = {})

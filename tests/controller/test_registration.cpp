@@ -90,18 +90,11 @@ TEST_CASE("wait_for_engines times out with an actionable message", "[controller]
 
 TEST_CASE("a message from an unknown routing id is answered with unknown_engine", "[controller]") {
   Controller controller(fast_options());
-  zmq::context_t context(1);
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::routing_id, "engine-stranger");
-  dealer.connect(controller.endpoint());
-  SessionOptions so;
-  so.key = controller.connection_info().key;
-  Session session(so);
-  session.send(dealer, session.message("heartbeat"));
+  RawPeer stranger(controller, controller.endpoint(), "engine-stranger");
+  stranger.send("heartbeat");
   std::optional<Message> answer;
   for (int i = 0; i < 50 && !answer; ++i) {
-    answer = session.receive(dealer, 100ms);
+    answer = stranger.session.receive(stranger.dealer, 100ms);
     if (answer && answer->header.msg_type != "unknown_engine") answer.reset();
   }
   REQUIRE(answer);
@@ -112,16 +105,9 @@ TEST_CASE("a message from an unknown routing id is answered with unknown_engine"
 TEST_CASE("a heartbeat from an unknown routing id is answered with unknown_engine",
           "[controller]") {
   Controller controller(fast_options());
-  zmq::context_t context(1);
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::routing_id, "engine-stranger");
-  dealer.connect(controller.heartbeat_endpoint());
-  SessionOptions so;
-  so.key = controller.connection_info().key;
-  Session session(so);
-  session.send(dealer, session.message("heartbeat"));
-  auto answer = session.receive(dealer, 5000ms);
+  RawPeer stranger(controller, controller.heartbeat_endpoint(), "engine-stranger");
+  stranger.send("heartbeat");
+  auto answer = stranger.session.receive(stranger.dealer, 5000ms);
   REQUIRE(answer);
   CHECK(answer->header.msg_type == "unknown_engine");
   REQUIRE(answer->parent_header);
@@ -134,44 +120,28 @@ TEST_CASE("a heartbeat from an unknown routing id is answered with unknown_engin
 TEST_CASE("the heart socket refuses anything but heartbeats, and unsigned messages",
           "[controller]") {
   Controller controller(fast_options());
-  zmq::context_t context(1);
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.connect(controller.heartbeat_endpoint());
-  SessionOptions so;
-  so.key = controller.connection_info().key;
-  Session session(so);
-  session.send(dealer,
-               session.message("registration_request", Object::Dict{{"uuid", Object("x")}}));
-  so.key = "wrong";
-  so.log_sink = [](std::string_view) {};
-  Session forger(so);
-  forger.send(dealer, forger.message("heartbeat"));
+  RawPeer peer(controller, controller.heartbeat_endpoint());
+  peer.send("registration_request", {{"uuid", Object("x")}});
+  RawPeer forger(controller, controller.heartbeat_endpoint(), {}, "wrong");
+  forger.send("heartbeat");
   CHECK(wait_until([&] { return controller.stats().messages_refused == 2; }));
-  CHECK_FALSE(session.receive(dealer, 100ms));
+  CHECK_FALSE(peer.session.receive(peer.dealer, 100ms));
+  CHECK_FALSE(forger.session.receive(forger.dealer, 10ms));
   CHECK(controller.engines().empty());
 }
 
 TEST_CASE("registration requests repeated while waiting count as one attempt", "[controller]") {
   Controller controller(fast_options());
-  zmq::context_t context(1);
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::routing_id, "engine-repeater");
-  dealer.connect(controller.endpoint());
-  SessionOptions so;
-  so.key = controller.connection_info().key;
-  Session session(so);
+  RawPeer engine(controller, controller.endpoint(), "engine-repeater");
   auto request = [&](std::int64_t attempt) {
-    session.send(dealer, session.message("registration_request",
-                                         Object::Dict{{"uuid", Object("repeater")},
-                                                      {"pid", Object(4242)},
-                                                      {"registrations", Object(attempt)}}));
+    engine.send(
+        "registration_request",
+        {{"uuid", Object("repeater")}, {"pid", Object(4242)}, {"registrations", Object(attempt)}});
   };
   auto replies = [&](std::size_t n) {
     std::size_t got = 0;
     while (got < n) {
-      auto m = session.receive(dealer, 5000ms);
+      auto m = engine.session.receive(engine.dealer, 5000ms);
       if (!m) return false;
       got += m->header.msg_type == "registration_reply" ? 1 : 0;
     }
@@ -194,16 +164,8 @@ TEST_CASE("registration requests repeated while waiting count as one attempt", "
 
 TEST_CASE("a message signed with another key is refused and counted", "[controller]") {
   Controller controller(fast_options());
-  zmq::context_t context(1);
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.connect(controller.endpoint());
-  SessionOptions so;
-  so.key = "wrong";
-  so.log_sink = [](std::string_view) {};
-  Session session(so);
-  session.send(dealer,
-               session.message("registration_request", Object::Dict{{"uuid", Object("x")}}));
+  RawPeer forger(controller, controller.endpoint(), {}, "wrong");
+  forger.send("registration_request", {{"uuid", Object("x")}});
   CHECK(wait_until([&] { return controller.stats().messages_refused >= 1; }));
   CHECK(controller.engines().empty());
 }

@@ -4,10 +4,14 @@
 // libzmq I/O thread that no other socket uses, so that bulk frames queued on
 // the engines' socket never hold one back.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include <zmq.hpp>
+
+#include "cannery/messaging/session.hpp"
 
 namespace cannery {
 
@@ -36,5 +40,17 @@ struct IoThreads {
   void pin_to_data(zmq::socket_ref socket) const;
   void pin_to_heart(zmq::socket_ref socket) const;
 };
+
+// A heartbeat or its answer is a few hundred bytes in at most 7 frames (a
+// routing id and the envelope): a heart socket refuses much more than that,
+// libzmq before buffering it (ZMQ_MAXMSGSIZE), the Session by frame count.
+inline constexpr std::int64_t heart_max_frame_bytes = 64 * 1024;
+inline constexpr std::size_t heart_max_frames = 16;
+
+// What every heart socket has, before it binds or connects: the heart's I/O
+// thread, no linger (a heartbeat left unsent is moot), the frame bound.
+void configure_heart_socket(zmq::socket_ref socket, const IoThreads& io_threads);
+// A heart socket's Session: `base` (key, log) with the frame-count bound.
+SessionOptions heart_session_options(SessionOptions base);
 
 }  // namespace cannery
