@@ -34,6 +34,9 @@ void check_options(const ControllerOptions& o) {
     throw error(errc::invalid_argument,
                 "ControllerOptions::wait_spin must not be negative (0 turns spinning off)");
   }
+  if (o.handshake_timeout.count() <= 0) {
+    throw error(errc::invalid_argument, "ControllerOptions::handshake_timeout must be positive");
+  }
   if (o.max_in_flight_per_engine == 0) {
     throw error(errc::invalid_argument,
                 "ControllerOptions::max_in_flight_per_engine must be at least 1");
@@ -66,6 +69,14 @@ Core::Core(const ControllerOptions& options, const std::string& key)
       commands_(options.max_pending) {
   // Segments of controllers and engines killed before they could remove them.
   if (options_.shared_memory) remove_stale_segments();
+  // Two connections per engine, plus whatever connects: the soft limit (1024
+  // on many systems, 256 in some containers) would be the first to run out.
+  if (const std::uint64_t files = raise_open_file_limit(); files != 0 && files < 1024) {
+    refusals_.warn("cannery controller: this process may open only " + std::to_string(files) +
+                   " files (its hard limit): about " + std::to_string(files / 2) +
+                   " engines can connect; raise the hard limit (ulimit -Hn, or LimitNOFILE "
+                   "in a systemd unit) to serve more");
+  }
   // The authenticator must exist before a CURVE server socket binds.
   if (options_.curve_server) {
     authenticator_ = std::make_unique<CurveAuthenticator>(context_, options_.curve_allowed_engines);
@@ -77,6 +88,7 @@ Core::Core(const ControllerOptions& options, const std::string& key)
   // would declare a live engine dead while it is still reading a long
   // transfer.
   router_.set(zmq::sockopt::sndhwm, 0);
+  router_.set(zmq::sockopt::handshake_ivl, static_cast<int>(options_.handshake_timeout.count()));
   // Long enough for a final shutdown_request to leave, short enough that a
   // vanished engine does not hold up the controller's exit.
   router_.set(zmq::sockopt::linger, 200);
@@ -94,8 +106,9 @@ Core::Core(const ControllerOptions& options, const std::string& key)
   const std::string heart_address = options_.heartbeat_endpoint.empty()
                                         ? default_heart_bind_address(endpoint_)
                                         : options_.heartbeat_endpoint;
-  heart_ = std::make_unique<HeartMonitor>(context_, io_threads_, heart_address,
-                                          options_.curve_server, session_options(key, options_));
+  heart_ =
+      std::make_unique<HeartMonitor>(context_, io_threads_, heart_address, options_.curve_server,
+                                     session_options(key, options_), options_.handshake_timeout);
 }
 
 Core::~Core() {
@@ -149,6 +162,8 @@ void Core::loop() {
     more_to_read = receive_available();
     dispatch();
     tick(Clock::now());
+    // Here, where no reference into the engine table is held.
+    forget_old_dead_engines();
     commands_.release(released_);
     released_ = 0;
   }

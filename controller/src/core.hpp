@@ -87,13 +87,14 @@ class Core final : public RefReleaser {
     std::string routing_id;
     Buffer routing_frame;  // the same bytes, ready to send
     Clock::time_point last_seen;
+    Clock::time_point died_at;        // when last declared dead
     std::deque<std::uint64_t> queue;  // tasks aimed at this engine, waiting for room
     std::unordered_set<std::uint64_t> in_flight;
     std::unordered_set<std::uint64_t> refs_held;
     std::uint64_t last_assigned = 0;
     std::int64_t attempt = -1;  // the latest registration attempt's number (its `registrations`)
     bool leaving = false;       // sent a shutdown_request: its end is expected, not news
-    bool batches = false;  // takes batch_request (it said so when registering)
+    bool batches = false;       // takes batch_request (it said so when registering)
   };
   struct Ref {
     std::vector<Buffer> frames;
@@ -141,6 +142,11 @@ class Core final : public RefReleaser {
   // When the engine was last heard from, on either socket.
   Clock::time_point last_heard(const Engine& engine) const;
   void declare_dead(Engine& engine, const std::string& why);
+  // Forgets the longest-dead engines beyond max_dead_engine_records. Only
+  // between rounds of the loop: it erases from engines_.
+  void forget_old_dead_engines();
+  // Counts and logs a registration_request it will not act on.
+  void refuse_registration(const Message& message, const std::string& why);
   void end_task(std::uint64_t id, std::exception_ptr failure, int engine_id = -1,
                 std::vector<Buffer> frames = {});
   void release_ref_use(std::uint64_t ref_id);

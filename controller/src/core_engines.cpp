@@ -20,9 +20,9 @@ namespace {
 constexpr int receive_batch = 512;
 constexpr std::size_t max_uuid_bytes = 256;
 
-// Who sent something we refuse, for the log: the routing id, hex, shortened.
+// Who sent something we refuse, for the log.
 std::string peer_name(const Buffer& routing_id) {
-  return hex(routing_id.bytes().first(std::min<std::size_t>(routing_id.size(), 48)));
+  return peer_label(std::span<const Buffer>(&routing_id, 1));
 }
 
 std::string ms_text(std::chrono::milliseconds ms) {
@@ -101,11 +101,8 @@ void Core::on_message(Message& message) {
 void Core::on_registration(const std::string& routing, const Message& message) {
   const auto uuid = string_field(message.content, protocol::uuid);
   if (!uuid || uuid->empty() || uuid->size() > max_uuid_bytes) {
-    messages_refused_.fetch_add(1, std::memory_order_relaxed);
-    refusals_.record(error(errc::malformed_message,
-                           "registration_request without a valid 'uuid' (a non-empty string)"),
-                     peer_name(message.identities.front()));
-    return;
+    return refuse_registration(message,
+                               "registration_request without a valid 'uuid' (a non-empty string)");
   }
   // Only shown and compared, never signalled; a value no pid can have is 0.
   const std::int64_t reported_pid = int_field(message.content, protocol::pid).value_or(0);
@@ -126,8 +123,18 @@ void Core::on_registration(const std::string& routing, const Message& message) {
     engine = &engines_.at(it->second);
     // The same process registering again (it thought we were gone) keeps its
     // tasks and cache; a new process under the same uuid lost them.
-    const bool same_process = engine->routing_id == routing && engine->info.pid == pid;
-    if (engine->info.alive && !same_process) {
+    if (engine->info.alive && engine->routing_id != routing) {
+      // A live engine's identity belongs to its connection: its uuid travels
+      // in clear, and anyone who may register must not make it look dead. (A
+      // restarted engine reconnects under its old routing id, engine-<uuid>,
+      // which ZeroMQ gives it only once the old connection is gone.)
+      return refuse_registration(message, "registration_request for engine " +
+                                              std::to_string(engine->info.id) + " (uuid " +
+                                              engine->info.uuid +
+                                              "), which is alive on another connection; refused");
+    }
+    if (engine->info.alive && engine->info.pid != pid) {
+      // Its connection, a new process: the old one is gone.
       declare_dead(*engine,
                    "it registered again as a new process (pid " + std::to_string(pid) + ")");
     } else if (engine->info.alive) {
@@ -201,9 +208,30 @@ void Core::tick(Clock::time_point now) {
   }
 }
 
+void Core::refuse_registration(const Message& message, const std::string& why) {
+  messages_refused_.fetch_add(1, std::memory_order_relaxed);
+  refusals_.record(error(errc::malformed_message, why), peer_name(message.identities.front()));
+}
+
+void Core::forget_old_dead_engines() {
+  while (engines_.size() - by_routing_.size() > options_.max_dead_engine_records) {
+    auto oldest = engines_.end();
+    for (auto it = engines_.begin(); it != engines_.end(); ++it) {
+      if (!it->second.info.alive &&
+          (oldest == engines_.end() || it->second.died_at < oldest->second.died_at))
+        oldest = it;
+    }
+    if (oldest == engines_.end()) return;
+    by_uuid_.erase(oldest->second.info.uuid);
+    assigned_.erase(oldest->first);
+    engines_.erase(oldest);
+  }
+}
+
 void Core::declare_dead(Engine& engine, const std::string& why) {
   if (!engine.info.alive) return;
   engine.info.alive = false;
+  engine.died_at = Clock::now();
   engines_died_.fetch_add(1, std::memory_order_relaxed);
   by_routing_.erase(engine.routing_id);
   heart_->forget(engine.routing_id);

@@ -9,12 +9,14 @@ namespace cannery::detail {
 
 HeartMonitor::HeartMonitor(zmq::context_t& context, const IoThreads& io_threads,
                            const std::string& bind_address,
-                           const std::optional<CurveKeyPair>& curve_server, SessionOptions session)
+                           const std::optional<CurveKeyPair>& curve_server, SessionOptions session,
+                           std::chrono::milliseconds handshake_timeout)
     : socket_(context, zmq::socket_type::router),
       session_(heart_session_options(std::move(session))) {
   // Not ROUTER_MANDATORY: an answer to an engine that just vanished is
   // dropped, and a send never blocks this thread.
   configure_heart_socket(socket_, io_threads);
+  socket_.set(zmq::sockopt::handshake_ivl, static_cast<int>(handshake_timeout.count()));
   if (curve_server) make_curve_server(socket_, *curve_server);
   try {
     socket_.bind(bind_address);

@@ -36,7 +36,7 @@ class HeartMonitor {
   // CURVE server sockets are checked by the authenticator of `context`.
   HeartMonitor(zmq::context_t& context, const IoThreads& io_threads,
                const std::string& bind_address, const std::optional<CurveKeyPair>& curve_server,
-               SessionOptions session);
+               SessionOptions session, std::chrono::milliseconds handshake_timeout);
   ~HeartMonitor();
   HeartMonitor(const HeartMonitor&) = delete;
   HeartMonitor& operator=(const HeartMonitor&) = delete;

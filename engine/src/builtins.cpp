@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <Eigen/Core>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <numeric>
@@ -48,8 +49,16 @@ void register_builtin_functions(FunctionRegistry& registry) {
   // The small task of the benchmarks: [int64, str, float, 16 doubles] in, an int64 out.
   registry.function("small_task", [](std::int64_t id, const std::string& name, double value,
                                      std::span<const double> samples) {
-    return id + static_cast<std::int64_t>(name.size()) +
-           static_cast<std::int64_t>(value + sum_of(samples));
+    // Any received numbers: an out-of-range sum is an error, not undefined
+    // behaviour (a double beyond int64, or a signed overflow).
+    const double total = std::trunc(value + sum_of(samples));
+    std::int64_t result = 0;
+    if (!(std::abs(total) < 0x1p63) ||
+        __builtin_add_overflow(id, static_cast<std::int64_t>(name.size()), &result) ||
+        __builtin_add_overflow(result, static_cast<std::int64_t>(total), &result)) {
+      throw error(errc::invalid_argument, "small_task: the result does not fit in an int64");
+    }
+    return result;
   });
   registry.function("sum", [](std::span<const double> values) { return sum_of(values); });
   registry.function("trace_scaled", [](Eigen::Ref<const Eigen::MatrixXd> m, double scale) {

@@ -93,6 +93,15 @@ class Engine::Loop {
   void run_batch(Message& batch);
   bool should_stop(const detail::StopSignals& signals);
   void log(const std::string& line) const { engine_.options_.log_sink(line); }
+  // A signed message it cannot act on: counted in refused_messages, logged
+  // (rate-limited) with the other refusals.
+  void refuse(errc code, const std::string& why) {
+    session_.refusals().record(error(code, why), "controller");
+  }
+  void publish_refusals() {
+    engine_.refused_.store(session_.refusals().total() + heart_.refused(),
+                           std::memory_order_relaxed);
+  }
 
   Engine& engine_;
   zmq::context_t context_;
@@ -120,7 +129,7 @@ Engine::Loop::Loop(Engine& engine)
       context_(io_threads.make_context()),
       dealer_(context_, zmq::socket_type::dealer),
       session_(session_options()),
-      handler_(engine.functions_, engine.options_.limits, engine.options_.log_sink),
+      handler_(engine.functions_, engine.options_.limits, session_.refusals()),
       shared_memory_probe_(engine.options_.shared_memory ? SharedMemoryProbe::create()
                                                          : std::nullopt),
       heart_(context_, heart_setup()),
@@ -199,11 +208,13 @@ void Engine::Loop::poll_once(const detail::StopSignals& signals) {
     while (!should_stop(signals)) {
       std::optional<Message> message = session_.receive(dealer_, milliseconds(0));
       if (!message) break;
+      // Refusals before this message are counted before it is answered.
+      publish_refusals();
       on_message(std::move(*message), Clock::now());
     }
   }
   on_timers(Clock::now());
-  engine_.refused_.store(session_.refusals().total() + heart_.refused());
+  publish_refusals();
 }
 
 void Engine::Loop::on_message(Message message, Clock::time_point now) {
@@ -222,7 +233,8 @@ void Engine::Loop::on_message(Message message, Clock::time_point now) {
   } else if (type == proto::batch_request) {
     run_batch(message);
   } else {
-    log("cannery-engine: ignored a message of unknown type '" + type + "'");
+    refuse(errc::malformed_message,
+           "ignored a message of unknown type '" + type.substr(0, 64) + "'");
   }
 }
 
@@ -241,14 +253,15 @@ void Engine::Loop::on_registration_reply(const Message& reply) {
     }
     heart_endpoint = heart_connect_endpoint(engine_.endpoint_, *given);
   } catch (const error& e) {
-    log("cannery-engine: ignored a registration_reply: " + e.message());
+    refuse(e.code(), "ignored a registration_reply: " + e.message());
     return;
   }
   if (id < 0 || id > INT_MAX || heartbeat_ms < 1 || heartbeat_ms > 3'600'000 || misses < 1 ||
       misses > 1'000'000) {
-    log("cannery-engine: ignored a registration_reply with engine_id " + std::to_string(id) +
-        ", heartbeat_ms " + std::to_string(heartbeat_ms) + ", allowed_misses " +
-        std::to_string(misses) + " (out of range)");
+    refuse(errc::malformed_message, "ignored a registration_reply with engine_id " +
+                                        std::to_string(id) + ", heartbeat_ms " +
+                                        std::to_string(heartbeat_ms) + ", allowed_misses " +
+                                        std::to_string(misses) + " (out of range)");
     return;
   }
   // The answers to the requests repeated while waiting: the first one counts.
@@ -357,7 +370,7 @@ void Engine::Loop::run_batch(Message& batch) {
   try {
     parts = split_batch(batch.content, proto::requests, batch.buffers);
   } catch (const error& e) {
-    log("cannery-engine: ignored a batch_request: " + e.message());
+    refuse(e.code(), "ignored a batch_request: " + e.message());
     return;
   }
   BatchBuilder replies;
@@ -366,7 +379,8 @@ void Engine::Loop::run_batch(Message& batch) {
   for (BatchPart& part : parts) {
     const Object* type = part.content.find(proto::type);
     if (type == nullptr || type->kind() != Object::Kind::string || !is_work(type->to_string())) {
-      log("cannery-engine: skipped a part of a batch_request that is not a work request");
+      refuse(errc::malformed_message,
+             "skipped a part of a batch_request that is not a work request");
       continue;
     }
     request.header.msg_type = type->to_string();

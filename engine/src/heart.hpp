@@ -60,7 +60,7 @@ class Heart {
   // Whether the controller answered unknown_engine since the last call.
   bool take_unknown() noexcept { return unknown_.exchange(false); }
   // Messages on the heart socket that were refused.
-  std::uint64_t refused() const { return session_.refusals().total(); }
+  std::uint64_t refused() const noexcept { return session_.refusals().total(); }
 
  private:
   struct Target {

@@ -40,8 +40,9 @@ void restore_shared(Message& request) {
 
 }  // namespace
 
-RequestHandler::RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log)
-    : functions_(functions), limits_(limits), log_(std::move(log)) {}
+RequestHandler::RequestHandler(const FunctionRegistry& functions, const Limits& limits,
+                               RefusalLog& refusals)
+    : functions_(functions), limits_(limits), refusals_(refusals) {}
 
 std::optional<Reply> RequestHandler::handle(Message& request) {
   const std::string& type = request.header.msg_type;
@@ -49,13 +50,16 @@ std::optional<Reply> RequestHandler::handle(Message& request) {
     try {
       type == proto::put_request ? put(request) : release(request);
     } catch (const error& e) {
-      log_("cannery-engine: ignored a " + type + ": " + e.message());
+      refusals_.record(error(e.code(), "ignored a " + type + ": " + e.message()), "controller");
     }
     return std::nullopt;
   }
   const Object* task = request.content.find(proto::task);
   if (task == nullptr || task->kind() != Object::Kind::integer) {
-    log_("cannery-engine: dropped a " + type + " without an integer 'task' (nothing to reply to)");
+    refusals_.record(
+        error(errc::malformed_message,
+              "dropped a " + type + " without an integer 'task' (nothing to reply to)"),
+        "controller");
     return std::nullopt;
   }
   Reply reply{Object::Dict{{std::string(proto::task), *task}}, {}};

@@ -13,6 +13,7 @@
 #include "cannery/canning/options.hpp"
 #include "cannery/engine/functions.hpp"
 #include "cannery/engine/object_cache.hpp"
+#include "cannery/messaging/refusals.hpp"
 #include "cannery/messaging/session.hpp"
 #include "reply.hpp"
 
@@ -22,12 +23,13 @@ using LogSink = std::function<void(std::string_view)>;
 
 class RequestHandler {
  public:
-  RequestHandler(const FunctionRegistry& functions, const Limits& limits, LogSink log);
+  // Requests it cannot act on are counted and logged in `refusals`.
+  RequestHandler(const FunctionRegistry& functions, const Limits& limits, RefusalLog& refusals);
 
   // The reply to send, or nothing (put and release have none; neither has a
-  // request without a task id, which is logged and dropped). Frames named in
-  // shared memory are mapped into `request`'s buffers, and a put_request's
-  // buffers are moved into the cache.
+  // request without a task id, which is refused: nothing to reply to). Frames
+  // named in shared memory are mapped into `request`'s buffers, and a
+  // put_request's buffers are moved into the cache.
   std::optional<Reply> handle(Message& request);
 
   const ObjectCache& cache() const noexcept { return cache_; }
@@ -39,7 +41,7 @@ class RequestHandler {
 
   const FunctionRegistry& functions_;
   Limits limits_;
-  LogSink log_;
+  RefusalLog& refusals_;
   ObjectCache cache_;
   std::map<std::string, std::vector<Buffer>, std::less<>> names_;  // pushed values, as canned
 };

@@ -131,13 +131,6 @@ void check_digests(const Object& metadata, std::span<const Buffer> buffers, bool
   }
 }
 
-std::string hex_of(std::span<const Buffer> ids) {
-  std::string out;
-  for (const Buffer& id : ids)
-    out += (out.empty() ? "" : "/") + detail::hex(id.bytes());
-  return out;
-}
-
 // Position of the delimiter; frames.size() when there is none.
 std::size_t delimiter_index(std::span<const Buffer> frames) {
   auto it = std::find_if(frames.begin(), frames.end(),
@@ -153,7 +146,7 @@ std::string peer_of(zmq::socket_ref socket, std::span<const Buffer> frames) {
   if (split == frames.size()) {
     split = socket.get(zmq::sockopt::type) == ZMQ_ROUTER && !frames.empty() ? 1 : 0;
   }
-  return hex_of(frames.first(split));
+  return peer_label(frames.first(split));
 }
 
 // Identities, envelope and buffers as one vector: a serialized message.
@@ -301,6 +294,15 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
   }
   const std::string_view signature = frames[split + 1].as_string_view();
   const auto signed_frames = std::span<const Buffer>(frames).subspan(split + 2, signed_frame_count);
+  std::size_t envelope_bytes = 0;
+  for (const Buffer& f : signed_frames)
+    envelope_bytes += f.size();
+  if (envelope_bytes > options_.max_envelope_bytes) {
+    throw error(errc::limit_exceeded, "message dicts of " + std::to_string(envelope_bytes) +
+                                          " bytes, more than SessionOptions::max_envelope_bytes (" +
+                                          std::to_string(options_.max_envelope_bytes) +
+                                          "); refused before hashing");
+  }
   if (signer_.enabled()) {
     if (signature.empty()) {
       throw error(errc::signature_missing, "message is not signed but this session has a key");

@@ -1,5 +1,10 @@
 // Connection file, registration, engines(), unknown peers, re-registration.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -8,6 +13,26 @@
 
 using namespace cannery;
 using namespace cannery::test;
+
+namespace {
+
+// A plain TCP connection to a tcp://127.0.0.1:PORT endpoint, saying nothing
+// (no ZeroMQ greeting); -1 when it fails.
+int connect_tcp(const std::string& endpoint) {
+  const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
 
 TEST_CASE("the connection file is 0600, holds a fresh key and the engines endpoint",
           "[controller]") {
@@ -228,4 +253,103 @@ TEST_CASE("with CURVE only allowed engines get in", "[controller]") {
   FakeEngine stranger(controller.connection_info(), bad);
   CHECK(stranger.wait_registered(300ms) == -1);
   CHECK(controller.engine_ids() == std::vector<int>{0});
+}
+
+TEST_CASE("a live engine's uuid cannot be taken over from another connection", "[controller]") {
+  Cluster cluster(1);
+  auto& controller = cluster.controller;
+  auto held = controller.apply(0, "hold");
+  REQUIRE(wait_until([&] { return cluster[0].held() == 1; }));
+  // Someone with the key registers under the live engine's uuid (it travels
+  // in clear) from a connection of its own.
+  RawPeer impostor(controller, controller.endpoint(), "engine-impostor");
+  impostor.send("registration_request",
+                {{"uuid", Object(cluster[0].uuid())}, {"pid", Object(cluster[0].pid())}});
+  REQUIRE(wait_until([&] { return controller.stats().messages_refused == 1; }));
+  CHECK_FALSE(impostor.session.receive(impostor.dealer, 50ms));  // no registration_reply
+  CHECK(controller.stats().engines_died == 0);
+  CHECK(controller.engines().at(0).alive);
+  cluster[0].release_held();
+  CHECK(held.get<std::string>(5000ms) == cluster[0].uuid());  // its task was not failed
+}
+
+TEST_CASE("records of dead engines are bounded", "[controller]") {
+  ControllerOptions o = fast_options();
+  o.max_dead_engine_records = 2;
+  Cluster cluster(5, o);
+  auto& controller = cluster.controller;
+  REQUIRE(controller.engines().size() == 5);
+  auto alive = [&](int id) {
+    for (const auto& e : controller.engines())
+      if (e.id == id) return e.alive;
+    return false;  // forgotten
+  };
+  for (int i = 0; i < 4; ++i) {
+    cluster[static_cast<std::size_t>(i)].set_silent(true);
+    // One at a time, so that their deaths are ordered.
+    REQUIRE(wait_until([&] { return !alive(i); }, 5000ms));
+  }
+  // Alive: engine 4; dead: the two that died last (2 and 3).
+  REQUIRE(wait_until([&] { return controller.engines().size() == 3; }));
+  std::vector<int> ids;
+  for (const auto& e : controller.engines())
+    ids.push_back(e.id);
+  CHECK(ids == std::vector<int>{2, 3, 4});
+  CHECK(controller.stats().engines_died == 4);
+  // A forgotten engine that comes back gets a new id.
+  cluster[0].set_silent(false);
+  REQUIRE(wait_until([&] { return cluster[0].engine_id() == 5; }));
+  CHECK(capture_error([&] { controller.apply(0, "add", 1, 2).get(); }).code() ==
+        errc::invalid_argument);
+}
+
+TEST_CASE("a connection that never finishes the handshake is closed", "[controller]") {
+  ControllerOptions o = fast_options();
+  o.handshake_timeout = 300ms;
+  Controller controller(o);
+  const int fd = connect_tcp(controller.endpoint());
+  REQUIRE(fd >= 0);
+  // Say nothing; the controller hangs up (read returns 0) once the handshake
+  // time is over. Bounded by a receive timeout.
+  timeval wait{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  char byte = 0;
+  const auto start = std::chrono::steady_clock::now();
+  ssize_t n = 0;
+  // libzmq sends its greeting first: read past it until the close.
+  do {
+    n = ::recv(fd, &byte, 1, 0);
+  } while (n > 0);
+  CHECK(n == 0);
+  CHECK(std::chrono::steady_clock::now() - start < 4000ms);
+  ::close(fd);
+}
+
+TEST_CASE(
+    "a controller raises its open-file limit so that idle connections do not lock engines out",
+    "[controller]") {
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_max < 1024) {
+    WARN("skipped: the hard open-file limit here is " << limit.rlim_max);
+    return;
+  }
+  rlimit low = limit;
+  low.rlim_cur = 256;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  Controller controller(fast_options());
+  rlimit now{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &now) == 0);
+  CHECK(now.rlim_cur == limit.rlim_max);
+  // 300 idle connections (more than the old soft limit), then an engine.
+  std::vector<int> idle;
+  for (int i = 0; i < 300; ++i) {
+    idle.push_back(connect_tcp(controller.endpoint()));
+    REQUIRE(idle.back() >= 0);
+  }
+  FakeEngine engine(controller.connection_info());
+  CHECK(engine.wait_registered() == 0);
+  for (int fd : idle)
+    ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
 }

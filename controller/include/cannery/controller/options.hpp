@@ -47,6 +47,16 @@ struct ControllerOptions {
   // Engines learn it when they register; set it when only known ports are
   // open between engines and controller.
   std::string heartbeat_endpoint;
+  // A connection that has not finished the ZeroMQ handshake this long after
+  // it opened is closed, so that idle connections from anyone do not hold
+  // the controller's file descriptors (ZMQ_HANDSHAKE_IVL; libzmq's default is
+  // 30 s). With CURVE, a peer whose key is not allowed never finishes it.
+  std::chrono::milliseconds handshake_timeout{5000};
+  // Engines that are alive may register without bound; records of engines
+  // declared dead are kept for engines() and for an engine that comes back
+  // under its id, up to this many: beyond it, the longest dead are forgotten
+  // (one that comes back later gets a new id).
+  std::size_t max_dead_engine_records = 1024;
   // Bounded queues: tasks outstanding per engine (the rest wait in the
   // controller), and tasks waiting in the controller before apply()/map()
   // block their caller. Enough outstanding small tasks keep an engine busy

@@ -69,6 +69,13 @@ struct SessionOptions {
   bool buffer_digests = false;
   // How many signatures to remember against replays (jupyter_client's size).
   std::size_t replay_history = 65536;
+  // Largest total of the four signed dicts (header, parent_header, metadata,
+  // content) accepted. Larger messages are refused before anything is hashed:
+  // a peer without the key must not make the receiver hash megabytes per
+  // message. Our requests' dicts are a few hundred bytes; a registration with
+  // thousands of function names or a put of thousands of shared-memory frames
+  // stays well below the default. Arrays travel in buffers, not counted here.
+  std::size_t max_envelope_bytes = std::size_t{1} << 20;
   FrameOptions frames;
   Limits limits;              // for the four dicts
   RefusalLog::Sink log_sink;  // where refusals and warnings go (stderr)
