@@ -1,6 +1,7 @@
 #include "cannery/engine/detail/arguments.hpp"
 
 #include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/shared_memory.hpp"
 
 namespace cannery::detail {
 
@@ -14,6 +15,11 @@ std::span<const Buffer> ArgumentReader::next() {
     fail(errc::invalid_argument,
          "no cached object with ref " + std::to_string(ref.id) +
              " here: it was released, or put on another engine; put it again before using it");
+  }
+  if (auto segment = damaged_segment(*cached)) {
+    fail(errc::io_error, "the cached object of ref " + std::to_string(ref.id) +
+                             " lived in shared memory segment " + *segment +
+                             ", which another process truncated: its data is lost; put it again");
   }
   pinned_.push_back(cached);
   return *cached;

@@ -71,12 +71,18 @@ std::optional<Reply> RequestHandler::handle(Message& request) {
       restore_shared(request);
       ApplyMessage call(request.buffers, limits_);
       function = call.function();
+      const std::uint64_t damaged_before = damaged_segments_seen();
       if (type == proto::apply_request) {
         reply.buffers = functions_.apply(call, &cache_).frames();
       } else {
         const std::int64_t count = required(request, proto::count).to_int64();
         if (count < 0) throw error(errc::invalid_argument, "map_request count is negative");
         reply.buffers = functions_.map(call, static_cast<std::size_t>(count), &cache_).frames();
+      }
+      if (damaged_segments_seen() != damaged_before) {
+        throw error(errc::io_error,
+                    "a shared memory segment was truncated by another process while the task "
+                    "ran: it may have read zeros instead of data, so its result is not sent");
       }
     } else if (type == proto::push_request) {
       reply.buffers = push(request).frames();

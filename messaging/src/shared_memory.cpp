@@ -22,6 +22,7 @@
 #include "cannery/messaging/connection_file.hpp"
 #include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/frames.hpp"
+#include "mapping_guard.hpp"
 
 namespace cannery {
 namespace {
@@ -131,13 +132,20 @@ Buffer map_read_only(int fd, std::size_t size, const std::string& name) {
   return Buffer(data, size, std::move(owner));
 }
 
-// The whole segment, mapped read-only.
-Buffer map_segment(const std::string& name) {
+// The whole of a segment another process made, mapped read-only, once it is
+// known to be what a cannery peer of this user makes: a regular file (a FIFO
+// would block the open, a device do anything), owned by this user and closed
+// to everyone else (others could change or truncate it), of the size the
+// message says. /dev/shm is writable by every local user, so a name in a
+// message proves nothing. A truncation after the checks is survived: the
+// mapping is guarded (mapping_guard.hpp).
+Buffer map_segment(const std::string& name, std::size_t declared_size) {
   if (!valid_name(name)) {
     throw error(errc::malformed_message, "'" + name.substr(0, max_name_bytes) +
                                              "' is not a cannery shared memory segment name");
   }
-  const Fd fd(::shm_open(name.c_str(), O_RDONLY, 0));
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  const Fd fd(::shm_open(name.c_str(), O_RDONLY | O_NONBLOCK, 0));
   if (fd.get() < 0) {
     throw error(errc::io_error,
                 "cannot open shared memory segment " + name + ": " + errno_text() +
@@ -146,9 +154,28 @@ Buffer map_segment(const std::string& name) {
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw error(errc::io_error, "shared memory segment " + name + " is not a regular file");
+    throw error(errc::malformed_message,
+                "shared memory segment " + name + " is not a regular file; refused");
   }
-  return map_read_only(fd.get(), static_cast<std::size_t>(st.st_size), name);
+  if (st.st_uid != ::geteuid() || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    throw error(errc::malformed_message,
+                "shared memory segment " + name + " belongs to uid " + std::to_string(st.st_uid) +
+                    " with mode 0" +
+                    std::to_string((st.st_mode >> 6 & 7) * 100 + (st.st_mode >> 3 & 7) * 10 +
+                                   (st.st_mode & 7)) +
+                    "; cannery peers make segments 0600 of their own user: refused");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) != declared_size) {
+    throw error(errc::malformed_message,
+                "shared memory segment " + name + " has " + std::to_string(st.st_size) +
+                    " bytes; the message says " + std::to_string(declared_size));
+  }
+  if (declared_size == 0) return {};
+  void* data = ::mmap(nullptr, declared_size, PROT_READ, MAP_SHARED, fd.get(), 0);
+  if (data == MAP_FAILED) {
+    throw error(errc::io_error, "cannot map shared memory segment " + name + ": " + errno_text());
+  }
+  return Buffer(data, declared_size, detail::guard_mapping(data, declared_size, name));
 }
 
 std::size_t count_field(const Object& value, std::string_view what) {
@@ -495,13 +522,7 @@ void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames)
     throw error(errc::malformed_message,
                 "shared memory descriptor needs 'segment' (string), 'size' and 'frames' (list)");
   }
-  const std::size_t declared = count_field(*size, "'size'");
-  const Buffer segment = map_segment(*name);
-  if (segment.size() != declared) {
-    throw error(errc::malformed_message,
-                "shared memory segment " + *name + " has " + std::to_string(segment.size()) +
-                    " bytes; the message says " + std::to_string(declared));
-  }
+  const Buffer segment = map_segment(*name, count_field(*size, "'size'"));
   std::size_t next_index = 0;
   for (const Object& entry : placed->to_list()) {
     if (entry.kind() != Object::Kind::list || entry.to_list().size() != 3) {
@@ -549,12 +570,23 @@ Object SharedMemoryProbe::describe() const {
   return Object(Object::Dict{{"segment", Object(segment_.name())}, {"token", Object(token_)}});
 }
 
+std::optional<std::string> damaged_segment(std::span<const Buffer> frames) {
+  for (const Buffer& frame : frames) {
+    if (auto name = detail::damaged_mapping(frame.owner())) return name;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t damaged_segments_seen() noexcept {
+  return detail::damaged_mappings();
+}
+
 bool shares_memory_with(const Object& probe) noexcept {
   try {
     const std::optional<std::string> name = detail::string_field(probe, "segment");
     const std::optional<std::string> token = detail::string_field(probe, "token");
     if (!name || !token || token->empty()) return false;
-    return map_segment(*name).as_string_view() == *token;
+    return map_segment(*name, token->size()).as_string_view() == *token;
   } catch (...) {
     return false;
   }

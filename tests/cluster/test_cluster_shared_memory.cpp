@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -234,4 +235,42 @@ TEST_CASE("over the socket, a put lvalue is copied: later changes are not seen",
   std::fill(values.begin(), values.end(), 2.0);
   CHECK(cluster.controller.apply(cannery::any_engine, "sum", ref).get<double>(60s) ==
         static_cast<double>(elements));
+}
+
+TEST_CASE("a put segment truncated under a local engine fails the task, not the engine",
+          "[cluster][shared_memory]") {
+  Cluster cluster(1);
+  auto& controller = cluster.controller;
+  cannery::ObjectRef ref = controller.put(std::vector<double>(1 << 20, 1.0));  // 8 MiB
+  CHECK(controller.apply(cannery::any_engine, "sum", ref).get<double>(30s) == 1 << 20);
+  REQUIRE(controller.stats().shared_memory_bytes > 0);
+  // Another process of this user truncates the controller's segments (they
+  // are named after its pid). Reading them used to end the engine with SIGBUS.
+  std::size_t truncated = 0;
+  const std::string marker = "-" + std::to_string(::getpid()) + "-";
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("cannery-") && name.find(marker) != std::string::npos &&
+        entry.file_size() >= (8u << 20)) {
+      std::filesystem::resize_file(entry.path(), 0);
+      ++truncated;
+    }
+  }
+  REQUIRE(truncated >= 1);
+  try {
+    controller.apply(cannery::any_engine, "sum", ref).get<double>(30s);
+    FAIL("expected a RemoteError");
+  } catch (const cannery::RemoteError& e) {
+    CHECK(e.type() == "cannery.io_error");
+    CHECK_THAT(e.message(), Catch::Contains("truncated"));
+  }
+  // The engine lives on and serves; the next use of the ref says the data is lost.
+  CHECK(controller.apply(cannery::any_engine, "add", 1.0, 2.0).get<double>(30s) == 3.0);
+  try {
+    controller.apply(cannery::any_engine, "sum", ref).get<double>(30s);
+    FAIL("expected a RemoteError");
+  } catch (const cannery::RemoteError& e) {
+    CHECK_THAT(e.message(), Catch::Contains("put it again"));
+  }
+  CHECK(controller.stats().engines_died == 0);
 }

@@ -18,6 +18,7 @@
 // remove_stale_segments() deletes those of processes that no longer exist.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -136,11 +137,27 @@ class SharedFrames {
 // Receiving side: replaces the placeholders `descriptor` (a list, as
 // SharedFrames::descriptor makes it) names with read-only views of the
 // segments. Every field is checked against the frames and the segments that
-// exist before anything is viewed. Throws cannery::error: malformed_message
-// for a descriptor that does not fit, io_error when a segment cannot be
-// opened (the sender is on another host or in another container: turn
-// shared memory off on one side).
+// exist before anything is viewed; a segment must be a regular file of this
+// user, closed to group and others, of the size the descriptor says. Throws
+// cannery::error: malformed_message for a descriptor or segment that does
+// not fit, io_error when a segment cannot be opened (the sender is on
+// another host or in another container: turn shared memory off on one side).
+//
+// Another process of this user can still truncate a segment after it is
+// mapped. Reading a lost page would end the process with SIGBUS; instead,
+// the first such mapping installs a SIGBUS handler that maps zeros over the
+// whole segment and marks it damaged (a fault anywhere else goes to the
+// handler installed before, by default ending the process as before).
+// Readers ask damaged_segment() before trusting what they read.
 void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames);
+
+// The name of a segment that was found truncated among those `frames` view;
+// nullopt when none was.
+std::optional<std::string> damaged_segment(std::span<const Buffer> frames);
+// How many mapped segments were found truncated since the process started:
+// compared before and after a task, it tells whether anything the task read
+// may have been zeros instead of data.
+std::uint64_t damaged_segments_seen() noexcept;
 
 // Tells a peer's process whether it sees this process's /dev/shm: a small
 // segment holding a random token. An engine sends describe() when it
