@@ -89,6 +89,7 @@ Core::Core(const ControllerOptions& options, const std::string& key)
   // transfer.
   router_.set(zmq::sockopt::sndhwm, 0);
   router_.set(zmq::sockopt::handshake_ivl, static_cast<int>(options_.handshake_timeout.count()));
+  if (options_.max_frame_bytes > 0) limit_frame_size(router_, options_.max_frame_bytes);
   // Long enough for a final shutdown_request to leave, short enough that a
   // vanished engine does not hold up the controller's exit.
   router_.set(zmq::sockopt::linger, 200);

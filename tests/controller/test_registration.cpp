@@ -353,3 +353,21 @@ TEST_CASE(
     ::close(fd);
   ::setrlimit(RLIMIT_NOFILE, &limit);
 }
+
+TEST_CASE("a frame larger than max_frame_bytes closes the sender's connection unbuffered",
+          "[controller]") {
+  ControllerOptions o = fast_options();
+  o.max_frame_bytes = 1 << 20;
+  Controller controller(o);
+  RawPeer sender(controller, controller.endpoint(), "engine-big");
+  // A registration with a 2 MiB buffer frame: libzmq drops the connection
+  // when the frame's header says its size, so the message never arrives.
+  Message m = sender.session.message("registration_request",
+                                     Object::Dict{{"uuid", Object("big")}, {"pid", Object(1)}});
+  m.buffers.push_back(Buffer::copy_of(std::string(2 << 20, 'x')));
+  sender.session.send(sender.dealer, m);
+  RawPeer fine(controller, controller.endpoint(), "engine-fine");
+  fine.send("registration_request", {{"uuid", Object("fine")}, {"pid", Object(2)}});
+  REQUIRE(wait_until([&] { return controller.engines().size() == 1; }));
+  CHECK(controller.engines().front().uuid == "fine");
+}

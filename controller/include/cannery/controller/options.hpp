@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -52,6 +53,10 @@ struct ControllerOptions {
   // the controller's file descriptors (ZMQ_HANDSHAKE_IVL; libzmq's default is
   // 30 s). With CURVE, a peer whose key is not allowed never finishes it.
   std::chrono::milliseconds handshake_timeout{5000};
+  // Largest frame accepted from an engine (ZMQ_MAXMSGSIZE): a larger one
+  // closes the connection before it is buffered. A reply's result frames
+  // count here; engines bound what they receive the same way.
+  std::int64_t max_frame_bytes = std::int64_t{4} << 30;
   // Engines that are alive may register without bound; records of engines
   // declared dead are kept for engines() and for an engine that comes back
   // under its id, up to this many: beyond it, the longest dead are forgotten
