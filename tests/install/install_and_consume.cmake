@@ -16,8 +16,11 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
     "-DCMAKE_CXX_FLAGS=${EXTRA_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run(${WORK_DIR}/build/consumer)
-if(NOT last_output MATCHES "consumer: 6 x 2.5 = 15")
+# The engine from the installed tree: it must find the installed libraries
+# by itself (its RUNPATH), with nothing from the build tree on any path.
+run(${WORK_DIR}/build/consumer ${WORK_DIR}/prefix/bin/cannery-engine)
+if(NOT last_output MATCHES "consumer: 6 x 2.5 = 15" OR
+   NOT last_output MATCHES "the installed engine says 2 \\+ 3 = 5")
   message(FATAL_ERROR "consumer printed unexpected output: ${last_output}")
 endif()
 message(STATUS "${last_output}")
