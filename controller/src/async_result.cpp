@@ -29,16 +29,16 @@ void TaskState::succeed(std::size_t, int engine_id, std::vector<Buffer> frames) 
   });
 }
 
-void TaskState::fail(std::size_t, std::exception_ptr error) noexcept {
+void TaskState::fail(std::size_t, TaskFailure why) noexcept {
   completion_.update([&] {
-    error_ = std::move(error);
+    failure_.emplace(std::move(why));
     return true;
   });
 }
 
 std::span<const Buffer> TaskState::frames_or_throw() const {
   std::lock_guard lock(completion_.mutex());
-  if (error_) std::rethrow_exception(error_);
+  if (failure_) failure_->raise();
   // Written once before the completion settled, never again: safe to read
   // after the lock.
   return frames_;

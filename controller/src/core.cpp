@@ -213,8 +213,7 @@ void Core::handle(Command& command) {
 
 void Core::fail_everything() {
   commands_.close();
-  const auto stopped = std::make_exception_ptr(
-      error(errc::io_error, "the controller stopped before the task ended"));
+  const TaskFailure stopped = error(errc::io_error, "the controller stopped before the task ended");
   std::vector<Command> left;
   commands_.take(left);
   for (Command& c : left) {

@@ -147,7 +147,7 @@ class Core final : public RefReleaser {
   void forget_old_dead_engines();
   // Counts and logs a registration_request it will not act on.
   void refuse_registration(const Message& message, const std::string& why);
-  void end_task(std::uint64_t id, std::exception_ptr failure, int engine_id = -1,
+  void end_task(std::uint64_t id, std::optional<TaskFailure> failure, int engine_id = -1,
                 std::vector<Buffer> frames = {});
   void release_ref_use(std::uint64_t ref_id);
   void maybe_release(std::uint64_t ref_id);

@@ -200,10 +200,9 @@ void Core::tick(Clock::time_point now) {
     const std::uint64_t id = deadlines_.top().second;
     deadlines_.pop();
     if (tasks_.count(id) != 0) {
-      end_task(id, std::make_exception_ptr(
-                       error(errc::timeout,
-                             "the task did not end within its timeout (ApplyOptions / MapOptions "
-                             "timeout); a late result will be ignored")));
+      end_task(id, error(errc::timeout,
+                         "the task did not end within its timeout (ApplyOptions / MapOptions "
+                         "timeout); a late result will be ignored"));
     }
   }
 }
@@ -260,17 +259,15 @@ void Core::declare_dead(Engine& engine, const std::string& why) {
       if (auto deadline = tasks_.at(fresh).request.deadline) deadlines_.push({*deadline, fresh});
       tasks_retried_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      end_task(*it,
-               std::make_exception_ptr(EngineDied(
-                   id, "engine " + std::to_string(id) + " died while running the task: " + why)));
+      end_task(*it, EngineDied(id, "engine " + std::to_string(id) +
+                                       " died while running the task: " + why));
     }
   }
   std::deque<std::uint64_t> waiting;
   waiting.swap(engine.queue);
   for (std::uint64_t task_id : waiting) {
-    end_task(task_id, std::make_exception_ptr(EngineDied(
-                          id, "engine " + std::to_string(id) +
-                                  " died before the task aimed at it was sent: " + why)));
+    end_task(task_id, EngineDied(id, "engine " + std::to_string(id) +
+                                         " died before the task aimed at it was sent: " + why));
   }
   // Whatever it cached is gone with it; a revived engine gets puts again.
   for (std::uint64_t ref : engine.refs_held) {

@@ -31,28 +31,27 @@ std::string_view message_type(RequestKind kind) {
 }  // namespace
 
 void Core::accept(Submission&& s) {
-  auto refuse = [&](std::exception_ptr why) {
+  auto refuse = [&](TaskFailure why) {
     ++released_;
     s.sink->fail(s.slot, std::move(why));
   };
   for (std::uint64_t ref : s.refs) {
     if (refs_.count(ref) == 0) {
-      return refuse(std::make_exception_ptr(
-          error(errc::invalid_argument, "ObjectRef " + std::to_string(ref) +
-                                            " is not known to this controller (made by "
-                                            "another Controller's put()?)")));
+      return refuse(error(errc::invalid_argument, "ObjectRef " + std::to_string(ref) +
+                                                      " is not known to this controller (made by "
+                                                      "another Controller's put()?)"));
     }
   }
   if (s.target != -1) {
     auto it = engines_.find(s.target);
     if (it == engines_.end()) {
-      return refuse(std::make_exception_ptr(error(
-          errc::invalid_argument, "no engine has id " + std::to_string(s.target) +
-                                      "; Controller::engines() lists them (or use any_engine)")));
+      return refuse(error(errc::invalid_argument,
+                          "no engine has id " + std::to_string(s.target) +
+                              "; Controller::engines() lists them (or use any_engine)"));
     }
     if (!it->second.info.alive) {
-      return refuse(std::make_exception_ptr(EngineDied(
-          s.target, "engine " + std::to_string(s.target) + " is dead; the task was not sent")));
+      return refuse(EngineDied(
+          s.target, "engine " + std::to_string(s.target) + " is dead; the task was not sent"));
     }
   }
   const std::uint64_t id = ++next_task_id_;
@@ -281,23 +280,21 @@ void Core::on_reply(Engine& engine, const Object& content, std::span<Buffer> buf
   }
   const auto status = string_field(content, protocol::status);
   if (status == protocol::status_ok) {
-    end_task(id, nullptr, engine.info.id,
+    end_task(id, std::nullopt, engine.info.id,
              std::vector<Buffer>(std::make_move_iterator(buffers.begin()),
                                  std::make_move_iterator(buffers.end())));
   } else if (status == protocol::status_error) {
-    end_task(id, std::make_exception_ptr(RemoteError(
-                     engine.info.id, string_field(content, protocol::function).value_or(""),
-                     string_field(content, protocol::ename).value_or("unknown"),
-                     string_field(content, protocol::evalue).value_or(""))));
+    end_task(id, RemoteError(engine.info.id, string_field(content, protocol::function).value_or(""),
+                             string_field(content, protocol::ename).value_or("unknown"),
+                             string_field(content, protocol::evalue).value_or("")));
   } else {
-    end_task(id, std::make_exception_ptr(
-                     error(errc::malformed_message,
-                           "engine " + std::to_string(engine.info.id) +
-                               " replied with a status that is neither 'ok' nor 'error'")));
+    end_task(id, error(errc::malformed_message,
+                       "engine " + std::to_string(engine.info.id) +
+                           " replied with a status that is neither 'ok' nor 'error'"));
   }
 }
 
-void Core::end_task(std::uint64_t id, std::exception_ptr failure, int engine_id,
+void Core::end_task(std::uint64_t id, std::optional<TaskFailure> failure, int engine_id,
                     std::vector<Buffer> frames) {
   auto node = tasks_.extract(id);
   if (node.empty()) return;
@@ -310,7 +307,7 @@ void Core::end_task(std::uint64_t id, std::exception_ptr failure, int engine_id,
     release_ref_use(ref);
   task.request.sink->retire(std::move(task.request.frames));
   if (failure) {
-    task.request.sink->fail(task.request.slot, std::move(failure));
+    task.request.sink->fail(task.request.slot, std::move(*failure));
   } else {
     task.request.sink->succeed(task.request.slot, engine_id, std::move(frames));
   }

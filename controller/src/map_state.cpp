@@ -20,9 +20,9 @@ void MapState::succeed(std::size_t slot, int, std::vector<Buffer> frames) noexce
   });
 }
 
-void MapState::fail(std::size_t slot, std::exception_ptr error) noexcept {
+void MapState::fail(std::size_t slot, TaskFailure why) noexcept {
   completion_.update([&] {
-    if (!first_error_) first_error_ = std::move(error);
+    if (!first_failure_) first_failure_.emplace(std::move(why));
     return end_chunk(slot);
   });
 }
@@ -49,7 +49,7 @@ std::vector<std::size_t> MapState::result_order() const {
 
 std::vector<Object> MapState::chunk_results_or_throw() const {
   std::lock_guard lock(completion_.mutex());
-  if (first_error_) std::rethrow_exception(first_error_);
+  if (first_failure_) first_failure_->raise();
   std::vector<Object> out;
   out.reserve(counts_.size());
   auto add = [&](std::size_t slot) {

@@ -4,9 +4,9 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
-#include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -34,7 +34,7 @@ class MapState final : public TaskSink {
   MapState(std::vector<std::size_t> counts, bool ordered, std::chrono::microseconds spin = {});
 
   void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
-  void fail(std::size_t slot, std::exception_ptr error) noexcept override;
+  void fail(std::size_t slot, TaskFailure why) noexcept override;
 
   bool ready() const noexcept { return completion_.settled(); }
   bool wait(std::chrono::milliseconds timeout) const { return completion_.wait(timeout); }
@@ -61,7 +61,7 @@ class MapState final : public TaskSink {
   std::vector<std::size_t> completion_order_;
   std::size_t chunks_done_ = 0;
   std::size_t elements_done_ = 0;
-  std::exception_ptr first_error_;
+  std::optional<TaskFailure> first_failure_;
 };
 
 // A chunk's reply (a list, or a 1-D ndarray of numbers) as `count` Objects.

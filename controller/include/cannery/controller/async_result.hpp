@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,7 +28,7 @@ class TaskState final : public TaskSink {
 
   void dispatched(std::size_t slot, int engine_id) noexcept override;
   void succeed(std::size_t slot, int engine_id, std::vector<Buffer> frames) noexcept override;
-  void fail(std::size_t slot, std::exception_ptr error) noexcept override;
+  void fail(std::size_t slot, TaskFailure why) noexcept override;
   // Keeps small request frames, to be freed with this state on the caller's
   // side; large ones go now, so that a result kept long does not keep its
   // arguments (malloc hands large blocks back to the system whichever thread
@@ -45,7 +45,7 @@ class TaskState final : public TaskSink {
   Completion completion_;
   std::vector<Buffer> frames_;
   std::vector<Buffer> retired_;  // written once by the I/O thread, never read
-  std::exception_ptr error_;
+  std::optional<TaskFailure> failure_;
   std::atomic<int> engine_id_{-1};
 };
 
