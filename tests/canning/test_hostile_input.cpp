@@ -763,54 +763,61 @@ TEST_CASE("a few bytes claiming billions of items are refused without allocating
   }
 }
 
-TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[canning][hostile]") {
-  // ["eigen.sparse", [rows, cols, order, values, inner, outer]], each array's
-  // bytes in a buffer frame of its own (so aligned).
-  auto sparse_message = [](std::int64_t rows, std::int64_t cols, const char* order,
-                           const std::vector<double>& values,
-                           const std::vector<std::int32_t>& inner,
-                           const std::vector<std::int32_t>& outer) {
-    msgpack::sbuffer sbuf;
-    msgpack::packer<msgpack::sbuffer> pk(sbuf);
-    Frames frames(1);
-    auto array = [&](const char* dtype, const void* data, std::size_t count, std::size_t itemsize) {
-      pk.pack_array(2);
-      pk.pack(std::string("ndarray"));
-      pk.pack_array(5);
-      pk.pack(std::string(dtype));
-      pk.pack_array(1);
-      pk.pack_uint64(count);
-      pk.pack_array(1);
-      pk.pack_int64(static_cast<std::int64_t>(itemsize));
-      pk.pack_uint64(frames.size() - 1);
-      pk.pack_uint64(0);
-      frames.push_back(Buffer::copy_of(data, count * itemsize));
-    };
-    pk.pack_array(3);
-    pk.pack_uint64(1);
-    pk.pack_array(2);
-    pk.pack(std::string("eigen.sparse"));
-    pk.pack_array(6);
-    pk.pack_int64(rows);
-    pk.pack_int64(cols);
-    pk.pack(std::string(order));
-    array("<f8", values.data(), values.size(), 8);
-    array("<i4", inner.data(), inner.size(), 4);
-    array("<i4", outer.data(), outer.size(), 4);
-    pk.pack_uint64(3);
-    frames[0] = Buffer::copy_of(sbuf.data(), sbuf.size());
-    return frames;
-  };
-  using ColMajor = Eigen::SparseMatrix<double>;
-  using RowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
-  using ColMap = Eigen::Map<const ColMajor>;
-  auto refused_by_all = [&](const Frames& frames, errc expected) {
-    require_refused_quickly([&] { (void)cannery::deserialize_object(frames); }, expected);
-    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMajor>(frames); }, expected);
-    require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); }, expected);
-    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMap>(frames); }, expected);
-  };
+namespace {
 
+// ["eigen.sparse", [rows, cols, order, values, inner, outer]], each array's
+// bytes in a buffer frame of its own: a std::vector of exactly those bytes,
+// so that a read past one is a read past its allocation.
+Frames sparse_message(std::int64_t rows, std::int64_t cols, const char* order,
+                      const std::vector<double>& values, const std::vector<std::int32_t>& inner,
+                      const std::vector<std::int32_t>& outer) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  Frames frames(1);
+  auto array = [&](const char* dtype, const auto& items) {
+    using Item = typename std::remove_cvref_t<decltype(items)>::value_type;
+    pk.pack_array(2);
+    pk.pack(std::string("ndarray"));
+    pk.pack_array(5);
+    pk.pack(std::string(dtype));
+    pk.pack_array(1);
+    pk.pack_uint64(items.size());
+    pk.pack_array(1);
+    pk.pack_int64(static_cast<std::int64_t>(sizeof(Item)));
+    pk.pack_uint64(frames.size() - 1);
+    pk.pack_uint64(0);
+    frames.push_back(Buffer::take(std::vector<Item>(items)));
+  };
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_array(2);
+  pk.pack(std::string("eigen.sparse"));
+  pk.pack_array(6);
+  pk.pack_int64(rows);
+  pk.pack_int64(cols);
+  pk.pack(std::string(order));
+  array("<f8", values);
+  array("<i4", inner);
+  array("<i4", outer);
+  pk.pack_uint64(3);
+  frames[0] = Buffer::copy_of(sbuf.data(), sbuf.size());
+  return frames;
+}
+
+using ColMajor = Eigen::SparseMatrix<double>;
+using RowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+using ColMap = Eigen::Map<const ColMajor>;
+
+void refused_by_all(const Frames& frames, errc expected) {
+  require_refused_quickly([&] { (void)cannery::deserialize_object(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<ColMajor>(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<ColMap>(frames); }, expected);
+}
+
+}  // namespace
+
+TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[canning][hostile]") {
   SECTION("well formed, it reads back in either storage order") {
     const Frames frames = sparse_message(2, 3, "row", {1.0, 2.0}, {0, 2}, {0, 1, 2});
     const ColMajor col = cannery::deserialize_object<ColMajor>(frames).value;
@@ -847,4 +854,32 @@ TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[can
                             errc::limit_exceeded);
     CHECK(cannery::deserialize_object<ColMajor>(cols).value.rows() == huge);
   }
+}
+
+TEST_CASE("sparse outer starts past the values are refused before an inner index is read",
+          "[canning][hostile]") {
+  // 8 x 4, column-major, 4 values: the inner indices fill their frame's
+  // allocation. Column 0 claims values [0, 5): a reader that
+  // walks a column before checking every start reads inner index 4, past the
+  // frame (AddressSanitizer reports it), and refuses the matrix for what it
+  // found there instead of for its outer starts.
+  const Frames frames =
+      sparse_message(8, 4, "col", {1.0, 2.0, 3.0, 4.0}, {0, 1, 2, 3}, {0, 5, 5, 5, 4});
+  refused_by_all(frames, errc::shape_mismatch);
+  for (const auto& receive : std::vector<std::function<void()>>{
+           [&] { (void)cannery::deserialize_object(frames); },
+           [&] { (void)cannery::deserialize_object<ColMajor>(frames); },
+           [&] { (void)cannery::deserialize_object<RowMajor>(frames); },
+           [&] { (void)cannery::deserialize_object<ColMap>(frames); }}) {
+    try {
+      receive();
+      FAIL("the matrix was accepted");
+    } catch (const cannery::error& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find("outer start") != std::string::npos);
+    }
+  }
+  // A start past the values in the middle, with a valid last one.
+  refused_by_all(sparse_message(8, 4, "col", {1.0, 2.0, 3.0, 4.0}, {0, 1, 2, 3}, {0, 1, 7, 2, 4}),
+                 errc::shape_mismatch);
 }

@@ -295,11 +295,20 @@ SparseParts<S, I> read_sparse(const Node& n) {
   }
   const I* starts = p.outer.template data_as<I>();
   const I* indices = p.inner.template data_as<I>();
+  // Every start first: only once all of them lie in [0, nnz] and never
+  // decrease may a column's (row's) inner indices be read.
   if (starts[0] != 0 || static_cast<std::size_t>(starts[outer_size]) != nnz) {
-    n.fail(errc::shape_mismatch, "sparse outer starts must run from 0 to the number of values");
+    n.fail(errc::shape_mismatch, "sparse outer starts must run from 0 to the number of values (" +
+                                     std::to_string(nnz) + ")");
   }
   for (Eigen::Index j = 0; j < outer_size; ++j) {
-    if (starts[j + 1] < starts[j]) n.fail(errc::shape_mismatch, "sparse outer starts decrease");
+    if (starts[j + 1] < starts[j] || static_cast<std::size_t>(starts[j + 1]) > nnz) {
+      n.fail(errc::shape_mismatch,
+             "sparse outer start " + std::to_string(j + 1) + " (" + std::to_string(starts[j + 1]) +
+                 ") decreases or lies past the number of values (" + std::to_string(nnz) + ")");
+    }
+  }
+  for (Eigen::Index j = 0; j < outer_size; ++j) {
     for (I k = starts[j]; k < starts[j + 1]; ++k) {
       if (indices[k] < 0 || indices[k] >= inner_size ||
           (k > starts[j] && indices[k] <= indices[k - 1])) {
