@@ -56,6 +56,10 @@ std::string Node::kind_name() const {
   return object_->type == msgpack::type::ARRAY ? "untagged array" : "msgpack ext";
 }
 
+void Node::charge(std::size_t count, std::size_t bytes_each, std::string_view what) const {
+  if (context_->budget != nullptr) context_->budget->charge(count, bytes_each, what);
+}
+
 void Node::fail(errc code, const std::string& what) const {
   throw error(code, what);
 }

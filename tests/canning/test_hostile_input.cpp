@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -32,6 +33,7 @@
 #include <cannery/canning.hpp>
 
 #include "hand_packed.hpp"
+#include "test_support.hpp"
 
 namespace hostile {
 
@@ -882,4 +884,129 @@ TEST_CASE("sparse outer starts past the values are refused before an inner index
   // A start past the values in the middle, with a valid last one.
   refused_by_all(sparse_message(8, 4, "col", {1.0, 2.0, 3.0, 4.0}, {0, 1, 2, 3}, {0, 1, 7, 2, 4}),
                  errc::shape_mismatch);
+}
+
+// --- One decode budget per message ------------------------------------------
+
+namespace {
+
+// An empty 1 x cols row-major matrix: 3 tiny arrays, whatever `cols` is. Its
+// column-major copy needs cols + 1 outer starts that no received byte stands
+// for.
+Eigen::SparseMatrix<double, Eigen::RowMajor> empty_wide_row(Eigen::Index cols) {
+  Eigen::SparseMatrix<double, Eigen::RowMajor> m(1, cols);
+  m.makeCompressed();
+  return m;
+}
+
+std::size_t total_bytes(std::span<const Buffer> frames) {
+  std::size_t bytes = 0;
+  for (const Buffer& f : frames)
+    bytes += f.size();
+  return bytes;
+}
+
+// Peak virtual size of this process: what was reserved, touched or not.
+long vm_peak_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmPeak:", 0) == 0) return std::stol(line.substr(7));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("the sparse matrices of one message share one decode budget", "[canning][hostile]") {
+  // 16 empty 1 x 8,000,000 matrices: 2 KB that asked for 16 x 32 MB of outer
+  // starts in the other storage order, each under a bound of its own.
+  const Frames frames =
+      cannery::serialize_object(std::vector<RowMajor>(16, empty_wide_row(8'000'000)));
+  REQUIRE(total_bytes(frames) < 4096);
+  auto refused = [&](auto receive) {
+    const long rss_before = max_rss_kib();
+    try {
+      receive();
+      FAIL("all 16 were read");
+    } catch (const cannery::error& e) {
+      INFO(e.what());
+      CHECK(e.code() == errc::limit_exceeded);
+      CHECK(std::string(e.what()).find("Limits::decoded_bytes_allowance") != std::string::npos);
+    }
+    // At most the default allowance (64 MiB) was spent before the refusal.
+    CHECK(max_rss_kib() - rss_before < 100 * 1024);
+  };
+  refused([&] { (void)cannery::deserialize_object(frames); });
+  refused([&] { (void)cannery::deserialize_object<std::vector<ColMajor>>(frames); });
+  // In the sender's storage order the outer starts arrived: they read.
+  CHECK(cannery::deserialize_object<std::vector<RowMajor>>(frames).value.size() == 16);
+
+  // The arguments of one call share one budget too, whether read with
+  // next_arg or, as an engine does, from next_arg_frames() with limits().
+  const RowMajor wide = empty_wide_row(8'000'000);
+  const Frames call_frames = cannery::pack_apply_message("f", wide, wide, wide, wide, wide, wide);
+  REQUIRE(total_bytes(call_frames) < 4096);
+  refused([&] {
+    cannery::ApplyMessage call = cannery::unpack_apply_message(call_frames);
+    for (std::size_t i = 0; i < call.nargs(); ++i)
+      (void)call.next_arg<ColMajor>();
+  });
+  refused([&] {
+    cannery::ApplyMessage call = cannery::unpack_apply_message(call_frames);
+    for (std::size_t i = 0; i < call.nargs(); ++i)
+      (void)cannery::deserialize_object<ColMajor>(call.next_arg_frames(), call.limits());
+  });
+  // Separate messages have separate budgets.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(cannery::deserialize_object<ColMajor>(cannery::serialize_object(wide)).value.cols() ==
+          wide.cols());
+  }
+}
+
+TEST_CASE("the decode budget is set by Limits", "[canning][hostile]") {
+  const Frames frames = cannery::serialize_object(empty_wide_row(2'000'000));  // 8 MB converted
+  CHECK(cannery::deserialize_object<ColMajor>(frames).value.cols() == 2'000'000);
+  cannery::Limits strict;
+  strict.decoded_bytes_allowance = 0;
+  auto e = cannery::test::capture_error(
+      [&] { (void)cannery::deserialize_object<ColMajor>(frames, strict); });
+  CHECK(e.code() == errc::limit_exceeded);
+  CHECK_THAT(e.message(),
+             Catch::Contains("Limits::decoded_bytes_per_byte") && Catch::Contains("sparse matrix"));
+  // Per received byte: a generous ratio admits it again.
+  strict.decoded_bytes_per_byte = 8'000'008 / total_bytes(frames) + 1;
+  CHECK(cannery::deserialize_object<ColMajor>(frames, strict).value.cols() == 2'000'000);
+  // A budget of your own, linked, spans several objects.
+  cannery::Limits limits;
+  limits.decoded_bytes_allowance = 10'000'000;
+  cannery::DecodeBudget budget(limits);
+  limits.shared_budget.link(&budget);
+  CHECK_NOTHROW(cannery::deserialize_object<ColMajor>(frames, limits));
+  CHECK(budget.used() == 8'000'004);
+  e = cannery::test::capture_error(
+      [&] { (void)cannery::deserialize_object<ColMajor>(frames, limits); });
+  CHECK(e.code() == errc::limit_exceeded);
+  // A copy of the Limits is not linked: it reads with a budget of its own.
+  const cannery::Limits copy = limits;
+  CHECK(copy.shared_budget.get() == nullptr);
+  CHECK_NOTHROW(cannery::deserialize_object<ColMajor>(frames, copy));
+}
+
+TEST_CASE("an empty sparse matrix of 2^31 - 1 rows reserves nothing for its shape",
+          "[canning][hostile]") {
+  const std::int32_t rows = std::numeric_limits<std::int32_t>::max();
+  const Frames frames = sparse_message(rows, 1, "col", {}, {}, {0, 0});
+  const long peak_before = vm_peak_kib();
+  REQUIRE(peak_before > 0);
+  CHECK(cannery::deserialize_object<ColMajor>(frames).value.rows() == rows);
+  const Object o = cannery::deserialize_object(frames).value;
+  CHECK(o.kind() == Object::Kind::extension);
+  // Eigen's own assignment reserved 2 x rows values and indices (24 GB).
+  CHECK(vm_peak_kib() - peak_before < 256 * 1024);
+  // Row-major, the result needs 2^31 outer starts (8 GB): over the budget,
+  // refused before anything is allocated.
+  require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); },
+                          errc::limit_exceeded);
+  CHECK(vm_peak_kib() - peak_before < 256 * 1024);
 }

@@ -25,6 +25,7 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <type_traits>
 
 #include "cannery/canning/builtins/arrays.hpp"
@@ -320,6 +321,52 @@ SparseParts<S, I> read_sparse(const Node& n) {
   return p;
 }
 
+// An owning copy of checked parts, built in place: Eigen's own assignment
+// from a Map reserves room from the shape alone (2 x the larger dimension:
+// 24 GB of address space for an empty (2^31 - 1) x 1 matrix), and changing
+// the storage order through it allocates a second array of outer starts.
+template <class Sparse, class S, class I>
+Sparse owning_sparse(const SparseParts<S, I>& p) {
+  Sparse out(p.rows, p.cols);
+  const auto nnz = static_cast<Eigen::Index>(p.values.size());
+  out.resizeNonZeros(nnz);
+  const I* starts = p.outer.template data_as<I>();
+  const I* indices = p.inner.template data_as<I>();
+  const S* values = p.values.template data_as<S>();
+  I* out_starts = out.outerIndexPtr();
+  I* out_indices = out.innerIndexPtr();
+  S* out_values = out.valuePtr();
+  const Eigen::Index received_outer = p.row_major ? p.rows : p.cols;
+  if (p.row_major == static_cast<bool>(Sparse::IsRowMajor)) {
+    std::copy_n(starts, received_outer + 1, out_starts);
+    std::copy_n(indices, nnz, out_indices);
+    std::copy_n(values, nnz, out_values);
+    return out;
+  }
+  // The other storage order: count the values of each result column (row),
+  // turn the counts into starts, then place each value at its column's
+  // cursor. Walking the received outer dimension in order leaves the inner
+  // indices of every result column increasing.
+  const Eigen::Index result_outer = out.outerSize();
+  std::fill_n(out_starts, result_outer + 1, I{0});
+  for (Eigen::Index k = 0; k < nnz; ++k)
+    ++out_starts[indices[k] + 1];
+  for (Eigen::Index j = 0; j < result_outer; ++j)
+    out_starts[j + 1] += out_starts[j];
+  for (Eigen::Index j = 0; j < received_outer; ++j) {
+    for (I k = starts[j]; k < starts[j + 1]; ++k) {
+      const I slot = out_starts[indices[k]]++;
+      out_indices[slot] = static_cast<I>(j);
+      out_values[slot] = values[k];
+    }
+  }
+  // Each cursor stopped at the next column's start: shift them back.
+  for (Eigen::Index j = result_outer; j > 0; --j)
+    out_starts[j] = out_starts[j - 1];
+  out_starts[0] = 0;
+  return out;
+}
+
 }  // namespace detail
 
 template <class S, int Options, class I>
@@ -344,28 +391,15 @@ struct canner<Eigen::SparseMatrix<S, Options, I>> {
   }
   static Sparse uncan(const Node& n) {
     auto p = detail::read_sparse<S, I>(n);
-    if (p.row_major != static_cast<bool>(Sparse::IsRowMajor)) {
-      // Changing the storage order allocates outer starts for the received
-      // inner dimension, which no received byte stands for: bound it by what
-      // arrived, or by the header limit.
-      const auto inner_size = static_cast<std::size_t>(p.row_major ? p.cols : p.rows);
-      const std::size_t bound = std::max(p.values.nbytes() + p.inner.nbytes() + p.outer.nbytes(),
-                                         n.context().limits.max_header_bytes);
-      if (inner_size + 1 > bound / sizeof(I)) {
-        n.fail(errc::limit_exceeded,
-               "converting a sparse matrix of " + std::to_string(p.rows) + " x " +
-                   std::to_string(p.cols) +
-                   " to the other storage order would allocate more than arrived; uncan it to "
-                   "a SparseMatrix in the sender's storage order");
-      }
-    }
-    // Row-major arrays read as the column-major transpose.
-    Eigen::Map<const Eigen::SparseMatrix<S, Eigen::ColMajor, I>> view(
-        p.row_major ? p.cols : p.rows, p.row_major ? p.rows : p.cols,
-        static_cast<Eigen::Index>(p.values.size()), p.outer.template data_as<I>(),
-        p.inner.template data_as<I>(), p.values.template data_as<S>());
-    if (p.row_major) return Sparse(view.transpose());
-    return Sparse(view);
+    // The result's outer starts are as many as its shape says, which in the
+    // other storage order is the received inner dimension: no received byte
+    // stands for them, so they are charged to the decode budget before
+    // anything is allocated.
+    const auto outer_size = static_cast<std::size_t>(Sparse::IsRowMajor ? p.rows : p.cols);
+    n.charge(outer_size + 1, sizeof(I),
+             "the outer starts of a " + std::to_string(p.rows) + " x " + std::to_string(p.cols) +
+                 (Sparse::IsRowMajor ? " row-major" : " column-major") + " sparse matrix");
+    return detail::owning_sparse<Sparse>(p);
   }
 
  private:
