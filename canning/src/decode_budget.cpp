@@ -38,14 +38,12 @@ void DecodeBudget::charge(std::size_t count, std::size_t bytes_each, std::string
     return;
   }
   throw error(errc::limit_exceeded,
-              "decoding " + std::string(what) + " would allocate " +
-                  (bytes == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64")
-                                                                    : std::to_string(bytes)) +
-                  " bytes, more than is left of this message's decode budget (" +
-                  std::to_string(left_) + " of " + std::to_string(used_ + left_) + ": " +
-                  std::to_string(received_) + " bytes received x Limits::decoded_bytes_per_byte " +
-                  std::to_string(per_byte_) + " + Limits::decoded_bytes_allowance " +
-                  std::to_string(allowance_) +
+              "decoding " + std::to_string(count) + " " + std::string(what) + " (" +
+                  std::to_string(bytes_each) + " bytes each) would allocate more than is left of " +
+                  "this message's decode budget (" + std::to_string(left_) + " of " +
+                  std::to_string(used_ + left_) + " bytes: " + std::to_string(received_) +
+                  " bytes received x Limits::decoded_bytes_per_byte " + std::to_string(per_byte_) +
+                  " + Limits::decoded_bytes_allowance " + std::to_string(allowance_) +
                   "); raise those limits if the sender is trusted and the memory is there");
 }
 

@@ -15,6 +15,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -1009,4 +1010,85 @@ TEST_CASE("an empty sparse matrix of 2^31 - 1 rows reserves nothing for its shap
   require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); },
                           errc::limit_exceeded);
   CHECK(vm_peak_kib() - peak_before < 256 * 1024);
+}
+
+// --- Decoded trees within the decode budget ----------------------------------
+
+namespace {
+
+// [1, ["list", [nil x count]], 0]: one byte per item.
+Frames list_of_nils(std::size_t count) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_array(2);
+  pk.pack(std::string("list"));
+  pk.pack_array(static_cast<std::uint32_t>(count));
+  for (std::size_t i = 0; i < count; ++i)
+    pk.pack_nil();
+  pk.pack_uint64(0);
+  return {Buffer::copy_of(sbuf.data(), sbuf.size())};
+}
+
+// [1, {"k0000000": nil, ...}, 0]: ten bytes per entry.
+Frames dict_of_nils(std::size_t count) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_map(static_cast<std::uint32_t>(count));
+  char key[16];
+  for (std::size_t i = 0; i < count; ++i) {
+    std::snprintf(key, sizeof key, "k%07zu", i);
+    pk.pack(std::string_view(key, 8));
+    pk.pack_nil();
+  }
+  pk.pack_uint64(0);
+  return {Buffer::copy_of(sbuf.data(), sbuf.size())};
+}
+
+template <class F>
+void refused_for_the_budget(F&& receive, long max_growth_kib) {
+  const long rss_before = max_rss_kib();
+  auto e = cannery::test::capture_error(receive);
+  INFO(e.what());
+  CHECK(e.code() == errc::limit_exceeded);
+  CHECK_THAT(e.message(), Catch::Contains("Limits::decoded_bytes_per_byte"));
+  CHECK(max_rss_kib() - rss_before < max_growth_kib);
+}
+
+}  // namespace
+
+TEST_CASE("a list of 8 million nils is refused before it becomes a gigabyte of Objects",
+          "[canning][hostile]") {
+  // 8 MB. As Objects (136 bytes each) it took 1.1 GB, 150 times its size;
+  // the budget allows 32 times plus 64 MiB. Parsing the header alone costs
+  // msgpack 24 bytes per item (192 MB), before any decoding.
+  const Frames frames = list_of_nils(8'000'000);
+  const auto message_kib = static_cast<long>(frames[0].size() / 1024);
+  refused_for_the_budget([&] { (void)cannery::deserialize_object(frames); }, 40 * message_kib);
+  // A typed receiver whose items are large is refused the same way...
+  using Big = std::optional<std::array<double, 16>>;
+  refused_for_the_budget([&] { (void)cannery::deserialize_object<std::vector<Big>>(frames); },
+                         40 * message_kib);
+  // ...and one whose items are small reads (8 bytes each).
+  CHECK(cannery::deserialize_object<std::vector<std::nullptr_t>>(frames).value.size() == 8'000'000);
+}
+
+TEST_CASE("dicts are charged per entry as Object and as std::map", "[canning][hostile]") {
+  const Frames frames = dict_of_nils(200'000);  // 2 MB
+  // 200,000 Objects with their keys and tree nodes: about 40 MB, within budget.
+  CHECK(cannery::deserialize_object(frames).value.to_dict().size() == 200'000);
+  // 200,000 map entries of 1 KB each: 200 MB from 2 MB.
+  using Big = std::map<std::string, std::optional<std::array<double, 128>>>;
+  refused_for_the_budget([&] { (void)cannery::deserialize_object<Big>(frames); }, 64 * 1024);
+}
+
+TEST_CASE("the budget for decoded trees is set by Limits", "[canning][hostile]") {
+  const Frames frames = list_of_nils(1'000'000);  // 1 MB, 136 MB of Objects
+  refused_for_the_budget([&] { (void)cannery::deserialize_object(frames); }, 64 * 1024);
+  cannery::Limits generous;
+  generous.decoded_bytes_per_byte = 160;
+  CHECK(cannery::deserialize_object(frames, generous).value.to_list().size() == 1'000'000);
 }

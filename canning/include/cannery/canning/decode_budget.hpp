@@ -28,8 +28,9 @@ class DecodeBudget {
   // read: adds decoded_bytes_per_byte x bytes (saturating).
   void add_received(std::size_t bytes) noexcept;
 
-  // Takes count x bytes_each for `what` (e.g. "a list of 5 items"), or
-  // throws limit_exceeded and takes nothing.
+  // Takes count x bytes_each, or throws limit_exceeded and takes nothing.
+  // `what` names the items in the error ("items of a list"); a literal, so
+  // that nothing is formatted unless the budget is spent.
   void charge(std::size_t count, std::size_t bytes_each, std::string_view what);
 
   std::size_t left() const noexcept { return left_; }
@@ -42,5 +43,11 @@ class DecodeBudget {
   std::size_t left_;
   std::size_t used_ = 0;
 };
+
+namespace detail {
+// What a node-based container adds to each entry: a std::map's colour and
+// three links, or a std::unordered_map's link, cached hash and bucket.
+inline constexpr std::size_t node_overhead = 4 * sizeof(void*);
+}  // namespace detail
 
 }  // namespace cannery

@@ -396,9 +396,7 @@ struct canner<Eigen::SparseMatrix<S, Options, I>> {
     // stands for them, so they are charged to the decode budget before
     // anything is allocated.
     const auto outer_size = static_cast<std::size_t>(Sparse::IsRowMajor ? p.rows : p.cols);
-    n.charge(outer_size + 1, sizeof(I),
-             "the outer starts of a " + std::to_string(p.rows) + " x " + std::to_string(p.cols) +
-                 (Sparse::IsRowMajor ? " row-major" : " column-major") + " sparse matrix");
+    n.charge(outer_size + 1, sizeof(I), "outer starts of an owning sparse matrix");
     return detail::owning_sparse<Sparse>(p);
   }
 

@@ -100,7 +100,7 @@ class Node {
   // Before allocating from a count or a shape that arrived, where the
   // allocation can outgrow the bytes that stand for it (count x bytes_each):
   // takes it from the message's decode budget, or throws limit_exceeded.
-  // `what` names it in the error ("a list of 5 items").
+  // `what` names the items in the error ("items of a list"): a literal.
   void charge(std::size_t count, std::size_t bytes_each, std::string_view what) const;
 
   [[noreturn]] void fail(errc code, const std::string& what) const;

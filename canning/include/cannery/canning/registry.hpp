@@ -43,6 +43,7 @@ const detail::TypeEntry& register_type() {
   return detail::add_type_entry(detail::TypeEntry{
       std::string(canner<T>::tag), std::type_index(typeid(T)),
       [](const Node& payload) -> std::any {
+        payload.charge(1, sizeof(T), "values of a registered type held in a cannery::Object");
         if constexpr (!std::is_nothrow_move_constructible_v<T> &&
                       std::is_default_constructible_v<T> && requires(T & a) { a.swap(a); }) {
           // A type without a real move constructor (Eigen::SparseMatrix)
