@@ -181,6 +181,9 @@ class Writer {
   void boolean(bool value);
   template <std::integral I>
   void integer(I value) {
+    static_assert(sizeof(I) <= 8,
+                  "cannery::Writer::integer: msgpack integers have 64 bits; "
+                  "__int128 would be truncated");
     note_root("int");
     if constexpr (std::is_signed_v<I>) {
       packer_.pack_int64(static_cast<std::int64_t>(value));
