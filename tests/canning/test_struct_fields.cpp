@@ -5,6 +5,7 @@
 #include <cannery/canning.hpp>
 
 #include <catch2/catch.hpp>
+#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -62,7 +63,30 @@ struct Hit {
   std::uint32_t detector;
   friend bool operator==(const Hit&, const Hit&) = default;
 };
-CANNERY_RAW_BYTES(Hit)
+CANNERY_RAW_BYTES(Hit, x, y, detector)
+
+// Integers only, no padding: the short form proves it.
+struct Channel {
+  std::uint16_t id;
+  std::uint8_t gain;
+  std::uint8_t reserved;
+  friend bool operator==(const Channel&, const Channel&) = default;
+};
+CANNERY_RAW_BYTES(Channel)
+
+// Floats, complex numbers, an array and a raw-bytes struct, 32 bytes of
+// members in 32 bytes: the listed form proves it.
+struct Sample {
+  double time;
+  std::complex<float> iq[2];
+  Channel channel;
+  std::uint32_t count;
+  friend bool operator==(const Sample& a, const Sample& b) {
+    return a.time == b.time && a.iq[0] == b.iq[0] && a.iq[1] == b.iq[1] && a.channel == b.channel &&
+           a.count == b.count;
+  }
+};
+CANNERY_RAW_BYTES(Sample, time, iq, channel, count)
 
 }  // namespace fields_test
 
@@ -72,8 +96,10 @@ using cannery::test::capture_error;
 using cannery::test::wire;
 
 using fields_test::Body;
+using fields_test::Channel;
 using fields_test::Hit;
 using fields_test::Part;
+using fields_test::Sample;
 
 Body sample_body(std::size_t nparts, std::size_t nsamples) {
   Body b;
@@ -236,4 +262,23 @@ TEST_CASE("a std::vector of raw-bytes structs travels as one buffer frame", "[ca
   auto floats = cannery::serialize_object(std::vector<float>(30, 1.0f));
   auto e = capture_error([&] { (void)cannery::deserialize_object<std::vector<Hit>>(floats); });
   CHECK(e.code() == cannery::errc::type_mismatch);
+}
+
+TEST_CASE("raw-bytes structs proven free of padding round-trip", "[canning][fields]") {
+  static_assert(sizeof(Sample) == 32);
+  std::vector<Sample> samples;
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    const auto f = static_cast<float>(i);
+    samples.push_back(
+        {0.5 * i, {{f, -f}, {f + 1, 2 * f}}, {static_cast<std::uint16_t>(i), 3, 0}, i});
+  }
+  auto frames = wire(cannery::serialize_object(samples));
+  REQUIRE(frames.size() == 2);
+  CHECK(frames[1].size() == samples.size() * sizeof(fields_test::Sample));
+  CHECK(cannery::deserialize_object<std::vector<fields_test::Sample>>(frames).value == samples);
+  auto one = wire(cannery::serialize_object(samples[7]));
+  CHECK(cannery::deserialize_object<fields_test::Sample>(one).value == samples[7]);
+  const Channel channel{9, 1, 0};
+  CHECK(cannery::deserialize_object<Channel>(wire(cannery::serialize_object(channel))).value ==
+        channel);
 }

@@ -17,6 +17,7 @@
 
 #include "cannery/canning/builtins/containers.hpp"
 #include "cannery/canning/canner.hpp"
+#include "cannery/canning/detail/for_each.hpp"
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/writer.hpp"
 
@@ -92,21 +93,7 @@ struct canner<T> {
 
 }  // namespace cannery
 
-// --- Field-list macro. A C++20 __VA_OPT__ loop expands FIELD once per name.
-#define CANNERY_DETAIL_PARENS ()
-#define CANNERY_DETAIL_EXPAND(...) \
-  CANNERY_DETAIL_EXPAND3(CANNERY_DETAIL_EXPAND3(CANNERY_DETAIL_EXPAND3(__VA_ARGS__)))
-#define CANNERY_DETAIL_EXPAND3(...) \
-  CANNERY_DETAIL_EXPAND2(CANNERY_DETAIL_EXPAND2(CANNERY_DETAIL_EXPAND2(__VA_ARGS__)))
-#define CANNERY_DETAIL_EXPAND2(...) \
-  CANNERY_DETAIL_EXPAND1(CANNERY_DETAIL_EXPAND1(CANNERY_DETAIL_EXPAND1(__VA_ARGS__)))
-#define CANNERY_DETAIL_EXPAND1(...) __VA_ARGS__
-#define CANNERY_DETAIL_FOR_EACH(macro, type, ...) \
-  __VA_OPT__(CANNERY_DETAIL_EXPAND(CANNERY_DETAIL_FOR_EACH_STEP(macro, type, __VA_ARGS__)))
-#define CANNERY_DETAIL_FOR_EACH_STEP(macro, type, first, ...) \
-  macro(type, first)                                          \
-      __VA_OPT__(CANNERY_DETAIL_FOR_EACH_AGAIN CANNERY_DETAIL_PARENS(macro, type, __VA_ARGS__))
-#define CANNERY_DETAIL_FOR_EACH_AGAIN() CANNERY_DETAIL_FOR_EACH_STEP
+// --- Field-list macro (CANNERY_DETAIL_FOR_EACH: detail/for_each.hpp).
 #define CANNERY_DETAIL_FIELD(type, name)                   \
   , ::cannery::detail::Field<type, decltype(type::name)> { \
 #name, &type::name                                     \
