@@ -17,6 +17,15 @@ inline constexpr std::string_view tag_ndarray = "ndarray";
 inline constexpr std::string_view tag_bytes = "bytes";
 inline constexpr std::string_view tag_sparse = "eigen.sparse";
 
+// Tags that only the built-in nodes may carry.
+constexpr bool is_builtin_tag(std::string_view tag) noexcept {
+  return tag == tag_list || tag == tag_complex || tag == tag_ndarray || tag == tag_bytes;
+}
+// A tag a user type may carry: not empty, not a built-in node's.
+constexpr bool is_user_tag(std::string_view tag) noexcept {
+  return !tag.empty() && !is_builtin_tag(tag);
+}
+
 // Inlined array data starts at a multiple of this within the header frame.
 inline constexpr std::size_t max_inline_alignment = 8;
 

@@ -27,6 +27,9 @@
 //   after them. A forgotten member, or padding, fails that sum.
 // To send a struct that has padding, make the padding explicit members
 // (std::uint8_t pad[3]; zero them) and list them, or use CANNERY_FIELDS.
+//
+// The tag is the type's name as written, as for CANNERY_FIELDS; give one
+// yourself with CANNERY_RAW_BYTES_TAGGED(Hit, "detector.Hit", x, y, detector).
 
 #include <complex>
 #include <cstddef>
@@ -144,7 +147,10 @@ struct canner<std::vector<T>> {
 #define CANNERY_DETAIL_RAW_MEMBER_LAYOUT(Type, member) \
   ::cannery::detail::RawMember{offsetof(Type, member), sizeof(Type::member)},
 
-#define CANNERY_RAW_BYTES(Type, ...)                                                             \
+#define CANNERY_RAW_BYTES(Type, ...) \
+  CANNERY_RAW_BYTES_TAGGED(Type, #Type __VA_OPT__(, ) __VA_ARGS__)
+
+#define CANNERY_RAW_BYTES_TAGGED(Type, tag, ...)                                                 \
   static_assert(std::is_trivially_copyable_v<Type>,                                              \
                 "CANNERY_RAW_BYTES(" #Type                                                       \
                 "): only trivially copyable types can travel as "                                \
@@ -169,6 +175,10 @@ struct canner<std::vector<T>> {
           "): the members listed do not cover every byte of the type: it has "                   \
           "padding (make it explicit members, std::uint8_t pad[3], and list them), "             \
           "or a member is missing from the list (or listed twice)");)                            \
+  static_assert(::cannery::format::is_user_tag(tag),                                             \
+                "CANNERY_RAW_BYTES_TAGGED(" #Type                                                \
+                ", tag, ...): the tag is empty or built in (list, complex, ndarray, bytes); "    \
+                "choose a dotted name such as \"mylib.Type\"");                                  \
   [[maybe_unused]] constexpr std::string_view cannery_raw_bytes(const Type*) {                   \
-    return #Type;                                                                                \
+    return tag;                                                                                  \
   }
