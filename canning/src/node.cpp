@@ -82,6 +82,17 @@ std::string_view Node::to_string_view() const {
   return {object_->via.str.ptr, object_->via.str.size};
 }
 
+std::string_view Node::to_text_view() const {
+  if (object_->type == msgpack::type::STR) return {object_->via.str.ptr, object_->via.str.size};
+  if (object_->type == msgpack::type::BIN ||
+      (kind() == Kind::tagged && tag() == format::tag_bytes)) {
+    // The Buffer's bytes live in the header or a frame, not in the Buffer.
+    const Buffer bytes = to_bytes();
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+  fail_type("str or bytes");
+}
+
 Buffer Node::to_bytes() const {
   if (object_->type == msgpack::type::BIN) return data_ref();
   if (kind() == Kind::tagged && tag() == format::tag_bytes) return payload().data_ref();

@@ -116,17 +116,17 @@ struct canner<T> {
 
 #define CANNERY_FIELDS(Type, ...) CANNERY_FIELDS_TAGGED(Type, #Type, __VA_ARGS__)
 
-#define CANNERY_FIELDS_TAGGED(Type, tag, ...)                                                \
-  [[maybe_unused]] constexpr auto cannery_fields(const Type*) {                              \
-    constexpr auto list = ::cannery::detail::make_field_list<Type>(                          \
-        tag CANNERY_DETAIL_FOR_EACH(CANNERY_DETAIL_FIELD, Type, __VA_ARGS__));               \
-    static_assert(std::tuple_size_v<decltype(list.fields)> <= ::cannery::detail::max_fields, \
-                  "CANNERY_FIELDS(" #Type                                                    \
-                  ", ...) lists more than 64 fields, the most it takes: group some of them " \
-                  "into a nested struct with a CANNERY_FIELDS of its own");                  \
-    static_assert(::cannery::format::is_user_tag(list.type_name),                            \
-                  "CANNERY_FIELDS_TAGGED(" #Type                                             \
-                  ", tag, ...): the tag is empty or built in (list, complex, ndarray, "      \
-                  "bytes); choose a dotted name such as \"mylib.Type\"");                    \
-    return list;                                                                             \
+#define CANNERY_FIELDS_TAGGED(Type, tag, ...)                                                      \
+  [[maybe_unused]] constexpr auto cannery_fields(const Type*) {                                    \
+    constexpr auto list = ::cannery::detail::make_field_list<Type>(                                \
+        tag CANNERY_DETAIL_FOR_EACH(CANNERY_DETAIL_FIELD, Type, __VA_ARGS__));                     \
+    static_assert(std::tuple_size_v<decltype(list.fields)> <= ::cannery::detail::max_fields,       \
+                  "CANNERY_FIELDS(" #Type                                                          \
+                  ", ...) lists more than 64 fields, the most it takes: group some of them "       \
+                  "into a nested struct with a CANNERY_FIELDS of its own");                        \
+    static_assert(::cannery::format::is_user_tag(list.type_name),                                  \
+                  "CANNERY_FIELDS_TAGGED(" #Type                                                   \
+                  ", tag, ...): the tag is empty, not UTF-8 or built in (list, complex, ndarray, " \
+                  "bytes); choose a dotted name such as \"mylib.Type\"");                          \
+    return list;                                                                                   \
   }

@@ -60,6 +60,9 @@ class Node {
   // Views into the received header: valid while the frames are.
   std::string_view to_string_view() const;
   Buffer to_bytes() const;
+  // A str, or bytes (inline or out of band): a std::string that is not
+  // UTF-8 travels as bytes. A view, valid while the frames are.
+  std::string_view to_text_view() const;
 
   // Tagged nodes: [tag, payload].
   std::string_view tag() const;

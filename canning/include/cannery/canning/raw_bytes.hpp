@@ -175,10 +175,11 @@ struct canner<std::vector<T>> {
           "): the members listed do not cover every byte of the type: it has "                   \
           "padding (make it explicit members, std::uint8_t pad[3], and list them), "             \
           "or a member is missing from the list (or listed twice)");)                            \
-  static_assert(::cannery::format::is_user_tag(tag),                                             \
-                "CANNERY_RAW_BYTES_TAGGED(" #Type                                                \
-                ", tag, ...): the tag is empty or built in (list, complex, ndarray, bytes); "    \
-                "choose a dotted name such as \"mylib.Type\"");                                  \
+  static_assert(                                                                                 \
+      ::cannery::format::is_user_tag(tag),                                                       \
+      "CANNERY_RAW_BYTES_TAGGED(" #Type                                                          \
+      ", tag, ...): the tag is empty, not UTF-8 or built in (list, complex, ndarray, bytes); "   \
+      "choose a dotted name such as \"mylib.Type\"");                                            \
   [[maybe_unused]] constexpr std::string_view cannery_raw_bytes(const Type*) {                   \
     return tag;                                                                                  \
   }

@@ -68,17 +68,19 @@ struct canner<std::complex<F>> {
   }
 };
 
+// Text that is not valid UTF-8 travels as bytes (Writer::string), so both
+// are read back.
 template <>
 struct canner<std::string> {
   static void can(Writer& w, const std::string& value) { w.string(value); }
-  static std::string uncan(const Node& n) { return std::string(n.to_string_view()); }
+  static std::string uncan(const Node& n) { return std::string(n.to_text_view()); }
 };
 
-// Uncanned as a view into the received header: valid while the frames are.
+// Uncanned as a view into the received frames: valid while they are.
 template <>
 struct canner<std::string_view> {
   static void can(Writer& w, std::string_view value) { w.string(value); }
-  static std::string_view uncan(const Node& n) { return n.to_string_view(); }
+  static std::string_view uncan(const Node& n) { return n.to_text_view(); }
 };
 
 template <>
