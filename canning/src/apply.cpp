@@ -22,8 +22,9 @@ detail::ApplyHeader canner<detail::ApplyHeader>::uncan(const Node& n) {
           field("kwargs").as<std::vector<std::string>>()};
 }
 
-ApplyMessage::ApplyMessage(std::span<const Buffer> frames, const Limits& limits) : limits_(limits) {
-  auto [header, rest] = deserialize_object<detail::ApplyHeader>(frames, limits);
+ApplyMessage::ApplyMessage(std::span<const Buffer> frames, const Limits& limits)
+    : limits_(limits), budget_(limits), external_budget_(limits.shared_budget.get()) {
+  auto [header, rest] = deserialize_object<detail::ApplyHeader>(frames, this->limits());
   header_ = std::move(header);
   remaining_ = rest;
 }
@@ -35,7 +36,7 @@ std::span<const Buffer> ApplyMessage::next_arg_frames() {
                                             " positional arguments; asked for one more");
   }
   try {
-    PeekedObject peeked = peek_object(remaining_, limits_);
+    PeekedObject peeked = peek_object(remaining_, limits());
     remaining_ = peeked.remaining;
     ++args_read_;
     return peeked.frames;

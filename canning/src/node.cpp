@@ -56,6 +56,10 @@ std::string Node::kind_name() const {
   return object_->type == msgpack::type::ARRAY ? "untagged array" : "msgpack ext";
 }
 
+void Node::charge(std::size_t count, std::size_t bytes_each, std::string_view what) const {
+  if (context_->budget != nullptr) context_->budget->charge(count, bytes_each, what);
+}
+
 void Node::fail(errc code, const std::string& what) const {
   throw error(code, what);
 }
@@ -76,6 +80,17 @@ bool Node::to_bool() const {
 std::string_view Node::to_string_view() const {
   require(msgpack::type::STR, "str");
   return {object_->via.str.ptr, object_->via.str.size};
+}
+
+std::string_view Node::to_text_view() const {
+  if (object_->type == msgpack::type::STR) return {object_->via.str.ptr, object_->via.str.size};
+  if (object_->type == msgpack::type::BIN ||
+      (kind() == Kind::tagged && tag() == format::tag_bytes)) {
+    // The Buffer's bytes live in the header or a frame, not in the Buffer.
+    const Buffer bytes = to_bytes();
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+  fail_type("str or bytes");
 }
 
 Buffer Node::to_bytes() const {

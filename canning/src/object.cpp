@@ -36,7 +36,9 @@ Object integer_from(const Node& n) {
 Object list_from(const Node& items_node) {
   Object::List items;
   const std::size_t size = items_node.size();
-  items.reserve(size);  // bounded: each item took at least one received byte
+  // Each item took at least one received byte, but becomes a whole Object.
+  items_node.charge(size, sizeof(Object), "items of a list read as cannery::Object");
+  items.reserve(size);
   for (std::size_t i = 0; i < size; ++i)
     items.push_back(canner<Object>::uncan(items_node[i]));
   return Object(std::move(items));
@@ -237,6 +239,8 @@ Object canner<Object>::uncan(const Node& n) {
     case Node::Kind::bytes:
       return Object(n.to_bytes());
     case Node::Kind::dict: {
+      n.charge(n.dict_size(), sizeof(Object::Dict::value_type) + detail::node_overhead,
+               "entries of a dict read as cannery::Object");
       Object::Dict entries;
       n.for_each_entry([&](std::string_view key, const Node& value) {
         if (!entries.try_emplace(std::string(key), uncan(value)).second) {

@@ -7,7 +7,8 @@
 
 namespace cannery::detail {
 
-ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits) {
+ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits, Purpose purpose)
+    : own_budget_(limits) {
   if (frames.empty()) {
     throw error(errc::missing_buffers, "no frames left: expected a header frame");
   }
@@ -53,6 +54,14 @@ ParsedHeader::ParsedHeader(std::span<const Buffer> frames, const Limits& limits)
   context_.buffers = frames.subspan(1, nbuffers);
   context_.limits = limits;
   remaining_ = frames.subspan(1 + nbuffers);
+  if (purpose == Purpose::decode) {
+    DecodeBudget* shared = limits.shared_budget.get();
+    context_.budget = shared != nullptr ? shared : &own_budget_;
+    std::size_t received = header.size();
+    for (const Buffer& buffer : context_.buffers)
+      received += buffer.size();  // frames in memory: their sizes cannot overflow
+    context_.budget->add_received(received);
+  }
 }
 
 ParsedHeader::~ParsedHeader() = default;
@@ -62,7 +71,7 @@ ParsedHeader::~ParsedHeader() = default;
 namespace cannery {
 
 PeekedObject peek_object(std::span<const Buffer> frames, const Limits& limits) {
-  detail::ParsedHeader parsed(frames, limits);
+  detail::ParsedHeader parsed(frames, limits, detail::ParsedHeader::Purpose::peek);
   const std::size_t own = frames.size() - parsed.remaining().size();
   const Node root = parsed.root();
   // Unquoted, as CannedObject::tag (kind_name() quotes tags for messages).

@@ -61,7 +61,9 @@ Object unpack_plain(const Buffer& bytes, const Limits& limits) {
   detail::PooledZone zone = detail::take_pooled_zone();
   const msgpack::object root =
       detail::parse_untrusted(bytes, limits.max_depth, *zone, "message dict");
-  detail::ReadContext context{&bytes, {}, limits, true};
+  DecodeBudget budget(limits);
+  budget.add_received(bytes.size());
+  detail::ReadContext context{&bytes, {}, limits, &budget, true};
   return canner<Object>::uncan(Node(root, context));
 }
 

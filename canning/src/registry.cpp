@@ -19,15 +19,10 @@ Registry& registry() {
   return instance;
 }
 
-bool is_builtin_tag(std::string_view tag) {
-  return tag == format::tag_list || tag == format::tag_complex || tag == format::tag_ndarray ||
-         tag == format::tag_bytes;
-}
-
 }  // namespace
 
 const TypeEntry& add_type_entry(TypeEntry entry) {
-  if (is_builtin_tag(entry.tag)) {
+  if (format::is_builtin_tag(entry.tag)) {
     throw error(errc::duplicate_tag, "tag '" + entry.tag + "' is built in; choose another tag");
   }
   Registry& r = registry();

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "cannery/canning/detail/utf8.hpp"
 #include "cannery/canning/error.hpp"
 #include "cannery/canning/format.hpp"
 
@@ -58,8 +59,25 @@ void Writer::floating(double value) {
 }
 
 void Writer::string(std::string_view value) {
+  if (!detail::is_valid_utf8(value)) {
+    note_root("bytes");
+    packer_.pack_bin(static_cast<std::uint32_t>(value.size()));
+    packer_.pack_bin_body(value.data(), static_cast<std::uint32_t>(value.size()));
+    return;
+  }
   note_root("str");
   packer_.pack(value);
+}
+
+void Writer::key(std::string_view name) {
+  if (!detail::is_valid_utf8(name)) {
+    throw error(errc::invalid_argument,
+                "dict key of " + std::to_string(name.size()) +
+                    " bytes is not valid UTF-8: keys travel as msgpack str, which readers decode "
+                    "as UTF-8; use text keys (a std::string value that is not UTF-8 travels as "
+                    "bytes, a key cannot)");
+  }
+  packer_.pack(name);
 }
 
 void Writer::dict(std::size_t size) {

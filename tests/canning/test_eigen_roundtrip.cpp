@@ -10,6 +10,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 #include "test_support.hpp"
@@ -497,9 +498,18 @@ TEST_CASE("a corrupt sparse matrix is refused with cannery::error", "[canning][e
     check_refused(sparse_frames(3, 3, "col", owned<double>({1, 2}), owned<int>({0, 2, 1}),
                                 owned<int>({0, 2, 2, 2})));
   }
-  SECTION("indices of the wrong type") {
+  SECTION("indices of a type no reader takes") {
     check_refused(sparse_frames(3, 3, "col", owned<double>({1, 2, 3}),
-                                owned<std::int64_t>({0, 2, 1}), owned<std::int64_t>({0, 2, 2, 3})));
+                                owned<std::uint32_t>({0, 2, 1}),
+                                owned<std::uint32_t>({0, 2, 2, 3})));
+    check_refused(sparse_frames(3, 3, "col", owned<double>({1, 2, 3}),
+                                owned<std::int16_t>({0, 2, 1}), owned<std::int16_t>({0, 2, 2, 3})));
+  }
+  SECTION("a 64-bit index beyond the receiver's 32-bit index type") {
+    // 2^32 + 2 would read as row 2 if it were cut to 32 bits.
+    check_refused(sparse_frames(3, 3, "col", owned<double>({1, 2, 3}),
+                                owned<std::int64_t>({0, (std::int64_t{1} << 32) + 2, 1}),
+                                owned<std::int64_t>({0, 2, 2, 3})));
   }
   SECTION("an unknown storage order") {
     check_refused(sparse_frames(3, 3, "diag", owned<double>({1, 2, 3}), owned<int>({0, 2, 1}),
@@ -525,4 +535,46 @@ TEST_CASE("a corrupt sparse matrix is refused with cannery::error", "[canning][e
     CHECK(frames.size() == 4);
     check_refused(frames);
   }
+}
+
+TEST_CASE("an owning sparse matrix reads scipy's 64-bit indices and misaligned parts",
+          "[canning][eigen]") {
+  // scipy writes int64 indices for large matrices: an owning receiver takes
+  // them when each fits its index type; a Map, which views them in place,
+  // needs exactly its own.
+  auto wide = sparse_frames(3, 3, "col", owned<double>({1, 2, 3}), owned<std::int64_t>({0, 2, 1}),
+                            owned<std::int64_t>({0, 2, 2, 3}));
+  auto m = cannery::deserialize_object<Eigen::SparseMatrix<double>>(wide).value;
+  CHECK(m.coeff(2, 0) == 2.0);
+  CHECK(m.coeff(1, 2) == 3.0);
+  CHECK(m.nonZeros() == 3);
+  auto rm = cannery::deserialize_object<Eigen::SparseMatrix<double, Eigen::RowMajor>>(wide).value;
+  CHECK(rm.coeff(1, 2) == 3.0);
+  CHECK(cannery::deserialize_object(wide).value.as<Eigen::SparseMatrix<double>>().coeff(0, 0) ==
+        1.0);
+  auto e = capture_error([&] {
+    (void)cannery::deserialize_object<Eigen::Map<const Eigen::SparseMatrix<double>>>(wide);
+  });
+  CHECK(e.code() == cannery::errc::type_mismatch);
+  // 32-bit indices into a matrix with 64-bit ones.
+  auto narrow = sparse_frames(3, 3, "col", owned<double>({1, 2, 3}), owned<int>({0, 2, 1}),
+                              owned<int>({0, 2, 2, 3}));
+  using Long = Eigen::SparseMatrix<double, Eigen::ColMajor, std::int64_t>;
+  CHECK(cannery::deserialize_object<Long>(narrow).value.coeff(1, 2) == 3.0);
+
+  // Parts one byte off alignment, as another writer may send them.
+  auto big = random_sparse(40, 30, 3);
+  auto frames = wire(cannery::serialize_object(big, cannery::SerializeOptions{0, 64}));
+  REQUIRE(frames.size() == 4);
+  for (std::size_t f = 1; f < frames.size(); ++f) {
+    auto shifted = cannery::Buffer::allocate(frames[f].size() + 1, [&](std::byte* out) {
+      std::memcpy(out + 1, frames[f].data(), frames[f].size());
+    });
+    frames[f] = shifted.slice(1, frames[f].size());
+  }
+  CHECK(same_sparse(cannery::deserialize_object<Eigen::SparseMatrix<double>>(frames).value, big));
+  e = capture_error([&] {
+    (void)cannery::deserialize_object<Eigen::Map<const Eigen::SparseMatrix<double>>>(frames);
+  });
+  CHECK(e.code() == cannery::errc::misaligned);
 }

@@ -15,7 +15,9 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -32,6 +34,7 @@
 #include <cannery/canning.hpp>
 
 #include "hand_packed.hpp"
+#include "test_support.hpp"
 
 namespace hostile {
 
@@ -763,54 +766,61 @@ TEST_CASE("a few bytes claiming billions of items are refused without allocating
   }
 }
 
-TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[canning][hostile]") {
-  // ["eigen.sparse", [rows, cols, order, values, inner, outer]], each array's
-  // bytes in a buffer frame of its own (so aligned).
-  auto sparse_message = [](std::int64_t rows, std::int64_t cols, const char* order,
-                           const std::vector<double>& values,
-                           const std::vector<std::int32_t>& inner,
-                           const std::vector<std::int32_t>& outer) {
-    msgpack::sbuffer sbuf;
-    msgpack::packer<msgpack::sbuffer> pk(sbuf);
-    Frames frames(1);
-    auto array = [&](const char* dtype, const void* data, std::size_t count, std::size_t itemsize) {
-      pk.pack_array(2);
-      pk.pack(std::string("ndarray"));
-      pk.pack_array(5);
-      pk.pack(std::string(dtype));
-      pk.pack_array(1);
-      pk.pack_uint64(count);
-      pk.pack_array(1);
-      pk.pack_int64(static_cast<std::int64_t>(itemsize));
-      pk.pack_uint64(frames.size() - 1);
-      pk.pack_uint64(0);
-      frames.push_back(Buffer::copy_of(data, count * itemsize));
-    };
-    pk.pack_array(3);
-    pk.pack_uint64(1);
-    pk.pack_array(2);
-    pk.pack(std::string("eigen.sparse"));
-    pk.pack_array(6);
-    pk.pack_int64(rows);
-    pk.pack_int64(cols);
-    pk.pack(std::string(order));
-    array("<f8", values.data(), values.size(), 8);
-    array("<i4", inner.data(), inner.size(), 4);
-    array("<i4", outer.data(), outer.size(), 4);
-    pk.pack_uint64(3);
-    frames[0] = Buffer::copy_of(sbuf.data(), sbuf.size());
-    return frames;
-  };
-  using ColMajor = Eigen::SparseMatrix<double>;
-  using RowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
-  using ColMap = Eigen::Map<const ColMajor>;
-  auto refused_by_all = [&](const Frames& frames, errc expected) {
-    require_refused_quickly([&] { (void)cannery::deserialize_object(frames); }, expected);
-    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMajor>(frames); }, expected);
-    require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); }, expected);
-    require_refused_quickly([&] { (void)cannery::deserialize_object<ColMap>(frames); }, expected);
-  };
+namespace {
 
+// ["eigen.sparse", [rows, cols, order, values, inner, outer]], each array's
+// bytes in a buffer frame of its own: a std::vector of exactly those bytes,
+// so that a read past one is a read past its allocation.
+Frames sparse_message(std::int64_t rows, std::int64_t cols, const char* order,
+                      const std::vector<double>& values, const std::vector<std::int32_t>& inner,
+                      const std::vector<std::int32_t>& outer) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  Frames frames(1);
+  auto array = [&](const char* dtype, const auto& items) {
+    using Item = typename std::remove_cvref_t<decltype(items)>::value_type;
+    pk.pack_array(2);
+    pk.pack(std::string("ndarray"));
+    pk.pack_array(5);
+    pk.pack(std::string(dtype));
+    pk.pack_array(1);
+    pk.pack_uint64(items.size());
+    pk.pack_array(1);
+    pk.pack_int64(static_cast<std::int64_t>(sizeof(Item)));
+    pk.pack_uint64(frames.size() - 1);
+    pk.pack_uint64(0);
+    frames.push_back(Buffer::take(std::vector<Item>(items)));
+  };
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_array(2);
+  pk.pack(std::string("eigen.sparse"));
+  pk.pack_array(6);
+  pk.pack_int64(rows);
+  pk.pack_int64(cols);
+  pk.pack(std::string(order));
+  array("<f8", values);
+  array("<i4", inner);
+  array("<i4", outer);
+  pk.pack_uint64(3);
+  frames[0] = Buffer::copy_of(sbuf.data(), sbuf.size());
+  return frames;
+}
+
+using ColMajor = Eigen::SparseMatrix<double>;
+using RowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+using ColMap = Eigen::Map<const ColMajor>;
+
+void refused_by_all(const Frames& frames, errc expected) {
+  require_refused_quickly([&] { (void)cannery::deserialize_object(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<ColMajor>(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); }, expected);
+  require_refused_quickly([&] { (void)cannery::deserialize_object<ColMap>(frames); }, expected);
+}
+
+}  // namespace
+
+TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[canning][hostile]") {
   SECTION("well formed, it reads back in either storage order") {
     const Frames frames = sparse_message(2, 3, "row", {1.0, 2.0}, {0, 2}, {0, 1, 2});
     const ColMajor col = cannery::deserialize_object<ColMajor>(frames).value;
@@ -847,4 +857,247 @@ TEST_CASE("a sparse matrix cannot claim negative or unbounded dimensions", "[can
                             errc::limit_exceeded);
     CHECK(cannery::deserialize_object<ColMajor>(cols).value.rows() == huge);
   }
+}
+
+TEST_CASE("sparse outer starts past the values are refused before an inner index is read",
+          "[canning][hostile]") {
+  // 8 x 4, column-major, 4 values: the inner indices fill their frame's
+  // allocation. Column 0 claims values [0, 5): a reader that
+  // walks a column before checking every start reads inner index 4, past the
+  // frame (AddressSanitizer reports it), and refuses the matrix for what it
+  // found there instead of for its outer starts.
+  const Frames frames =
+      sparse_message(8, 4, "col", {1.0, 2.0, 3.0, 4.0}, {0, 1, 2, 3}, {0, 5, 5, 5, 4});
+  refused_by_all(frames, errc::shape_mismatch);
+  for (const auto& receive : std::vector<std::function<void()>>{
+           [&] { (void)cannery::deserialize_object(frames); },
+           [&] { (void)cannery::deserialize_object<ColMajor>(frames); },
+           [&] { (void)cannery::deserialize_object<RowMajor>(frames); },
+           [&] { (void)cannery::deserialize_object<ColMap>(frames); }}) {
+    try {
+      receive();
+      FAIL("the matrix was accepted");
+    } catch (const cannery::error& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find("outer start") != std::string::npos);
+    }
+  }
+  // A start past the values in the middle, with a valid last one.
+  refused_by_all(sparse_message(8, 4, "col", {1.0, 2.0, 3.0, 4.0}, {0, 1, 2, 3}, {0, 1, 7, 2, 4}),
+                 errc::shape_mismatch);
+}
+
+// --- One decode budget per message ------------------------------------------
+
+namespace {
+
+// An empty 1 x cols row-major matrix: 3 tiny arrays, whatever `cols` is. Its
+// column-major copy needs cols + 1 outer starts that no received byte stands
+// for.
+Eigen::SparseMatrix<double, Eigen::RowMajor> empty_wide_row(Eigen::Index cols) {
+  Eigen::SparseMatrix<double, Eigen::RowMajor> m(1, cols);
+  m.makeCompressed();
+  return m;
+}
+
+std::size_t total_bytes(std::span<const Buffer> frames) {
+  std::size_t bytes = 0;
+  for (const Buffer& f : frames)
+    bytes += f.size();
+  return bytes;
+}
+
+// Peak virtual size of this process: what was reserved, touched or not.
+long vm_peak_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmPeak:", 0) == 0) return std::stol(line.substr(7));
+  }
+  return -1;
+}
+
+// What spending the default allowance (64 MiB) may add to the peak RSS. Under
+// AddressSanitizer it costs more: shadow memory, and a quarantine that keeps
+// freed blocks from being reused. Without the shared budget, 512 MB.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long allowance_rss_kib = 200 * 1024;
+#else
+constexpr long allowance_rss_kib = 100 * 1024;
+#endif
+
+}  // namespace
+
+TEST_CASE("the sparse matrices of one message share one decode budget", "[canning][hostile]") {
+  // 16 empty 1 x 8,000,000 matrices: 2 KB that asked for 16 x 32 MB of outer
+  // starts in the other storage order, each under a bound of its own.
+  const Frames frames =
+      cannery::serialize_object(std::vector<RowMajor>(16, empty_wide_row(8'000'000)));
+  REQUIRE(total_bytes(frames) < 4096);
+  auto refused = [&](auto receive) {
+    const long rss_before = max_rss_kib();
+    try {
+      receive();
+      FAIL("all 16 were read");
+    } catch (const cannery::error& e) {
+      INFO(e.what());
+      CHECK(e.code() == errc::limit_exceeded);
+      CHECK(std::string(e.what()).find("Limits::decoded_bytes_allowance") != std::string::npos);
+    }
+    // At most the default allowance was spent before the refusal.
+    CHECK(max_rss_kib() - rss_before < allowance_rss_kib);
+  };
+  refused([&] { (void)cannery::deserialize_object(frames); });
+  refused([&] { (void)cannery::deserialize_object<std::vector<ColMajor>>(frames); });
+  // In the sender's storage order the outer starts arrived: they read.
+  CHECK(cannery::deserialize_object<std::vector<RowMajor>>(frames).value.size() == 16);
+
+  // The arguments of one call share one budget too, whether read with
+  // next_arg or, as an engine does, from next_arg_frames() with limits().
+  const RowMajor wide = empty_wide_row(8'000'000);
+  const Frames call_frames = cannery::pack_apply_message("f", wide, wide, wide, wide, wide, wide);
+  REQUIRE(total_bytes(call_frames) < 4096);
+  refused([&] {
+    cannery::ApplyMessage call = cannery::unpack_apply_message(call_frames);
+    for (std::size_t i = 0; i < call.nargs(); ++i)
+      (void)call.next_arg<ColMajor>();
+  });
+  refused([&] {
+    cannery::ApplyMessage call = cannery::unpack_apply_message(call_frames);
+    for (std::size_t i = 0; i < call.nargs(); ++i)
+      (void)cannery::deserialize_object<ColMajor>(call.next_arg_frames(), call.limits());
+  });
+  // Separate messages have separate budgets.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(cannery::deserialize_object<ColMajor>(cannery::serialize_object(wide)).value.cols() ==
+          wide.cols());
+  }
+}
+
+TEST_CASE("the decode budget is set by Limits", "[canning][hostile]") {
+  const Frames frames = cannery::serialize_object(empty_wide_row(2'000'000));  // 8 MB converted
+  CHECK(cannery::deserialize_object<ColMajor>(frames).value.cols() == 2'000'000);
+  cannery::Limits strict;
+  strict.decoded_bytes_allowance = 0;
+  auto e = cannery::test::capture_error(
+      [&] { (void)cannery::deserialize_object<ColMajor>(frames, strict); });
+  CHECK(e.code() == errc::limit_exceeded);
+  CHECK_THAT(e.message(),
+             Catch::Contains("Limits::decoded_bytes_per_byte") && Catch::Contains("sparse matrix"));
+  // Per received byte: a generous ratio admits it again.
+  strict.decoded_bytes_per_byte = 8'000'008 / total_bytes(frames) + 1;
+  CHECK(cannery::deserialize_object<ColMajor>(frames, strict).value.cols() == 2'000'000);
+  // A budget of your own, linked, spans several objects.
+  cannery::Limits limits;
+  limits.decoded_bytes_allowance = 10'000'000;
+  cannery::DecodeBudget budget(limits);
+  limits.shared_budget.link(&budget);
+  CHECK_NOTHROW(cannery::deserialize_object<ColMajor>(frames, limits));
+  CHECK(budget.used() == 8'000'004);
+  e = cannery::test::capture_error(
+      [&] { (void)cannery::deserialize_object<ColMajor>(frames, limits); });
+  CHECK(e.code() == errc::limit_exceeded);
+  // A copy of the Limits is not linked: it reads with a budget of its own.
+  const cannery::Limits copy = limits;
+  CHECK(copy.shared_budget.get() == nullptr);
+  CHECK_NOTHROW(cannery::deserialize_object<ColMajor>(frames, copy));
+}
+
+TEST_CASE("an empty sparse matrix of 2^31 - 1 rows reserves nothing for its shape",
+          "[canning][hostile]") {
+  const std::int32_t rows = std::numeric_limits<std::int32_t>::max();
+  const Frames frames = sparse_message(rows, 1, "col", {}, {}, {0, 0});
+  const long peak_before = vm_peak_kib();
+  REQUIRE(peak_before > 0);
+  CHECK(cannery::deserialize_object<ColMajor>(frames).value.rows() == rows);
+  const Object o = cannery::deserialize_object(frames).value;
+  CHECK(o.kind() == Object::Kind::extension);
+  // Eigen's own assignment reserved 2 x rows values and indices (24 GB).
+  CHECK(vm_peak_kib() - peak_before < 256 * 1024);
+  // Row-major, the result needs 2^31 outer starts (8 GB): over the budget,
+  // refused before anything is allocated.
+  require_refused_quickly([&] { (void)cannery::deserialize_object<RowMajor>(frames); },
+                          errc::limit_exceeded);
+  CHECK(vm_peak_kib() - peak_before < 256 * 1024);
+}
+
+// --- Decoded trees within the decode budget ----------------------------------
+
+namespace {
+
+// [1, ["list", [nil x count]], 0]: one byte per item.
+Frames list_of_nils(std::size_t count) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_array(2);
+  pk.pack(std::string("list"));
+  pk.pack_array(static_cast<std::uint32_t>(count));
+  for (std::size_t i = 0; i < count; ++i)
+    pk.pack_nil();
+  pk.pack_uint64(0);
+  return {Buffer::copy_of(sbuf.data(), sbuf.size())};
+}
+
+// [1, {"k0000000": nil, ...}, 0]: ten bytes per entry.
+Frames dict_of_nils(std::size_t count) {
+  msgpack::sbuffer sbuf;
+  msgpack::packer<msgpack::sbuffer> pk(sbuf);
+  pk.pack_array(3);
+  pk.pack_uint64(1);
+  pk.pack_map(static_cast<std::uint32_t>(count));
+  char key[24];
+  for (std::size_t i = 0; i < count; ++i) {
+    const int length = std::snprintf(key, sizeof key, "k%07zu", i);
+    pk.pack(std::string_view(key, static_cast<std::size_t>(length)));
+    pk.pack_nil();
+  }
+  pk.pack_uint64(0);
+  return {Buffer::copy_of(sbuf.data(), sbuf.size())};
+}
+
+template <class F>
+void refused_for_the_budget(F&& receive, long max_growth_kib) {
+  const long rss_before = max_rss_kib();
+  auto e = cannery::test::capture_error(receive);
+  INFO(e.what());
+  CHECK(e.code() == errc::limit_exceeded);
+  CHECK_THAT(e.message(), Catch::Contains("Limits::decoded_bytes_per_byte"));
+  CHECK(max_rss_kib() - rss_before < max_growth_kib);
+}
+
+}  // namespace
+
+TEST_CASE("a list of 8 million nils is refused before it becomes a gigabyte of Objects",
+          "[canning][hostile]") {
+  // 8 MB. As Objects (136 bytes each) it took 1.1 GB, 150 times its size;
+  // the budget allows 32 times plus 64 MiB. Parsing the header alone costs
+  // msgpack 24 bytes per item (192 MB), before any decoding.
+  const Frames frames = list_of_nils(8'000'000);
+  const auto message_kib = static_cast<long>(frames[0].size() / 1024);
+  refused_for_the_budget([&] { (void)cannery::deserialize_object(frames); }, 40 * message_kib);
+  // A typed receiver whose items are large is refused the same way...
+  using Big = std::optional<std::array<double, 16>>;
+  refused_for_the_budget([&] { (void)cannery::deserialize_object<std::vector<Big>>(frames); },
+                         40 * message_kib);
+  // ...and one whose items are small reads (8 bytes each).
+  CHECK(cannery::deserialize_object<std::vector<std::nullptr_t>>(frames).value.size() == 8'000'000);
+}
+
+TEST_CASE("dicts are charged per entry as Object and as std::map", "[canning][hostile]") {
+  const Frames frames = dict_of_nils(200'000);  // 2 MB
+  // 200,000 Objects with their keys and tree nodes: about 40 MB, within budget.
+  CHECK(cannery::deserialize_object(frames).value.to_dict().size() == 200'000);
+  // 200,000 map entries of 1 KB each: 200 MB from 2 MB.
+  using Big = std::map<std::string, std::optional<std::array<double, 128>>>;
+  refused_for_the_budget([&] { (void)cannery::deserialize_object<Big>(frames); }, 64 * 1024);
+}
+
+TEST_CASE("the budget for decoded trees is set by Limits", "[canning][hostile]") {
+  const Frames frames = list_of_nils(1'000'000);  // 1 MB, 136 MB of Objects
+  refused_for_the_budget([&] { (void)cannery::deserialize_object(frames); }, 64 * 1024);
+  cannery::Limits generous;
+  generous.decoded_bytes_per_byte = 160;
+  CHECK(cannery::deserialize_object(frames, generous).value.to_list().size() == 1'000'000);
 }

@@ -4,6 +4,10 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -66,4 +70,76 @@ TEST_CASE("the canned tag names the native kind or the canner's tag", "[canning]
   CHECK(cannery::can(nullptr).tag == "null");
   CHECK(cannery::can(std::complex<double>{}).tag == "complex");
   CHECK(cannery::can(std::vector<double>{1, 2}).tag == "ndarray");
+}
+
+TEST_CASE("UTF-8 is checked as Unicode and Python's strict decoder define it",
+          "[canning][scalars]") {
+  using cannery::detail::is_valid_utf8;
+  for (std::string_view good :
+       {"", "plain ASCII text, longer than eight bytes", "\xc3\xa9", "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80",
+        "eight ok\xc3\xa9 and more after it"}) {
+    INFO(good);
+    CHECK(is_valid_utf8(good));
+  }
+  for (std::string_view bad : {
+           "\xff",              // never a lead byte
+           "\x80",              // a continuation byte alone
+           "\xc0\x80",          // overlong NUL
+           "\xc1\xbf",          // overlong
+           "\xe0\x80\x80",      // overlong
+           "\xed\xa0\x80",      // a surrogate, U+D800
+           "\xf4\x90\x80\x80",  // past U+10FFFF
+           "\xf5\x80\x80\x80",  // past U+10FFFF
+           "\xe2\x82",          // cut short
+           "\xc3"
+           "a",                 // a lead byte before ASCII
+           "twelve bytes\xff",  // after the eight-byte fast path
+       }) {
+    INFO(bad);
+    CHECK_FALSE(is_valid_utf8(bad));
+  }
+  static_assert(is_valid_utf8("geometry.Point") && !is_valid_utf8("\xff"));
+}
+
+TEST_CASE("a std::string that is not UTF-8 travels as bytes and reads back as a string",
+          "[canning][scalars]") {
+  const std::string binary("\xff\xfe\x00ok", 5);
+  auto canned = cannery::can(binary);
+  CHECK(canned.tag == "bytes");
+  auto frames = canned.frames();
+  // [1, bin(5), 0]: msgpack readers decode str as UTF-8 and refuse this one.
+  const auto* header = reinterpret_cast<const unsigned char*>(frames[0].data());
+  CHECK(header[2] == 0xc4);
+  CHECK(round_trip(binary) == binary);
+  CHECK(cannery::deserialize_object<std::string_view>(frames).value == binary);
+  // Dynamic receivers get bytes; as<std::string>() reads them as text again.
+  const cannery::Object o = cannery::deserialize_object(frames).value;
+  CHECK(o.kind() == cannery::Object::Kind::bytes);
+  CHECK(o.as<std::string>() == binary);
+  // UTF-8 stays str.
+  CHECK(cannery::can(std::string("caf\xc3\xa9")).tag == "str");
+  // In containers, structs and apply messages alike.
+  const std::vector<std::string> mixed{"text", binary};
+  CHECK(round_trip(mixed) == mixed);
+  auto call_frames = cannery::pack_apply_message(binary, binary, cannery::kw(binary, 1));
+  auto call = cannery::unpack_apply_message(call_frames);
+  CHECK(call.function() == binary);
+  CHECK(call.next_arg<std::string>() == binary);
+  CHECK(call.next_kwarg<int>().first == binary);
+}
+
+TEST_CASE("a dict key that is not UTF-8 is refused when canning", "[canning][scalars]") {
+  const std::map<std::string, int> bad{{"\xff", 1}};
+  try {
+    (void)cannery::can(bad);
+    FAIL("canned");
+  } catch (const cannery::error& e) {
+    CHECK(e.code() == cannery::errc::invalid_argument);
+    CHECK_THAT(e.message(), Catch::Contains("UTF-8"));
+  }
+  cannery::Object::Dict dict;
+  dict["ok"] = cannery::Object(1);
+  dict["\xc3"] = cannery::Object(2);
+  CHECK_THROWS_AS(cannery::can(cannery::Object(std::move(dict))), cannery::error);
 }

@@ -80,6 +80,7 @@ const std::map<std::string, std::function<std::vector<cannery::Buffer>()>>& code
       {"double", [] { return serialize_object(2.5); }},
       {"float", [] { return serialize_object(1.5f); }},
       {"string", [] { return serialize_object(std::string("hi")); }},
+      {"non_utf8_string", [] { return serialize_object(std::string("\xffok")); }},
       {"empty_optional", [] { return serialize_object(std::optional<int>{}); }},
       {"complex", [] { return serialize_object(std::complex<double>(1, -2)); }},
       {"list",
@@ -167,6 +168,7 @@ TEST_CASE("the Python decoder in docs/wire-format.md reads what the code writes"
   cannery::can(sparse).append_to(message);
   cannery::can(wire_doc::Point{1.5, -2, "p"}).append_to(message);
   cannery::can(std::vector<std::byte>(3000, std::byte{9})).append_to(message);
+  cannery::can(std::string("\xff\xfeok")).append_to(message);  // not UTF-8: bytes
 
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("cannery_wire_doc_" + std::to_string(::getpid()));
@@ -221,6 +223,7 @@ for value in decode_message(frames):
       "{shape: (3, 3), format: 'csc', data: <f8[2] sum=9.0 first=4.0 last=5.0, indices: <i4[2] "
       "sum=2.0 first=0 last=2, indptr: <i4[4] sum=3.0 first=0 last=2}\n"
       "{tag: 'Point', value: {x: 1.5, y: -2.0, label: 'p'}}\n"
-      "bytes[3000] 9\n";
+      "bytes[3000] 9\n"
+      "bytes[4] 255\n";
   CHECK(text.str() == expected);
 }

@@ -7,6 +7,7 @@
 #include "cannery/canning/builtins/containers.hpp"
 #include "cannery/canning/builtins/scalars.hpp"
 #include "cannery/canning/canner.hpp"
+#include "cannery/canning/decode_budget.hpp"
 #include "cannery/canning/dtype.hpp"
 #include "cannery/canning/eigen.hpp"
 #include "cannery/canning/error.hpp"

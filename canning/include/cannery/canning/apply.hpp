@@ -144,8 +144,14 @@ class ApplyMessage {
   // read; the header is checked as next_arg checks it.
   std::span<const Buffer> next_arg_frames();
 
-  // The bounds every argument is read with.
-  const Limits& limits() const noexcept { return limits_; }
+  // The bounds every argument is read with, linked to this call's decode
+  // budget: every read given them (by reference), here or by a receiver
+  // that uncans next_arg_frames() itself, draws from one budget for the
+  // whole message. A copy is not linked (BudgetLink).
+  const Limits& limits() const noexcept {
+    limits_.shared_budget.link(external_budget_ != nullptr ? external_budget_ : &budget_);
+    return limits_;
+  }
 
   // The next keyword argument (after all positional ones), with its name.
   template <class T = Object>
@@ -168,7 +174,7 @@ class ApplyMessage {
   template <class T, class Describe>
   T next(Describe&& what) {
     try {
-      auto [value, rest] = deserialize_object<T>(remaining_, limits_);
+      auto [value, rest] = deserialize_object<T>(remaining_, limits());
       remaining_ = rest;
       return std::move(value);
     } catch (const error& e) {
@@ -178,7 +184,12 @@ class ApplyMessage {
 
   detail::ApplyHeader header_;
   std::span<const Buffer> remaining_;
-  Limits limits_;
+  // Linked again by limits() on every use, so that a copied or moved
+  // ApplyMessage links its own budget, never the one it came from.
+  mutable Limits limits_;
+  mutable DecodeBudget budget_;
+  // The budget the caller's limits linked to, if any: then that one is shared.
+  DecodeBudget* external_budget_;
   std::size_t args_read_ = 0;
   std::size_t kwargs_read_ = 0;
 };

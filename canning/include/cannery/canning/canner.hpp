@@ -58,14 +58,15 @@ concept owning_canner = requires(Writer& w, T&& value) {
 
 // The text of the compile error for a type with no canner. `role` says where
 // the type appeared (the value given to can(), an element of a vector, ...).
-#define CANNERY_DETAIL_NOT_CANNABLE(role)                                               \
-  "cannery: the " role                                                                  \
-  " has no canner (see the 'required from' lines for the type T). "                     \
-  "Teach cannery about T in one of three ways: "                                        \
-  "(1) for a plain struct, write CANNERY_FIELDS(T, field1, field2, ...) after it; "     \
-  "(2) for a trivially copyable struct sent as raw bytes, write CANNERY_RAW_BYTES(T); " \
-  "(3) otherwise specialize: template <> struct cannery::canner<T> { "                  \
-  "static void can(cannery::Writer& w, const T& value); "                               \
+#define CANNERY_DETAIL_NOT_CANNABLE(role)                                           \
+  "cannery: the " role                                                              \
+  " has no canner (see the 'required from' lines for the type T). "                 \
+  "Teach cannery about T in one of three ways: "                                    \
+  "(1) for a plain struct, write CANNERY_FIELDS(T, field1, field2, ...) after it; " \
+  "(2) for a trivially copyable struct sent as raw bytes, write "                   \
+  "CANNERY_RAW_BYTES(T, member1, member2, ...); "                                   \
+  "(3) otherwise specialize: template <> struct cannery::canner<T> { "              \
+  "static void can(cannery::Writer& w, const T& value); "                           \
   "static T uncan(const cannery::Node& node); };"
 
 #define CANNERY_DETAIL_NOT_UNCANNABLE(role)                                             \

@@ -35,13 +35,27 @@ template <class T>
 struct is_complex : std::false_type {};
 template <class T>
 struct is_complex<std::complex<T>> : std::is_floating_point<T> {};
+
+// Integers that msgpack's 64 bits hold. In GNU mode __int128 is an integral
+// type too; it would be truncated on the way (and numpy has no '<i16'), so
+// it has no canner and cannot be an array element.
+template <class T>
+concept wire_integer = std::integral<T> && !std::same_as<T, bool> && sizeof(T) <= 8;
+
+// Floats that msgpack (float 32, float 64) and numpy ('<f4', '<f8') read as
+// they are, everywhere. Not long double or __float128: msgpack has no wider
+// float, and numpy's '<f16' is whatever long double is where it runs (x87
+// 80-bit on x86-64, IEEE binary128 on Linux arm64, absent where long double
+// is double), so no reader could rely on it.
+template <class T>
+concept wire_float = std::same_as<T, float> || std::same_as<T, double>;
+
 }  // namespace detail
 
 // Element types that travel as one buffer with no per-element work.
 template <class T>
-concept array_element = (std::is_arithmetic_v<T> && !std::is_same_v<T, long double>) ||
-                        (detail::is_complex<T>::value &&
-                         !std::is_same_v<T, std::complex<long double>>);
+concept array_element = std::same_as<T, bool> || detail::wire_integer<T> || detail::wire_float<T> ||
+    std::same_as<T, std::complex<float>> || std::same_as<T, std::complex<double>>;
 
 template <array_element T>
 constexpr DType dtype_of() noexcept {

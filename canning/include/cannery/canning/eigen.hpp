@@ -24,8 +24,13 @@
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <memory>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "cannery/canning/builtins/arrays.hpp"
 #include "cannery/canning/format.hpp"
@@ -251,11 +256,70 @@ template <class S, class I>
 struct SparseParts {
   Eigen::Index rows = 0, cols = 0;
   bool row_major = false;
-  NDArray values, inner, outer;
+  std::size_t nnz = 0;
+  const S* values = nullptr;
+  const I* inner = nullptr;
+  const I* outer = nullptr;
+  // Where the parts could not be read in place, what they were copied to.
+  NDArray aligned_values;
+  std::vector<I> inner_copy, outer_copy;
 };
 
+// How a receiver may take the parts: in place (Eigen::Map: exactly S and I,
+// aligned), or into an owning matrix, which copies them anyway and so also
+// takes parts that are misaligned, and indices of either width numpy and
+// scipy write ('<i4', '<i8') as long as each one fits I.
+enum class SparseRead { in_place, owning };
+
+template <class S>
+const S* sparse_values(const NDArray& a, SparseRead how, NDArray& aligned) {
+  a.require_element(dtype_of<S>(), how == SparseRead::in_place ? alignof(S) : 1);
+  if (reinterpret_cast<std::uintptr_t>(a.first_byte()) % alignof(S) == 0) {
+    return reinterpret_cast<const S*>(a.first_byte());
+  }
+  aligned = a.contiguous();
+  return reinterpret_cast<const S*>(aligned.first_byte());
+}
+
+template <class I, class J>
+void copy_indices(const NDArray& a, std::vector<I>& out, const Node& n) {
+  out.resize(a.size());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    J index;
+    std::memcpy(&index, a.first_byte() + k * sizeof(J), sizeof(J));
+    if (index < std::numeric_limits<I>::min() || index > std::numeric_limits<I>::max()) {
+      n.fail(errc::shape_mismatch, "sparse index " + std::to_string(index) +
+                                       " does not fit the receiving matrix's index type");
+    }
+    out[k] = static_cast<I>(index);
+  }
+}
+
+template <class I>
+const I* sparse_indices(const NDArray& a, SparseRead how, std::vector<I>& copy, const Node& n) {
+  const bool native = a.dtype().is_native_order();
+  if (native && a.dtype() == dtype_of<I>() &&
+      reinterpret_cast<std::uintptr_t>(a.first_byte()) % alignof(I) == 0) {
+    return reinterpret_cast<const I*>(a.first_byte());
+  }
+  if (how == SparseRead::in_place) {
+    a.require_element(dtype_of<I>(), alignof(I));  // throws: the type or the alignment
+  }
+  if (native && a.dtype() == dtype_of<std::int32_t>()) {
+    copy_indices<I, std::int32_t>(a, copy, n);
+  } else if (native && a.dtype() == dtype_of<std::int64_t>()) {
+    copy_indices<I, std::int64_t>(a, copy, n);
+  } else {
+    n.fail(errc::type_mismatch,
+           "sparse indices must be signed integers of this machine's byte order ('<i4' or "
+           "'<i8'), got " +
+               a.describe());
+  }
+  return copy.data();
+}
+
 template <class S, class I>
-SparseParts<S, I> read_sparse(const Node& n) {
+SparseParts<S, I> read_sparse(const Node& n, SparseRead how) {
   n.expect_size(6);
   SparseParts<S, I> p;
   // Eigen indexes both dimensions with I: never negative, never beyond I.
@@ -270,36 +334,44 @@ SparseParts<S, I> read_sparse(const Node& n) {
     n.fail(errc::malformed_header, "sparse storage order must be \"col\" or \"row\"");
   }
   p.row_major = order == "row";
-  p.values = n[3].as<NDArray>();
-  p.inner = n[4].as<NDArray>();
-  p.outer = n[5].as<NDArray>();
-  for (const NDArray* a : {&p.values, &p.inner, &p.outer}) {
+  const NDArray values = n[3].as<NDArray>();
+  const NDArray inner = n[4].as<NDArray>();
+  const NDArray outer = n[5].as<NDArray>();
+  for (const NDArray* a : {&values, &inner, &outer}) {
     if (a->ndim() != 1)
       n.fail(errc::shape_mismatch, "sparse parts must be 1-D, got " + a->describe());
-  }
-  p.values.require_element(dtype_of<S>(), alignof(S));
-  p.inner.require_element(dtype_of<I>(), alignof(I));
-  p.outer.require_element(dtype_of<I>(), alignof(I));
-  if (!p.values.is_c_contiguous() || !p.inner.is_c_contiguous() || !p.outer.is_c_contiguous()) {
-    n.fail(errc::shape_mismatch, "sparse parts must be contiguous");
+    if (!a->is_c_contiguous()) n.fail(errc::shape_mismatch, "sparse parts must be contiguous");
   }
   const Eigen::Index outer_size = p.row_major ? p.rows : p.cols;
   const Eigen::Index inner_size = p.row_major ? p.cols : p.rows;
-  const std::size_t nnz = p.values.size();
-  if (p.outer.size() != static_cast<std::size_t>(outer_size) + 1 || p.inner.size() != nnz) {
+  p.nnz = values.size();
+  if (outer.size() != static_cast<std::size_t>(outer_size) + 1 || inner.size() != p.nnz) {
     n.fail(errc::shape_mismatch,
            "sparse matrix of " + std::to_string(p.rows) + " x " + std::to_string(p.cols) +
                " needs " + std::to_string(outer_size + 1) + " outer starts and " +
-               std::to_string(nnz) + " inner indices; got " + std::to_string(p.outer.size()) +
-               " and " + std::to_string(p.inner.size()));
+               std::to_string(p.nnz) + " inner indices; got " + std::to_string(outer.size()) +
+               " and " + std::to_string(inner.size()));
   }
-  const I* starts = p.outer.template data_as<I>();
-  const I* indices = p.inner.template data_as<I>();
+  p.values = sparse_values<S>(values, how, p.aligned_values);
+  p.inner = sparse_indices<I>(inner, how, p.inner_copy, n);
+  p.outer = sparse_indices<I>(outer, how, p.outer_copy, n);
+  const I* starts = p.outer;
+  const I* indices = p.inner;
+  const std::size_t nnz = p.nnz;
+  // Every start first: only once all of them lie in [0, nnz] and never
+  // decrease may a column's (row's) inner indices be read.
   if (starts[0] != 0 || static_cast<std::size_t>(starts[outer_size]) != nnz) {
-    n.fail(errc::shape_mismatch, "sparse outer starts must run from 0 to the number of values");
+    n.fail(errc::shape_mismatch, "sparse outer starts must run from 0 to the number of values (" +
+                                     std::to_string(nnz) + ")");
   }
   for (Eigen::Index j = 0; j < outer_size; ++j) {
-    if (starts[j + 1] < starts[j]) n.fail(errc::shape_mismatch, "sparse outer starts decrease");
+    if (starts[j + 1] < starts[j] || static_cast<std::size_t>(starts[j + 1]) > nnz) {
+      n.fail(errc::shape_mismatch,
+             "sparse outer start " + std::to_string(j + 1) + " (" + std::to_string(starts[j + 1]) +
+                 ") decreases or lies past the number of values (" + std::to_string(nnz) + ")");
+    }
+  }
+  for (Eigen::Index j = 0; j < outer_size; ++j) {
     for (I k = starts[j]; k < starts[j + 1]; ++k) {
       if (indices[k] < 0 || indices[k] >= inner_size ||
           (k > starts[j] && indices[k] <= indices[k - 1])) {
@@ -309,6 +381,52 @@ SparseParts<S, I> read_sparse(const Node& n) {
     }
   }
   return p;
+}
+
+// An owning copy of checked parts, built in place: Eigen's own assignment
+// from a Map reserves room from the shape alone (2 x the larger dimension:
+// 24 GB of address space for an empty (2^31 - 1) x 1 matrix), and changing
+// the storage order through it allocates a second array of outer starts.
+template <class Sparse, class S, class I>
+Sparse owning_sparse(const SparseParts<S, I>& p) {
+  Sparse out(p.rows, p.cols);
+  const auto nnz = static_cast<Eigen::Index>(p.nnz);
+  out.resizeNonZeros(nnz);
+  const I* starts = p.outer;
+  const I* indices = p.inner;
+  const S* values = p.values;
+  I* out_starts = out.outerIndexPtr();
+  I* out_indices = out.innerIndexPtr();
+  S* out_values = out.valuePtr();
+  const Eigen::Index received_outer = p.row_major ? p.rows : p.cols;
+  if (p.row_major == static_cast<bool>(Sparse::IsRowMajor)) {
+    std::copy_n(starts, received_outer + 1, out_starts);
+    std::copy_n(indices, nnz, out_indices);
+    std::copy_n(values, nnz, out_values);
+    return out;
+  }
+  // The other storage order: count the values of each result column (row),
+  // turn the counts into starts, then place each value at its column's
+  // cursor. Walking the received outer dimension in order leaves the inner
+  // indices of every result column increasing.
+  const Eigen::Index result_outer = out.outerSize();
+  std::fill_n(out_starts, result_outer + 1, I{0});
+  for (Eigen::Index k = 0; k < nnz; ++k)
+    ++out_starts[indices[k] + 1];
+  for (Eigen::Index j = 0; j < result_outer; ++j)
+    out_starts[j + 1] += out_starts[j];
+  for (Eigen::Index j = 0; j < received_outer; ++j) {
+    for (I k = starts[j]; k < starts[j + 1]; ++k) {
+      const I slot = out_starts[indices[k]]++;
+      out_indices[slot] = static_cast<I>(j);
+      out_values[slot] = values[k];
+    }
+  }
+  // Each cursor stopped at the next column's start: shift them back.
+  for (Eigen::Index j = result_outer; j > 0; --j)
+    out_starts[j] = out_starts[j - 1];
+  out_starts[0] = 0;
+  return out;
 }
 
 }  // namespace detail
@@ -334,29 +452,14 @@ struct canner<Eigen::SparseMatrix<S, Options, I>> {
     write(w, *owner, owner);
   }
   static Sparse uncan(const Node& n) {
-    auto p = detail::read_sparse<S, I>(n);
-    if (p.row_major != static_cast<bool>(Sparse::IsRowMajor)) {
-      // Changing the storage order allocates outer starts for the received
-      // inner dimension, which no received byte stands for: bound it by what
-      // arrived, or by the header limit.
-      const auto inner_size = static_cast<std::size_t>(p.row_major ? p.cols : p.rows);
-      const std::size_t bound = std::max(p.values.nbytes() + p.inner.nbytes() + p.outer.nbytes(),
-                                         n.context().limits.max_header_bytes);
-      if (inner_size + 1 > bound / sizeof(I)) {
-        n.fail(errc::limit_exceeded,
-               "converting a sparse matrix of " + std::to_string(p.rows) + " x " +
-                   std::to_string(p.cols) +
-                   " to the other storage order would allocate more than arrived; uncan it to "
-                   "a SparseMatrix in the sender's storage order");
-      }
-    }
-    // Row-major arrays read as the column-major transpose.
-    Eigen::Map<const Eigen::SparseMatrix<S, Eigen::ColMajor, I>> view(
-        p.row_major ? p.cols : p.rows, p.row_major ? p.rows : p.cols,
-        static_cast<Eigen::Index>(p.values.size()), p.outer.template data_as<I>(),
-        p.inner.template data_as<I>(), p.values.template data_as<S>());
-    if (p.row_major) return Sparse(view.transpose());
-    return Sparse(view);
+    auto p = detail::read_sparse<S, I>(n, detail::SparseRead::owning);
+    // The result's outer starts are as many as its shape says, which in the
+    // other storage order is the received inner dimension: no received byte
+    // stands for them, so they are charged to the decode budget before
+    // anything is allocated.
+    const auto outer_size = static_cast<std::size_t>(Sparse::IsRowMajor ? p.rows : p.cols);
+    n.charge(outer_size + 1, sizeof(I), "outer starts of an owning sparse matrix");
+    return detail::owning_sparse<Sparse>(p);
   }
 
  private:
@@ -383,18 +486,13 @@ struct canner<Eigen::Map<const Eigen::SparseMatrix<S, Options, I>>> {
   using Sparse = Eigen::SparseMatrix<S, Options, I>;
   static constexpr std::string_view tag = format::tag_sparse;
   static Eigen::Map<const Sparse> uncan(const Node& n) {
-    auto p = detail::read_sparse<S, I>(n);
+    auto p = detail::read_sparse<S, I>(n, detail::SparseRead::in_place);
     if (p.row_major != static_cast<bool>(Sparse::IsRowMajor)) {
       n.fail(errc::type_mismatch,
              "sparse matrix arrived in the other storage order; uncan to an "
              "owning SparseMatrix to convert it");
     }
-    return {p.rows,
-            p.cols,
-            static_cast<Eigen::Index>(p.values.size()),
-            p.outer.template data_as<I>(),
-            p.inner.template data_as<I>(),
-            p.values.template data_as<S>()};
+    return {p.rows, p.cols, static_cast<Eigen::Index>(p.nnz), p.outer, p.inner, p.values};
   }
 };
 

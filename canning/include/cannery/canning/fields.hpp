@@ -11,12 +11,25 @@
 // argument-dependent lookup). The node is ["Particle", {"pos": ..., "mass":
 // ..., "id": ...}]; the struct must be default-constructible. Fields missing
 // on receipt are an error; extra fields are ignored, so a sender may add some.
+// At most 64 fields (detail::max_fields); group more into nested structs.
+//
+// The tag on the wire is the type's name exactly as written in the macro,
+// without its namespace: namespaces are C++'s, and other languages read the
+// tag. So two structs of one name in different namespaces share a tag, which
+// is what versions of one type want (v1::Reading and v2::Reading read each
+// other). For unrelated types, or a tag other programs already use, give the
+// tag yourself (choose a dotted name, "mylib.Point"):
+//
+//   CANNERY_FIELDS_TAGGED(Point, "geometry.Point", x, y)
 
+#include <cstddef>
 #include <string_view>
 #include <tuple>
 
 #include "cannery/canning/builtins/containers.hpp"
 #include "cannery/canning/canner.hpp"
+#include "cannery/canning/detail/for_each.hpp"
+#include "cannery/canning/format.hpp"
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/writer.hpp"
 
@@ -44,6 +57,9 @@ template <class T>
 concept described = requires(const T* p) {
   cannery_fields(p);
 };
+
+// As many fields as nlohmann/json's field-list macros take.
+inline constexpr std::size_t max_fields = 64;
 
 }  // namespace cannery::detail
 
@@ -92,28 +108,25 @@ struct canner<T> {
 
 }  // namespace cannery
 
-// --- Field-list macro. A C++20 __VA_OPT__ loop expands FIELD once per name.
-#define CANNERY_DETAIL_PARENS ()
-#define CANNERY_DETAIL_EXPAND(...) \
-  CANNERY_DETAIL_EXPAND3(CANNERY_DETAIL_EXPAND3(CANNERY_DETAIL_EXPAND3(__VA_ARGS__)))
-#define CANNERY_DETAIL_EXPAND3(...) \
-  CANNERY_DETAIL_EXPAND2(CANNERY_DETAIL_EXPAND2(CANNERY_DETAIL_EXPAND2(__VA_ARGS__)))
-#define CANNERY_DETAIL_EXPAND2(...) \
-  CANNERY_DETAIL_EXPAND1(CANNERY_DETAIL_EXPAND1(CANNERY_DETAIL_EXPAND1(__VA_ARGS__)))
-#define CANNERY_DETAIL_EXPAND1(...) __VA_ARGS__
-#define CANNERY_DETAIL_FOR_EACH(macro, type, ...) \
-  __VA_OPT__(CANNERY_DETAIL_EXPAND(CANNERY_DETAIL_FOR_EACH_STEP(macro, type, __VA_ARGS__)))
-#define CANNERY_DETAIL_FOR_EACH_STEP(macro, type, first, ...) \
-  macro(type, first)                                          \
-      __VA_OPT__(CANNERY_DETAIL_FOR_EACH_AGAIN CANNERY_DETAIL_PARENS(macro, type, __VA_ARGS__))
-#define CANNERY_DETAIL_FOR_EACH_AGAIN() CANNERY_DETAIL_FOR_EACH_STEP
+// --- Field-list macro (CANNERY_DETAIL_FOR_EACH: detail/for_each.hpp).
 #define CANNERY_DETAIL_FIELD(type, name)                   \
   , ::cannery::detail::Field<type, decltype(type::name)> { \
 #name, &type::name                                     \
   }
 
-#define CANNERY_FIELDS(Type, ...)                                                \
-  [[maybe_unused]] constexpr auto cannery_fields(const Type*) {                  \
-    return ::cannery::detail::make_field_list<Type>(                             \
-        #Type CANNERY_DETAIL_FOR_EACH(CANNERY_DETAIL_FIELD, Type, __VA_ARGS__)); \
+#define CANNERY_FIELDS(Type, ...) CANNERY_FIELDS_TAGGED(Type, #Type, __VA_ARGS__)
+
+#define CANNERY_FIELDS_TAGGED(Type, tag, ...)                                                      \
+  [[maybe_unused]] constexpr auto cannery_fields(const Type*) {                                    \
+    constexpr auto list = ::cannery::detail::make_field_list<Type>(                                \
+        tag CANNERY_DETAIL_FOR_EACH(CANNERY_DETAIL_FIELD, Type, __VA_ARGS__));                     \
+    static_assert(std::tuple_size_v<decltype(list.fields)> <= ::cannery::detail::max_fields,       \
+                  "CANNERY_FIELDS(" #Type                                                          \
+                  ", ...) lists more than 64 fields, the most it takes: group some of them "       \
+                  "into a nested struct with a CANNERY_FIELDS of its own");                        \
+    static_assert(::cannery::format::is_user_tag(list.type_name),                                  \
+                  "CANNERY_FIELDS_TAGGED(" #Type                                                   \
+                  ", tag, ...): the tag is empty, not UTF-8 or built in (list, complex, ndarray, " \
+                  "bytes); choose a dotted name such as \"mylib.Type\"");                          \
+    return list;                                                                                   \
   }

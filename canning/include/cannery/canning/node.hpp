@@ -16,6 +16,7 @@
 
 #include "cannery/canning/buffer.hpp"
 #include "cannery/canning/canner.hpp"
+#include "cannery/canning/decode_budget.hpp"
 #include "cannery/canning/error.hpp"
 #include "cannery/canning/ndarray.hpp"
 #include "cannery/canning/options.hpp"
@@ -31,6 +32,9 @@ struct ReadContext {
   const Buffer* header = nullptr;
   std::span<const Buffer> buffers;  // this object's buffer frames
   Limits limits;
+  // The message's decode budget (Limits::decoded_bytes_per_byte); never null
+  // in the contexts cannery makes.
+  DecodeBudget* budget = nullptr;
   // Plain msgpack (plain_msgpack.hpp): arrays are lists, there are no tags.
   bool plain = false;
 };
@@ -56,6 +60,9 @@ class Node {
   // Views into the received header: valid while the frames are.
   std::string_view to_string_view() const;
   Buffer to_bytes() const;
+  // A str, or bytes (inline or out of band): a std::string that is not
+  // UTF-8 travels as bytes. A view, valid while the frames are.
+  std::string_view to_text_view() const;
 
   // Tagged nodes: [tag, payload].
   std::string_view tag() const;
@@ -92,6 +99,12 @@ class Node {
   // Uncan this node as T with canner<T> (checking the tag when it has one).
   template <class T>
   T as() const;
+
+  // Before allocating from a count or a shape that arrived, where the
+  // allocation can outgrow the bytes that stand for it (count x bytes_each):
+  // takes it from the message's decode budget, or throws limit_exceeded.
+  // `what` names the items in the error ("items of a list"): a literal.
+  void charge(std::size_t count, std::size_t bytes_each, std::string_view what) const;
 
   [[noreturn]] void fail(errc code, const std::string& what) const;
   const detail::ReadContext& context() const noexcept { return *context_; }

@@ -59,7 +59,7 @@ class Object {
   Object(std::nullptr_t) {}
   Object(bool value) : value_(value) {}
   template <std::integral I>
-  requires(!std::same_as<I, bool>) Object(I value) {
+  requires(!std::same_as<I, bool> && sizeof(I) <= 8) Object(I value) {
     if constexpr (std::is_signed_v<I>) {
       value_ = static_cast<std::int64_t>(value);
     } else {

@@ -7,6 +7,7 @@
 #include <any>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeindex>
 #include <typeinfo>
 
@@ -41,7 +42,21 @@ const detail::TypeEntry& register_type() {
                 "cannery::register_type<T>: canner<T> needs both can() and uncan()");
   return detail::add_type_entry(detail::TypeEntry{
       std::string(canner<T>::tag), std::type_index(typeid(T)),
-      [](const Node& payload) -> std::any { return std::any(canner<T>::uncan(payload)); },
+      [](const Node& payload) -> std::any {
+        payload.charge(1, sizeof(T), "values of a registered type held in a cannery::Object");
+        if constexpr (!std::is_nothrow_move_constructible_v<T> &&
+                      std::is_default_constructible_v<T> && requires(T & a) { a.swap(a); }) {
+          // A type without a real move constructor (Eigen::SparseMatrix)
+          // would be copied into the any, twice its memory for a moment:
+          // it is swapped in instead.
+          T value = canner<T>::uncan(payload);
+          std::any held(std::in_place_type<T>);
+          std::any_cast<T&>(held).swap(value);
+          return held;
+        } else {
+          return std::any(canner<T>::uncan(payload));
+        }
+      },
       [](Writer& w, const std::any& value) { canner<T>::can(w, std::any_cast<const T&>(value)); }});
 }
 

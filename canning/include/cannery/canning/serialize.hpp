@@ -70,7 +70,11 @@ namespace detail {
 // msgpack tree that Nodes view.
 class ParsedHeader {
  public:
-  ParsedHeader(std::span<const Buffer> frames, const Limits& limits);
+  // To decode, the object's bytes are added to the decode budget that
+  // `limits` links to, or to one of its own; a peek decodes nothing.
+  enum class Purpose { decode, peek };
+  ParsedHeader(std::span<const Buffer> frames, const Limits& limits,
+               Purpose purpose = Purpose::decode);
   ~ParsedHeader();
   ParsedHeader(const ParsedHeader&) = delete;
   ParsedHeader& operator=(const ParsedHeader&) = delete;
@@ -82,6 +86,7 @@ class ParsedHeader {
  private:
   PooledZone zone_;
   const msgpack::object* root_ = nullptr;
+  DecodeBudget own_budget_;  // when `limits` links to none
   ReadContext context_;
   std::span<const Buffer> remaining_;
 };

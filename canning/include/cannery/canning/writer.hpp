@@ -181,6 +181,9 @@ class Writer {
   void boolean(bool value);
   template <std::integral I>
   void integer(I value) {
+    static_assert(sizeof(I) <= 8,
+                  "cannery::Writer::integer: msgpack integers have 64 bits; "
+                  "__int128 would be truncated");
     note_root("int");
     if constexpr (std::is_signed_v<I>) {
       packer_.pack_int64(static_cast<std::int64_t>(value));
@@ -190,12 +193,16 @@ class Writer {
   }
   void floating(float value);
   void floating(double value);
+  // A str node when `value` is valid UTF-8, else a bin node (bytes): msgpack
+  // readers decode str as UTF-8 (Python's refuses the whole message
+  // otherwise), and a std::string may hold any bytes.
   void string(std::string_view value);
   // Bytes: inlined as msgpack bin when small, else ["bytes", frame index].
   void bytes(const Buffer& value);
   // A dict of `size` entries follows: key(...) then a value, `size` times.
   void dict(std::size_t size);
-  void key(std::string_view name) { packer_.pack(name); }
+  // Keys are str, never bin: throws invalid_argument unless `name` is UTF-8.
+  void key(std::string_view name);
   // A tagged node [tag, payload]: the payload is written next. `tag` must
   // outlive the Writer (a literal or a registry entry's tag).
   void tagged(std::string_view tag);

@@ -43,6 +43,8 @@ void can_dict(Writer& w, Map&& map) {
 
 template <class Map>
 Map uncan_dict(const Node& n) {
+  n.charge(n.dict_size(), sizeof(typename Map::value_type) + node_overhead,
+           "entries of a dict read as a std::map");
   Map out;
   n.for_each_entry([&](std::string_view key, const Node& value) {
     if (!out.emplace(std::string(key), value.as<typename Map::mapped_type>()).second) {
@@ -73,7 +75,9 @@ struct canner<std::vector<T>> {
   static std::vector<T> uncan(const Node& n) {
     std::vector<T> out;
     const std::size_t size = n.size();
-    out.reserve(size);  // bounded: each item took at least one received byte
+    // Each item took at least one received byte, but becomes a whole T.
+    n.charge(size, sizeof(T), "items of a list read as a std::vector");
+    out.reserve(size);
     for (std::size_t i = 0; i < size; ++i)
       out.push_back(n[i].template as<T>());
     return out;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "cannery/canning/dtype.hpp"
 #include "cannery/canning/format.hpp"
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/writer.hpp"
@@ -38,21 +39,23 @@ struct canner<bool> {
   static bool uncan(const Node& n) { return n.to_bool(); }
 };
 
-template <std::integral I>
-requires(!std::same_as<I, bool>) struct canner<I> {
+// Integers of up to 64 bits (detail::wire_integer: not __int128).
+template <detail::wire_integer I>
+struct canner<I> {
   static void can(Writer& w, I value) { w.integer(value); }
   static I uncan(const Node& n) { return n.to_integer<I>(); }
 };
 
-template <std::floating_point F>
-requires(!std::same_as<F, long double>) struct canner<F> {
+// float and double (detail::wire_float: not long double or __float128).
+template <detail::wire_float F>
+struct canner<F> {
   static void can(Writer& w, F value) { w.floating(value); }
   static F uncan(const Node& n) { return n.to_floating<F>(); }
 };
 
 // Payload: [real, imaginary], each a float of the complex's precision.
-template <std::floating_point F>
-requires(!std::same_as<F, long double>) struct canner<std::complex<F>> {
+template <detail::wire_float F>
+struct canner<std::complex<F>> {
   static constexpr std::string_view tag = format::tag_complex;
   static void can(Writer& w, const std::complex<F>& value) {
     w.array(2);
@@ -65,17 +68,19 @@ requires(!std::same_as<F, long double>) struct canner<std::complex<F>> {
   }
 };
 
+// Text that is not valid UTF-8 travels as bytes (Writer::string), so both
+// are read back.
 template <>
 struct canner<std::string> {
   static void can(Writer& w, const std::string& value) { w.string(value); }
-  static std::string uncan(const Node& n) { return std::string(n.to_string_view()); }
+  static std::string uncan(const Node& n) { return std::string(n.to_text_view()); }
 };
 
-// Uncanned as a view into the received header: valid while the frames are.
+// Uncanned as a view into the received frames: valid while they are.
 template <>
 struct canner<std::string_view> {
   static void can(Writer& w, std::string_view value) { w.string(value); }
-  static std::string_view uncan(const Node& n) { return n.to_string_view(); }
+  static std::string_view uncan(const Node& n) { return n.to_text_view(); }
 };
 
 template <>
