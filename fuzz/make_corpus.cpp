@@ -3,6 +3,7 @@
 // the framing of fuzz_support.hpp (and the per-target layouts documented at
 // the top of each target).
 //
+//   cmake --build build-fuzz --target make_corpus
 //   build-fuzz/bin/make_corpus fuzz/corpus      # one folder per target
 //
 // Array sizes straddle the inlining threshold (1024 bytes) and stay small:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets (fuzz/) in build-fuzz/ with clang and run them.
 #   scripts/fuzz.sh [SECONDS]        every target for SECONDS each (default 60)
-#   scripts/fuzz.sh --smoke          every target for 8 s each: the CI run
+#   scripts/fuzz.sh --smoke          every target for 6 s each: the CI run
 #   scripts/fuzz.sh --keep-going [SECONDS]
 #                                    fork mode: keep fuzzing past crashes,
 #                                    timeouts and OOMs, saving each one
@@ -19,7 +19,7 @@ keep_going=0
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) seconds=8 ;;
+    --smoke) seconds=6 ;;
     --keep-going) keep_going=1 ;;
     --) shift; targets+=("$@"); break ;;
     '' | *[!0-9]*) echo "usage: $0 [--smoke | --keep-going] [SECONDS] [-- TARGET...]" >&2; exit 2 ;;
@@ -35,14 +35,15 @@ cannery_install_missing
 
 build_dir="$CANNERY_ROOT/build-fuzz"
 started=$SECONDS
-# -O1 -g without NDEBUG: assertions (Eigen's index checks among them) stay on.
+# -O1 without NDEBUG: assertions (Eigen's index checks among them) stay on;
+# line tables are all the stacks need (full -g makes the build much slower).
 # Static libraries: one self-contained binary per target.
 build_fuzz_targets() {
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     cmake -S "$CANNERY_ROOT" -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++-14 -DCANNERY_FUZZ=ON \
       -DBUILD_SHARED_LIBS=OFF -DCANNERY_BUILD_TESTS=OFF -DCANNERY_BUILD_BENCH=OFF \
       -DCANNERY_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"
   fi
   cmake --build "$build_dir" --target cannery_fuzz -j2
 }
@@ -107,7 +108,7 @@ for target in "${targets[@]}"; do
 
   # Executions: the final stats of one process; in fork mode the parent's
   # last "#N:" line counts all jobs.
-  last=$(grep -E '^#[0-9]+:? .*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
+  last=$(grep -E '^#[0-9]+:?[[:space:]].*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
   if [ $keep_going -eq 1 ]; then
     execs=$(sed -nE 's/^#([0-9]+):.*/\1/p' <<<"$last")
   else
