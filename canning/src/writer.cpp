@@ -117,6 +117,13 @@ void Writer::begin_ndarray(const DType& dtype, std::span<const std::size_t> shap
 void Writer::ndarray_payload(const NDArray& array) {
   // Send only the bytes the array can address.
   auto [low, end] = array.byte_extent();
+  // Unless its elements share bytes (a stride shorter than an item, or 0):
+  // those bytes are fewer than the array stands for, which no receiver
+  // accepts, so each element goes with bytes of its own.
+  if (array.size() != 0 && end - low < array.nbytes()) {
+    ndarray_payload(array.contiguous());
+    return;
+  }
   // An empty array sends no bytes, so its element [0, ...] sits at the start.
   std::size_t first = array.size() == 0 ? 0 : array.offset() - low;
   array_payload(array.dtype(), array.shape(), array.strides(), array.data(), low, end, first);

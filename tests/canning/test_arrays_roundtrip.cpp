@@ -256,6 +256,27 @@ TEST_CASE("an NDArray with an offset and a stride (every other element) round-tr
   }
 }
 
+TEST_CASE("an NDArray whose elements share bytes is sent gathered", "[canning][arrays]") {
+  // Strides of 0 (one value repeated) and of 4 bytes for 8-byte items: the
+  // elements span fewer bytes than the array stands for, which a receiver
+  // refuses; they used to go as that span, unreadable once sent.
+  std::vector<double> base{1.5, 2.5, 3.5};
+  const auto data = cannery::Buffer::borrow(base.data(), base.size() * sizeof(double));
+  for (std::ptrdiff_t stride : {std::ptrdiff_t{0}, std::ptrdiff_t{4}}) {
+    CAPTURE(stride);
+    cannery::NDArray shared(cannery::dtype_of<double>(), {3}, {stride}, data);
+    auto frames = wire(cannery::serialize_object(shared));
+    auto back = cannery::deserialize_object<cannery::NDArray>(frames).value;
+    CHECK(back.is_c_contiguous());
+    CHECK(back.shape() == shared.shape());
+    std::vector<double> expected(3), got(3);
+    shared.copy_to(reinterpret_cast<std::byte*>(expected.data()));
+    back.copy_to(reinterpret_cast<std::byte*>(got.data()));
+    CHECK(got == expected);
+    CHECK(cannery::deserialize_object<std::vector<double>>(frames).value == expected);
+  }
+}
+
 TEST_CASE("a 2-D Fortran-ordered NDArray and a reversed 1-D one round-trip", "[canning][arrays]") {
   std::vector<std::int32_t> base(12);
   for (std::size_t i = 0; i < base.size(); ++i)
