@@ -3,13 +3,16 @@
 // borrow-or-take rule for lvalues and rvalues.
 
 #include <array>
+#include <bit>
 #include <cannery/canning.hpp>
 
 #include <catch2/catch.hpp>
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 #include "test_support.hpp"
@@ -377,4 +380,87 @@ TEST_CASE("contiguous_payload writes what ndarray_payload writes, and refuses pa
   CHECK(capture_error([&] {
           partial.contiguous_payload(cannery::dtype_of<double>(), bytes.slice(0, 20));
         }).code() == cannery::errc::invalid_argument);
+}
+
+TEST_CASE("character element types have the dtypes of their signedness and size",
+          "[canning][arrays]") {
+  const std::string le = std::endian::native == std::endian::little ? "<" : ">";
+  auto dtype = [](auto element) {
+    using T = decltype(element);
+    auto frames = cannery::serialize_object(std::vector<T>(2));
+    return cannery::deserialize_object<cannery::NDArray>(frames).value.dtype().str();
+  };
+  CHECK(dtype(static_cast<signed char>(0)) == "|i1");
+  CHECK(dtype(static_cast<unsigned char>(0)) == "|u1");
+  CHECK(dtype(char8_t{}) == "|u1");
+  CHECK(dtype(char16_t{}) == le + "u2");
+  CHECK(dtype(char32_t{}) == le + "u4");
+  CHECK(dtype(char{}) == (std::is_signed_v<char> ? "|i1" : "|u1"));
+  CHECK(dtype(wchar_t{}) == (sizeof(wchar_t) == 1 ? "|" : le) +
+                                (std::is_signed_v<wchar_t> ? "i" : "u") +
+                                std::to_string(sizeof(wchar_t)));
+}
+
+TEST_CASE("typed receivers convert neither dtype nor byte order, NDArray takes both",
+          "[canning][arrays]") {
+  const std::vector<double> values{1.0, 2.0, 3.0};
+  const cannery::DType foreign{std::endian::native == std::endian::little ? '>' : '<', 'f', 8};
+  const cannery::NDArray swapped(foreign, {3},
+                                 cannery::Buffer::borrow(values.data(), 3 * sizeof(double)));
+  auto frames = wire(cannery::serialize_object(swapped));
+  CHECK(capture_error([&] {
+          (void)cannery::deserialize_object<std::vector<double>>(frames);
+        }).code() == cannery::errc::type_mismatch);
+  CHECK(capture_error([&] {
+          (void)cannery::deserialize_object<std::span<const double>>(frames);
+        }).code() == cannery::errc::type_mismatch);
+  CHECK(cannery::deserialize_object<cannery::NDArray>(frames).value.dtype().str() == foreign.str());
+  // '=' is read as this machine's order.
+  CHECK(cannery::DType::parse("=f8") == cannery::dtype_of<double>());
+  auto ints = cannery::serialize_object(std::vector<std::int64_t>{1, 2});
+  CHECK(capture_error([&] {
+          (void)cannery::deserialize_object<std::vector<double>>(ints);
+        }).code() == cannery::errc::type_mismatch);
+}
+
+TEST_CASE("a std::vector of numbers reads an ndarray node, not a list of numbers",
+          "[canning][arrays]") {
+  cannery::Writer w;
+  w.tagged(cannery::format::tag_list);
+  w.array(2);
+  w.floating(1.0);
+  w.floating(2.0);
+  auto result = std::move(w).finish();
+  const std::vector<cannery::Buffer> frames{result.header};
+  auto e = capture_error([&] { (void)cannery::deserialize_object<std::vector<double>>(frames); });
+  CHECK(e.code() == cannery::errc::type_mismatch);
+  CHECK_THAT(e.message(), Catch::Contains("'ndarray'") && Catch::Contains("'list'"));
+  CHECK(capture_error([&] {
+          (void)cannery::deserialize_object<std::array<double, 2>>(frames);
+        }).code() == cannery::errc::type_mismatch);
+  // The dynamic reader takes it as what it is: a list.
+  CHECK(cannery::deserialize_object(frames).value.to_list().size() == 2);
+}
+
+TEST_CASE("a strided NDArray sends the bytes between its elements, contiguous() does not",
+          "[canning][arrays]") {
+  std::vector<double> base(200);
+  for (std::size_t i = 0; i < base.size(); ++i)
+    base[i] = i % 2 == 0 ? static_cast<double>(i) : -1.0;  // -1: not addressed
+  const cannery::NDArray even(cannery::dtype_of<double>(), {100}, {16},
+                              cannery::Buffer::borrow(base.data(), base.size() * sizeof(double)));
+  cannery::SerializeOptions oob;
+  oob.buffer_threshold = 0;
+  auto canned = cannery::can(even, oob);
+  REQUIRE(canned.buffers.size() == 1);
+  CHECK(canned.buffers[0].size() == 199 * sizeof(double));
+  double gap = 0;
+  std::memcpy(&gap, canned.buffers[0].data() + sizeof(double), sizeof gap);
+  CHECK(gap == -1.0);  // a byte the array does not address left the process
+
+  auto packed = cannery::can(even.contiguous(), oob);
+  REQUIRE(packed.buffers.size() == 1);
+  CHECK(packed.buffers[0].size() == 100 * sizeof(double));
+  CHECK(cannery::deserialize_object<std::vector<double>>(wire(packed.frames())).value ==
+        cannery::deserialize_object<std::vector<double>>(wire(canned.frames())).value);
 }

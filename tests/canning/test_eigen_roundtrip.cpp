@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
+#include <bit>
 #include <cannery/canning.hpp>
 
 #include <catch2/catch.hpp>
@@ -577,4 +578,87 @@ TEST_CASE("an owning sparse matrix reads scipy's 64-bit indices and misaligned p
     (void)cannery::deserialize_object<Eigen::Map<const Eigen::SparseMatrix<double>>>(frames);
   });
   CHECK(e.code() == cannery::errc::misaligned);
+}
+
+TEST_CASE("an Eigen type is 1-D on the wire when it is a vector at compile time",
+          "[canning][eigen]") {
+  auto wire_array = [](const auto& x) {
+    auto frames = wire(cannery::serialize_object(x));
+    return cannery::deserialize_object<cannery::NDArray>(frames).value;
+  };
+  auto m = numbered<Eigen::MatrixXd>(6, 5);
+  CHECK(wire_array(Eigen::Matrix<double, Eigen::Dynamic, 1>::Zero(4).eval()).ndim() == 1);
+  CHECK(wire_array(Eigen::RowVectorXd::Zero(4).eval()).ndim() == 1);
+  CHECK(wire_array(Eigen::ArrayXd::Zero(4).eval()).ndim() == 1);
+  CHECK(wire_array(m.col(1)).ndim() == 1);
+  // A row of a column-major matrix is strided: gathered into a contiguous 1-D array.
+  auto row = wire_array(m.row(2));
+  CHECK(row.shape() == cannery::NDArray::Shape{5});
+  CHECK(row.strides() == cannery::NDArray::Strides{8});
+  // Dynamic types are 2-D even when a dimension is 1 at run time.
+  CHECK(wire_array(Eigen::MatrixXd::Zero(3, 1).eval()).shape() == cannery::NDArray::Shape{3, 1});
+  CHECK(wire_array(m.block(1, 1, 3, 1)).shape() == cannery::NDArray::Shape{3, 1});
+  CHECK(wire_array(Eigen::ArrayXXd::Zero(1, 3).eval()).shape() == cannery::NDArray::Shape{1, 3});
+}
+
+TEST_CASE("a strided Eigen block is gathered in its own storage order", "[canning][eigen]") {
+  auto m = numbered<Eigen::MatrixXd>(6, 5);
+  auto col = cannery::deserialize_object<cannery::NDArray>(
+                 wire(cannery::serialize_object(m.block(1, 1, 3, 2))))
+                 .value;
+  CHECK(col.strides() == cannery::NDArray::Strides{8, 24});
+  auto rm = numbered<RowMatrixXd>(6, 5);
+  auto row = cannery::deserialize_object<cannery::NDArray>(
+                 wire(cannery::serialize_object(rm.block(1, 1, 3, 2))))
+                 .value;
+  CHECK(row.strides() == cannery::NDArray::Strides{16, 8});
+  // Contiguous data keeps its real strides.
+  auto whole = cannery::deserialize_object<cannery::NDArray>(wire(cannery::serialize_object(m)));
+  CHECK(whole.value.strides() == cannery::NDArray::Strides{8, 48});
+}
+
+TEST_CASE("an Eigen receiver reads a 1-D array as a column, or as a row for row vectors",
+          "[canning][eigen]") {
+  auto flat = wire(cannery::serialize_object(std::vector<double>{1, 2, 3}));
+  auto column = wire(cannery::serialize_object(Eigen::MatrixXd::Constant(3, 1, 2.0).eval()));
+  auto row = wire(cannery::serialize_object(Eigen::MatrixXd::Constant(1, 3, 2.0).eval()));
+  auto shape_error = [](const std::vector<cannery::Buffer>& frames, auto target) {
+    using T = decltype(target);
+    return capture_error([&] { (void)cannery::deserialize_object<T>(frames); }).code() ==
+           cannery::errc::shape_mismatch;
+  };
+  CHECK(cannery::deserialize_object<Eigen::VectorXd>(flat).value.size() == 3);
+  CHECK(cannery::deserialize_object<Eigen::VectorXd>(column).value.size() == 3);
+  CHECK(shape_error(row, Eigen::VectorXd()));
+  CHECK(cannery::deserialize_object<Eigen::RowVectorXd>(flat).value.size() == 3);
+  CHECK(cannery::deserialize_object<Eigen::RowVectorXd>(row).value.size() == 3);
+  CHECK(shape_error(column, Eigen::RowVectorXd()));
+  auto m = cannery::deserialize_object<Eigen::MatrixXd>(flat).value;
+  CHECK(m.rows() == 3);
+  CHECK(m.cols() == 1);
+  CHECK(cannery::deserialize_object<Eigen::RowVector3d>(flat).value(2) == 3.0);
+}
+
+TEST_CASE("an owning Eigen matrix takes misaligned data, a Map refuses it, neither swaps bytes",
+          "[canning][eigen]") {
+  Eigen::VectorXd v = Eigen::VectorXd::LinSpaced(300, 0.0, 1.0);
+  auto frames = wire(cannery::serialize_object(v));
+  REQUIRE(frames.size() == 2);
+  auto shifted = cannery::Buffer::allocate(frames[1].size() + 1, [&](std::byte* out) {
+    std::memcpy(out + 1, frames[1].data(), frames[1].size());
+  });
+  frames[1] = shifted.slice(1, frames[1].size());
+  CHECK(cannery::deserialize_object<Eigen::VectorXd>(frames).value == v);
+  CHECK(cannery::deserialize_object<Eigen::MatrixXd>(frames).value == Eigen::MatrixXd(v));
+  auto e = capture_error(
+      [&] { (void)cannery::deserialize_object<Eigen::Map<const Eigen::VectorXd>>(frames); });
+  CHECK(e.code() == cannery::errc::misaligned);
+
+  // Big-endian doubles on a little-endian machine (or the reverse) are not converted.
+  const cannery::DType foreign{std::endian::native == std::endian::little ? '>' : '<', 'f', 8};
+  auto swapped = wire(cannery::serialize_object(
+      cannery::NDArray(foreign, {300}, cannery::Buffer::borrow(v.data(), 300 * sizeof(double)))));
+  CHECK(capture_error([&] {
+          (void)cannery::deserialize_object<Eigen::VectorXd>(swapped);
+        }).code() == cannery::errc::type_mismatch);
 }

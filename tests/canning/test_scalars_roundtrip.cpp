@@ -2,11 +2,13 @@
 
 #include <cannery/canning.hpp>
 #include <catch2/catch.hpp>
+#include <complex>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace {
@@ -17,6 +19,24 @@ T round_trip(const T& value) {
   auto [out, rest] = cannery::deserialize_object<T>(frames);
   CHECK(rest.empty());
   return out;
+}
+
+template <class T>
+cannery::errc error_code_of(const std::vector<cannery::Buffer>& frames) {
+  try {
+    (void)cannery::deserialize_object<T>(frames);
+  } catch (const cannery::error& e) {
+    return e.code();
+  }
+  FAIL("expected a cannery::error");
+  return cannery::errc::invalid_argument;
+}
+
+std::vector<cannery::Buffer> frames_of(cannery::Writer&& w) {
+  auto result = std::move(w).finish();
+  std::vector<cannery::Buffer> frames{result.header};
+  frames.insert(frames.end(), result.buffers.begin(), result.buffers.end());
+  return frames;
 }
 
 }  // namespace
@@ -142,4 +162,50 @@ TEST_CASE("a dict key that is not UTF-8 is refused when canning", "[canning][sca
   dict["ok"] = cannery::Object(1);
   dict["\xc3"] = cannery::Object(2);
   CHECK_THROWS_AS(cannery::can(cannery::Object(std::move(dict))), cannery::error);
+}
+
+TEMPLATE_TEST_CASE("character types travel as ints, not strings", "[canning][scalars]", char,
+                   signed char, unsigned char, wchar_t, char8_t, char16_t, char32_t) {
+  const TestType a = TestType('A');
+  auto canned = cannery::can(a);
+  CHECK(canned.tag == "int");
+  const auto* header = reinterpret_cast<const unsigned char*>(canned.frames()[0].data());
+  CHECK(header[2] == 0x41);  // [1, 65, 0]
+  CHECK(round_trip(a) == a);
+  CHECK(error_code_of<TestType>(cannery::serialize_object(std::string("A"))) ==
+        cannery::errc::type_mismatch);
+  CHECK(error_code_of<TestType>(cannery::serialize_object(std::int64_t{1} << 40)) ==
+        cannery::errc::value_out_of_range);
+}
+
+TEST_CASE("std::monostate travels as nil and reads only nil", "[canning][scalars]") {
+  auto frames = cannery::serialize_object(std::monostate{});
+  CHECK(cannery::can(std::monostate{}).tag == "null");
+  CHECK(frames[0].as_string_view() == cannery::serialize_object(nullptr)[0].as_string_view());
+  CHECK(round_trip(std::monostate{}) == std::monostate{});
+  CHECK(error_code_of<std::monostate>(cannery::serialize_object(0)) ==
+        cannery::errc::type_mismatch);
+}
+
+TEST_CASE("scalars convert: ints read as floats, floats and bools never as ints",
+          "[canning][scalars]") {
+  CHECK(cannery::deserialize_object<double>(cannery::serialize_object(3)).value == 3.0);
+  CHECK(cannery::deserialize_object<float>(cannery::serialize_object(-7)).value == -7.0f);
+  CHECK(cannery::deserialize_object<double>(cannery::serialize_object(1.5f)).value == 1.5);
+  CHECK(cannery::deserialize_object<float>(cannery::serialize_object(0.1)).value == 0.1f);
+  CHECK(cannery::deserialize_object<float>(cannery::serialize_object(1e300)).value ==
+        std::numeric_limits<float>::infinity());
+  CHECK(error_code_of<int>(cannery::serialize_object(2.0)) == cannery::errc::type_mismatch);
+  CHECK(error_code_of<int>(cannery::serialize_object(true)) == cannery::errc::type_mismatch);
+  CHECK(error_code_of<bool>(cannery::serialize_object(1)) == cannery::errc::type_mismatch);
+  CHECK(error_code_of<std::nullptr_t>(cannery::serialize_object(0)) ==
+        cannery::errc::type_mismatch);
+  // A complex payload of ints, as another writer may send it.
+  cannery::Writer w;
+  w.tagged(cannery::format::tag_complex);
+  w.array(2);
+  w.integer(1);
+  w.integer(-2);
+  CHECK(cannery::deserialize_object<std::complex<double>>(frames_of(std::move(w))).value ==
+        std::complex<double>(1, -2));
 }
