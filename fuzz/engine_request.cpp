@@ -104,7 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;  // refused by the session (malformed content, ...)
   }
 
-  detail::RequestHandler handler(functions(), Limits{}, [](std::string_view) {});
+  static RefusalLog refusals([](std::string_view) {});  // counted, not printed
+  detail::RequestHandler handler(functions(), Limits{}, refusals);
   std::vector<detail::Reply> replies;
   auto run = [&](Message& m) {
     // The engine loop's own guard (engine.cpp run_request): only running out

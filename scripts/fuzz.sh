@@ -132,6 +132,9 @@ for target in "${targets[@]}"; do
       echo "  finding:    $signature"
       echo "  reproducer: $findings/$file"
       echo "  re-run:     $binary ${limits[*]} $findings/$file"
+      # A CI machine's files go with it: the log keeps the input itself.
+      echo "  bytes (base64; save with: base64 -d > reproducer):"
+      base64 -w 76 "$findings/$file" | sed 's/^/    /'
     done
     [ -z "$new" ] && echo "  exited with status $status without a reproducer; see $log"
     grep -E '^(SUMMARY|==[0-9]+==ERROR|cannery fuzz: INVARIANT)' "$log" | sort -u | sed 's/^/  /' || true
