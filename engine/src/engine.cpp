@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -89,6 +90,8 @@ class Engine::Loop {
   detail::Heart::Setup heart_setup() const;
   void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
             std::vector<Buffer> buffers = {});
+  // Hands waiting replies to libzmq, oldest first, while it takes them.
+  void send_waiting_replies();
   std::optional<detail::Reply> run_request(Message& request);
   void run_batch(Message& batch);
   bool should_stop(const detail::StopSignals& signals);
@@ -122,6 +125,11 @@ class Engine::Loop {
   Clock::time_point last_heard_{};  // the last message on the work socket
   Clock::time_point next_registration_{};
   Clock::time_point last_registration_{};
+  // Replies libzmq had no room for (its queue to the controller holds 1,000
+  // messages; a controller busy elsewhere lets it fill), signed, in order:
+  // a dropped reply would leave its task unanswered. As many as the requests
+  // the controller sent, which it bounds (max_in_flight_per_engine).
+  std::deque<std::vector<Buffer>> waiting_replies_;
 };
 
 Engine::Loop::Loop(Engine& engine)
@@ -200,8 +208,10 @@ bool Engine::Loop::should_stop(const detail::StopSignals& signals) {
 }
 
 void Engine::Loop::poll_once(const detail::StopSignals& signals) {
-  zmq::pollitem_t item{dealer_.handle(), 0, ZMQ_POLLIN, 0};
+  const short out = waiting_replies_.empty() ? 0 : ZMQ_POLLOUT;
+  zmq::pollitem_t item{dealer_.handle(), 0, static_cast<short>(ZMQ_POLLIN | out), 0};
   zmq::poll(&item, 1, poll_timeout(Clock::now()));
+  if ((item.revents & ZMQ_POLLOUT) != 0) send_waiting_replies();
   if ((item.revents & ZMQ_POLLIN) != 0) {
     // Refused messages are counted and logged by the Session, and skipped.
     // Requests not started when asked to stop stay unread, and are dropped.
@@ -338,14 +348,35 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
                         std::vector<Buffer> buffers) {
   Message message = session_.message(type, std::move(content), parent);
   message.buffers = std::move(buffers);
+  const bool reply = type == proto::apply_reply || type == proto::batch_reply;
   try {
-    // Never block the loop: with the controller gone, what is sent is moot.
-    if (!send_frames(dealer_, session_.serialize(std::move(message)), session_.options().frames,
-                     zmq::send_flags::dontwait)) {
-      log("cannery-engine: the queue to the controller is full; dropped a " + std::string(type));
+    std::vector<Buffer> frames = session_.serialize(std::move(message));
+    // Never block the loop (heartbeats are answered elsewhere, but requests
+    // and the controller's news are read here); replies keep their order.
+    if ((reply && !waiting_replies_.empty()) ||
+        !send_frames(dealer_, frames, session_.options().frames, zmq::send_flags::dontwait)) {
+      if (reply) {
+        waiting_replies_.push_back(std::move(frames));
+      } else {
+        // A registration_request: the timer sends another.
+        log("cannery-engine: the queue to the controller is full; dropped a " + std::string(type));
+      }
     }
   } catch (const error& e) {
     log("cannery-engine: could not send a " + std::string(type) + ": " + e.message());
+  }
+}
+
+void Engine::Loop::send_waiting_replies() {
+  try {
+    while (!waiting_replies_.empty() &&
+           send_frames(dealer_, waiting_replies_.front(), session_.options().frames,
+                       zmq::send_flags::dontwait)) {
+      waiting_replies_.pop_front();
+    }
+  } catch (const error& e) {
+    log("cannery-engine: could not send a waiting reply: " + e.message());
+    waiting_replies_.pop_front();
   }
 }
 
