@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 
@@ -153,7 +154,7 @@ void Core::loop() {
     if (more_to_read || wait.count() < 0) wait = std::chrono::milliseconds(0);
     zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, commands_.wake_fd(), ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, wait);
+    detail::poll(items, wait);
     if ((items[1].revents & ZMQ_POLLIN) != 0) {
       commands_.take(batch);
       for (Command& c : batch)

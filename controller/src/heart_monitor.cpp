@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 #include "cannery/messaging/protocol.hpp"
 
 namespace cannery::detail {
@@ -67,7 +68,7 @@ void HeartMonitor::run() noexcept {
     while (!stopping_.load()) {
       zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
                                  {nullptr, wake_.fd(), ZMQ_POLLIN, 0}};
-      zmq::poll(items, 2, std::chrono::milliseconds(-1));
+      detail::poll(items, std::chrono::milliseconds(-1));
       if ((items[1].revents & ZMQ_POLLIN) != 0) wake_.clear();
       // Refused messages are counted and logged (rate-limited) by the Session.
       while (std::optional<Message> m = session_.receive(socket_, std::chrono::milliseconds(0))) {

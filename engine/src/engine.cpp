@@ -13,6 +13,7 @@
 
 #include "cannery/messaging/batch.hpp"
 #include "cannery/messaging/detail/content_fields.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/heart.hpp"
 #include "cannery/messaging/protocol.hpp"
@@ -210,7 +211,7 @@ bool Engine::Loop::should_stop(const detail::StopSignals& signals) {
 void Engine::Loop::poll_once(const detail::StopSignals& signals) {
   const short out = waiting_replies_.empty() ? 0 : ZMQ_POLLOUT;
   zmq::pollitem_t item{dealer_.handle(), 0, static_cast<short>(ZMQ_POLLIN | out), 0};
-  zmq::poll(&item, 1, poll_timeout(Clock::now()));
+  detail::poll({&item, 1}, poll_timeout(Clock::now()));
   if ((item.revents & ZMQ_POLLOUT) != 0) send_waiting_replies();
   if ((item.revents & ZMQ_POLLIN) != 0) {
     // Refused messages are counted and logged by the Session, and skipped.

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 
@@ -101,7 +102,7 @@ void Heart::run() noexcept {
       const auto wait = socket ? std::chrono::ceil<std::chrono::milliseconds>(
                                      std::max(next_beat - Clock::now(), Clock::duration(0)))
                                : std::chrono::milliseconds(-1);
-      zmq::poll(items, socket ? 2 : 1, wait);
+      detail::poll(std::span(items).first(socket ? 2 : 1), wait);
       if ((items[0].revents & ZMQ_POLLIN) != 0) wake_.clear();
       if (socket && (items[1].revents & ZMQ_POLLIN) != 0) read_answers(*socket, generation);
     }

@@ -9,6 +9,7 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/curve.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 #include "curve_keys.hpp"
 
 namespace cannery {
@@ -79,11 +80,10 @@ struct CurveAuthenticator::State {
         {{zap.handle(), 0, ZMQ_POLLIN, 0}, {waker.handle(), 0, ZMQ_POLLIN, 0}}};
     for (;;) {
       try {
-        zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
+        detail::poll(items, std::chrono::milliseconds(-1));
         if (items[1].revents & ZMQ_POLLIN) return;
         if (items[0].revents & ZMQ_POLLIN) answer_one();
       } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR) continue;
         if (e.num() == ETERM) return;
         // Stop answering but keep the ZAP endpoint bound: handshakes then wait
         // forever (fail closed) instead of skipping authentication.

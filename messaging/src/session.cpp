@@ -1,5 +1,4 @@
 #include "cannery/messaging/session.hpp"
-
 #include <sodium.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "cannery/canning/writer.hpp"
 #include "cannery/messaging/detail/hex.hpp"
 #include "cannery/messaging/detail/iso8601_clock.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 
 namespace cannery {
 namespace {
@@ -371,7 +371,7 @@ std::optional<Message> Session::receive(zmq::socket_ref socket, std::chrono::mil
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, left) == 0) return std::nullopt;
+    detail::poll({&item, 1}, left);  // a timeout, or a signal: the deadline decides
   }
 }
 
