@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets (fuzz/) in build-fuzz/ with clang and run them.
 #   scripts/fuzz.sh [SECONDS]        every target for SECONDS each (default 60)
-#   scripts/fuzz.sh --smoke          every target for 6 s each: the CI run
+#   scripts/fuzz.sh --smoke          every target for 3 s each: the CI run
 #   scripts/fuzz.sh --keep-going [SECONDS]
 #                                    fork mode: keep fuzzing past crashes,
 #                                    timeouts and OOMs, saving each one
@@ -19,7 +19,7 @@ keep_going=0
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) seconds=6 ;;
+    --smoke) seconds=3 ;;
     --keep-going) keep_going=1 ;;
     --) shift; targets+=("$@"); break ;;
     '' | *[!0-9]*) echo "usage: $0 [--smoke | --keep-going] [SECONDS] [-- TARGET...]" >&2; exit 2 ;;

@@ -2,7 +2,8 @@
 # Install what is missing, build, and run the tests.
 #   scripts/test.sh             Release build in build/: every test but the soak
 #   scripts/test.sh --sanitize  -fsanitize=address,undefined (Debug) in build-sanitize/:
-#                               every test but the soak; no benchmarks or examples
+#                               every test but the soak, compile_fail and install; no
+#                               benchmarks or examples
 #   scripts/test.sh --tsan      ThreadSanitizer in build-tsan/: the messaging, engine,
 #                               controller, cluster and partition tests
 #   scripts/test.sh --soak      Release build in build/: the soak tests only (minutes)
@@ -34,7 +35,10 @@ case "$mode" in
     ;;
   sanitize)
     build_dir="$CANNERY_ROOT/build-sanitize"
-    cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCANNERY_SANITIZE=ON "${lean[@]}")
+    # Not compile_fail and install: they check what compiles and what is
+    # installed, and run nothing the other tests do not run sanitized.
+    cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCANNERY_SANITIZE=ON "${lean[@]}"
+                "-DCANNERY_TEST_LAYERS=canning;messaging;engine;controller;cluster;partition")
     ;;
   tsan)
     build_dir="$CANNERY_ROOT/build-tsan"
