@@ -29,9 +29,9 @@
 // saved input alone first; it usually suffices, as each input is handled
 // against a registered engine with two tasks in flight.
 #include <stdlib.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -50,7 +50,10 @@ using namespace cannery;
 using namespace std::chrono_literals;
 namespace proto = cannery::protocol;
 
-constexpr std::string_view task_marker{"\xcf" "TASK_ID!", 9};
+constexpr std::string_view task_marker{
+    "\xcf"
+    "TASK_ID!",
+    9};
 constexpr auto patience = 10s;
 // CANNERY_FUZZ_DEBUG=1 prints how each input ended its task (for reproducing).
 const bool debug = std::getenv("CANNERY_FUZZ_DEBUG") != nullptr;
@@ -101,8 +104,9 @@ class Harness {
     }
     try {
       Object result = f.get(0ms);
-      if (debug) std::fprintf(stderr, "controller_messages: F ended with a %s\n",
-                              result.kind_name().c_str());
+      if (debug)
+        std::fprintf(stderr, "controller_messages: F ended with a %s\n",
+                     result.kind_name().c_str());
     } catch (const error& e) {
       if (debug) std::fprintf(stderr, "controller_messages: F failed: %s\n", e.what());
     }

@@ -36,8 +36,8 @@ namespace proto = cannery::protocol;
 
 bool is_work(std::string_view type) {
   return type == proto::apply_request || type == proto::map_request ||
-         type == proto::push_request || type == proto::pull_request ||
-         type == proto::put_request || type == proto::release_request;
+         type == proto::push_request || type == proto::pull_request || type == proto::put_request ||
+         type == proto::release_request;
 }
 
 const FunctionRegistry& functions() {
@@ -72,9 +72,10 @@ void check_reply(const detail::Reply& reply) {
   if (ename.rfind("cannery.", 0) != 0 && function != "fail") {
     const std::string& evalue = reply.content.at(std::string(proto::evalue)).to_string();
     const std::string detail = ename + " in '" + function + "': " + evalue;
-    fuzz::invariant_failed("hostile input made the library throw something else than "
-                           "cannery::error",
-                           detail.c_str());
+    fuzz::invariant_failed(
+        "hostile input made the library throw something else than "
+        "cannery::error",
+        detail.c_str());
   }
 }
 

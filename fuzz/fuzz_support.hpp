@@ -29,7 +29,10 @@
 
 namespace cannery::fuzz {
 
-inline constexpr std::string_view separator{"\xc1" "FRM", 4};
+inline constexpr std::string_view separator{
+    "\xc1"
+    "FRM",
+    4};
 
 // A frame of its own: exactly `size` bytes, 16-byte aligned.
 inline Buffer exact_copy(const std::uint8_t* data, std::size_t size) {

@@ -51,7 +51,8 @@ void write_bytes(const std::string& target, const std::string& name,
   const std::filesystem::path dir = root / target;
   std::filesystem::create_directories(dir);
   std::ofstream out(dir / name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   ++written;
   total_bytes += bytes.size();
 }
@@ -134,8 +135,8 @@ std::map<std::string, Frames> generic_values() {
   v["uint8_vector"] = canned(std::vector<std::uint8_t>{1, 2, 255});
   v["matrix"] = canned(Eigen::MatrixXd::Identity(2, 3).eval());
   v["sparse"] = canned(sparse(4, 3, 2));
-  v["dict_of_arrays"] = canned(std::map<std::string, std::vector<double>>{
-      {"a", ramp(200)}, {"b", {0.5}}});
+  v["dict_of_arrays"] =
+      canned(std::map<std::string, std::vector<double>>{{"a", ramp(200)}, {"b", {0.5}}});
   v["nested_lists"] = canned(std::vector<std::vector<std::string>>{{"x"}, {}, {"y", "z"}});
   v["optional_empty"] = canned(std::optional<int>{});
   v["tuple"] = canned(std::make_tuple(std::int64_t{1}, std::string("two"), 3.0));
@@ -179,12 +180,13 @@ void canning_seeds() {
   for (std::size_t i = 0; i < big.size(); ++i)
     big[i] = static_cast<std::int64_t>(i * i) - 50;
   seed(mv, "small", canned(std::map<std::string, std::vector<std::int64_t>>{{"a", {1, 2, 3}}}));
-  seed(mv, "mixed", canned(std::map<std::string, std::vector<std::int64_t>>{
-                        {"big", big}, {"small", {-1}}, {"empty", {}}}));
-  seed(mv, "two_frames", canned(std::map<std::string, std::vector<std::int64_t>>{
-                             {"x", big}, {"y", big}}));
-  seed(mv, "unordered_int32", canned(std::unordered_map<std::string, std::vector<std::int32_t>>{
-                                  {"k", {5, 6}}}));
+  seed(mv, "mixed",
+       canned(std::map<std::string, std::vector<std::int64_t>>{
+           {"big", big}, {"small", {-1}}, {"empty", {}}}));
+  seed(mv, "two_frames",
+       canned(std::map<std::string, std::vector<std::int64_t>>{{"x", big}, {"y", big}}));
+  seed(mv, "unordered_int32",
+       canned(std::unordered_map<std::string, std::vector<std::int32_t>>{{"k", {5, 6}}}));
   seed(mv, "empty", canned(std::map<std::string, std::vector<std::int64_t>>{}));
   seed(mv, "dict_of_doubles", generic.at("dict_of_arrays"));
 
@@ -223,17 +225,17 @@ void canning_seeds() {
   seed(fs, "particle_bare", canned(bare));
 
   const std::string to = "deserialize_tuple_optional";
-  seed(to, "tuple", canned(std::make_tuple(std::int64_t{-3}, std::string("s"),
-                                           std::optional<double>(2.5),
-                                           std::vector<std::string>{"a"},
-                                           std::complex<double>(1, 1), true)));
-  seed(to, "tuple_nil", canned(std::make_tuple(std::int64_t{9}, std::string(),
-                                               std::optional<double>(), std::vector<std::string>{},
-                                               std::complex<double>(), false)));
+  seed(to, "tuple",
+       canned(std::make_tuple(std::int64_t{-3}, std::string("s"), std::optional<double>(2.5),
+                              std::vector<std::string>{"a"}, std::complex<double>(1, 1), true)));
+  seed(to, "tuple_nil",
+       canned(std::make_tuple(std::int64_t{9}, std::string(), std::optional<double>(),
+                              std::vector<std::string>{}, std::complex<double>(), false)));
   seed(to, "optional_vector", canned(std::optional<std::vector<std::int32_t>>({1, 2})));
   seed(to, "optional_empty", canned(std::optional<std::vector<std::int32_t>>()));
-  seed(to, "pair", canned(std::make_pair(std::optional<std::string>("x"),
-                                         std::make_tuple(std::uint8_t{200}, 0.5f))));
+  seed(to, "pair",
+       canned(std::make_pair(std::optional<std::string>("x"),
+                             std::make_tuple(std::uint8_t{200}, 0.5f))));
 
   const std::string st = "deserialize_string";
   seed(st, "short", canned(std::string("hi")));
@@ -249,8 +251,8 @@ void canning_seeds() {
   seed(ap, "sum_frame", pack_apply_message("sum", ramp(130)));
   seed(ap, "no_args", pack_apply_message("pid"));
   seed(ap, "ref", pack_apply_message("echo", proto::RefArgument{7}));
-  seed(ap, "describe", pack_apply_message("describe", m, ramp(3), 1.5, std::int64_t{3},
-                                          std::string("label")));
+  seed(ap, "describe",
+       pack_apply_message("describe", m, ramp(3), 1.5, std::int64_t{3}, std::string("label")));
   seed(ap, "map_chunks", pack_apply_message("add", ramp(3), ramp(3, 10)));
   seed(ap, "kwargs_only", pack_apply_message("g", kw("a", std::string("x")), kw("b", ramp(2))));
 }
@@ -274,21 +276,19 @@ void envelope_seeds() {
   Session with_digests(digesting);
 
   std::vector<std::pair<std::string, Message>> messages;
-  messages.emplace_back("apply_request",
-                        message(proto::apply_request, {{"task", Object(1)}},
-                                pack_apply_message("add", 1.0, 2.0)));
-  messages.emplace_back("apply_request_frame",
-                        message(proto::apply_request, {{"task", Object(2)}},
-                                pack_apply_message("sum", ramp(130))));
-  messages.emplace_back("registration",
-                        message(proto::registration_request,
-                                {{"uuid", Object("u")},
-                                 {"pid", Object(12)},
-                                 {"functions", Object(Object::List{Object("echo")})},
-                                 {"batches", Object(true)}}));
+  messages.emplace_back("apply_request", message(proto::apply_request, {{"task", Object(1)}},
+                                                 pack_apply_message("add", 1.0, 2.0)));
+  messages.emplace_back("apply_request_frame", message(proto::apply_request, {{"task", Object(2)}},
+                                                       pack_apply_message("sum", ramp(130))));
+  messages.emplace_back(
+      "registration",
+      message(proto::registration_request, {{"uuid", Object("u")},
+                                            {"pid", Object(12)},
+                                            {"functions", Object(Object::List{Object("echo")})},
+                                            {"batches", Object(true)}}));
   messages.emplace_back("empty", message(proto::heartbeat, {}));
-  Message with_parent = message(proto::apply_reply, {{"task", Object(1)}, {"status", Object("ok")}},
-                                canned(3.0));
+  Message with_parent =
+      message(proto::apply_reply, {{"task", Object(1)}, {"status", Object("ok")}}, canned(3.0));
   with_parent.parent_header = messages[0].second.header;
   with_parent.metadata = Object::Dict{{"started", Object("2026-01-01T00:00:00.000000Z")}};
   messages.emplace_back("reply_with_parent", std::move(with_parent));
@@ -329,13 +329,14 @@ void engine_seeds() {
   seed(t, "small_task",
        request(proto::apply_request, task(4),
                pack_apply_message("small_task", std::int64_t{1}, std::string("n"), 2.0, ramp(16))));
-  seed(t, "sum_frame", request(proto::apply_request, task(5), pack_apply_message("sum", ramp(130))));
+  seed(t, "sum_frame",
+       request(proto::apply_request, task(5), pack_apply_message("sum", ramp(130))));
   seed(t, "trace_scaled",
        request(proto::apply_request, task(6), pack_apply_message("trace_scaled", m, 2.0)));
   seed(t, "describe",
-       request(proto::apply_request, task(7),
-               pack_apply_message("describe", m, ramp(3), 1.5, std::int64_t{3},
-                                  std::string("label"))));
+       request(
+           proto::apply_request, task(7),
+           pack_apply_message("describe", m, ramp(3), 1.5, std::int64_t{3}, std::string("label"))));
   seed(t, "nbytes",
        request(proto::apply_request, task(8),
                pack_apply_message("nbytes", std::vector<std::int32_t>{1, 2})));
@@ -398,7 +399,8 @@ void engine_seeds() {
   map_part.emplace(std::string(proto::count), Object(2));
   batch.add(map_part, pack_apply_message("square", ramp(2)));
   const Frames batch_buffers = batch.take_buffers();
-  seed(t, "batch", request(proto::batch_request, batch.take_content(proto::requests), batch_buffers));
+  seed(t, "batch",
+       request(proto::batch_request, batch.take_content(proto::requests), batch_buffers));
 }
 
 // --- Controller: type, content (task ids as the marker), buffers -------------
@@ -419,20 +421,20 @@ void controller_seeds() {
                         {"batches", Object(batches)},
                         {"registrations", Object(attempt)}};
   };
-  seed(t, "registration_same", request(proto::registration_request,
-                                       registration("fuzz-engine-uuid", true, 0)));
+  seed(t, "registration_same",
+       request(proto::registration_request, registration("fuzz-engine-uuid", true, 0)));
   seed(t, "registration_new_uuid",
        request(proto::registration_request, registration("another-uuid", false, 0)));
-  seed(t, "registration_again", request(proto::registration_request,
-                                        registration("fuzz-engine-uuid", true, 1)));
+  seed(t, "registration_again",
+       request(proto::registration_request, registration("fuzz-engine-uuid", true, 1)));
   Object::Dict probe = registration("fuzz-engine-uuid", true, 0);
   probe.emplace("shared_memory", Object(Object::Dict{{"segment", Object("/cannery-x-1-probe")},
                                                      {"token", Object("abc")}}));
   seed(t, "registration_probe", request(proto::registration_request, probe));
 
   auto reply = [](std::string status) {
-    return Object::Dict{{"task", task_marker()}, {"status", Object(std::move(status))},
-                        {"engine_id", Object(0)}};
+    return Object::Dict{
+        {"task", task_marker()}, {"status", Object(std::move(status))}, {"engine_id", Object(0)}};
   };
   seed(t, "reply_ok", request(proto::apply_reply, reply("ok"), canned(42)));
   seed(t, "reply_ok_frame", request(proto::apply_reply, reply("ok"), canned(ramp(130))));
@@ -451,8 +453,8 @@ void controller_seeds() {
   batch.add(error, {});
   batch.add(reply("ok"), canned(ramp(3)));
   const Frames batch_buffers = batch.take_buffers();
-  seed(t, "batch_reply", request(proto::batch_reply, batch.take_content(proto::replies),
-                                 batch_buffers));
+  seed(t, "batch_reply",
+       request(proto::batch_reply, batch.take_content(proto::replies), batch_buffers));
   seed(t, "heartbeat", request(proto::heartbeat, {}));
   seed(t, "unexpected_type", request(proto::apply_request, {{"task", Object(1)}}));
 }
