@@ -50,8 +50,17 @@ std::string_view to_string(errc code) noexcept {
       return "engine_died";
     case errc::unknown_function:
       return "unknown_function";
+    case errc::unknown_name:
+      return "unknown_name";
   }
   return "unknown_error";
+}
+
+std::optional<errc> errc_from_string(std::string_view name) noexcept {
+  for (int i = 0; i <= static_cast<int>(last_errc); ++i) {
+    if (to_string(static_cast<errc>(i)) == name) return static_cast<errc>(i);
+  }
+  return std::nullopt;
 }
 
 error::error(errc code, const std::string& message)

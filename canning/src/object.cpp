@@ -141,6 +141,16 @@ std::int64_t Object::to_int64() const {
   return get<std::int64_t>(value_, *this, "int");
 }
 
+std::uint64_t Object::to_uint64() const {
+  if (const auto* i = std::get_if<std::int64_t>(&value_)) {
+    if (*i < 0) {
+      throw error(errc::value_out_of_range, "integer " + std::to_string(*i) + " is negative");
+    }
+    return static_cast<std::uint64_t>(*i);
+  }
+  return get<std::uint64_t>(value_, *this, "int");
+}
+
 double Object::to_double() const {
   if (const auto* i = std::get_if<std::int64_t>(&value_)) return static_cast<double>(*i);
   if (const auto* u = std::get_if<std::uint64_t>(&value_)) return static_cast<double>(*u);

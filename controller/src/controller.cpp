@@ -202,12 +202,10 @@ AsyncResult Controller::push_frames(int target, std::vector<std::string> names,
   if (target == any_engine) {
     throw error(errc::invalid_argument, "push needs a target engine id, not any_engine");
   }
-  Object::List list;
-  for (auto& n : names)
-    list.emplace_back(std::move(n));
+  protocol::PushRequest request;
+  request.names = std::move(names);
   detail::Submission s;
-  s.kind = detail::RequestKind::push;
-  s.content.emplace(std::string(protocol::names), Object(std::move(list)));
+  s.request = std::move(request);
   s.frames = std::move(frames);
   return submit_one(std::move(s), target, {});
 }
@@ -216,9 +214,10 @@ AsyncResult Controller::pull(int target, std::string name) {
   if (target == any_engine) {
     throw error(errc::invalid_argument, "pull needs a target engine id, not any_engine");
   }
+  protocol::PullRequest request;
+  request.name = std::move(name);
   detail::Submission s;
-  s.kind = detail::RequestKind::pull;
-  s.content.emplace(std::string(protocol::name), Object(std::move(name)));
+  s.request = std::move(request);
   return submit_one(std::move(s), target, {});
 }
 

@@ -205,7 +205,7 @@ void Core::handle(Command& command) {
                               shutdown->pids.end();
       if (shutdown->all || listed) {
         e.leaving = true;
-        send(e, protocol::shutdown_request, {});
+        send(e, protocol::ShutdownRequest{});
       }
     }
     shutdown->done.set_value();

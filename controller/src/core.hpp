@@ -31,6 +31,8 @@
 #include "cannery/controller/options.hpp"
 #include "cannery/controller/stats.hpp"
 #include "cannery/messaging/curve.hpp"
+#include "cannery/messaging/dispatch.hpp"
+#include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/refusals.hpp"
 #include "cannery/messaging/session.hpp"
 #include "command_queue.hpp"
@@ -112,15 +114,16 @@ class Core final : public RefReleaser {
   void accept(Submission&& submission);
   bool receive_available();  // true when more may be waiting
   void on_message(Message& message);
-  void on_registration(const std::string& routing_id, const Message& message);
+  // Refuses (and tells) an engine of another major protocol version; false then.
+  bool check_version(const Message& message);
+  void on_registration(const protocol::RegistrationRequest& request, const Message& message);
   // Moves the result out of `buffers`.
-  void on_reply(Engine& engine, const Object& content, std::span<Buffer> buffers);
+  void on_reply(Engine& engine, const protocol::ApplyReply& reply, std::span<Buffer> buffers);
   void on_batch_reply(Engine& engine, Message& message);
   void dispatch();
   void assign(Engine& engine, std::uint64_t id);
   void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);
   bool send_refs(Engine& engine, const Task& task);
-  Object::Dict request_content(const Task& task, std::uint64_t id) const;
   // Requests that named shared-memory segments, for stats(), added once the
   // message carrying them is sent.
   struct SharedSends {
@@ -128,16 +131,20 @@ class Core final : public RefReleaser {
     std::uint64_t in_place_bytes = 0;
   };
   void count_sent(const SharedSends& sends) noexcept;
-  // A task's frames as `engine` gets them when some are SharedArrays and the
-  // engine sees this host's /dev/shm: placeholders, their segments named in
-  // `content`, and `sends` told. Nullopt: send the task's frames as they are.
-  std::optional<std::vector<Buffer>> shared_request_frames(const Engine& engine, const Task& task,
-                                                           Object::Dict& content,
-                                                           SharedSends& sends) const;
-  bool send(Engine& engine, std::string_view msg_type, Object::Dict content,
-            std::vector<Buffer> buffers = {});
-  void send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,
-               std::vector<Buffer> buffers);
+  // The request task `id` sends to `engine`, and its frames: when some are
+  // SharedArrays and the engine sees this host's /dev/shm, placeholders with
+  // their segments named in the request (`sends` told).
+  std::pair<WorkRequest, std::vector<Buffer>> request_for(const Engine& engine, std::uint64_t id,
+                                                          SharedSends& sends) const;
+  template <protocol::MessageType T>
+  bool send(Engine& engine, const T& content, std::vector<Buffer> buffers = {}) {
+    return send(engine, session_.message(T::type, Object(protocol::encode(content))),
+                std::move(buffers));
+  }
+  bool send(Engine& engine, Message message, std::vector<Buffer> buffers);
+  // To a peer that is not a live engine (unknown, or refused).
+  template <protocol::MessageType T>
+  void send_to(const Buffer& routing_frame, const T& content);
   void tick(Clock::time_point now);
   // When the engine was last heard from, on either socket.
   Clock::time_point last_heard(const Engine& engine) const;

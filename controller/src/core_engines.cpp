@@ -6,7 +6,6 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/controller/errors.hpp"
-#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/detail/hex.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
@@ -18,7 +17,18 @@ namespace {
 
 // At most this many messages per round, so commands and timers keep their turn.
 constexpr int receive_batch = 512;
-constexpr std::size_t max_uuid_bytes = 256;
+
+// What engines send on the work socket besides batch_replies.
+using EngineMessages = protocol::MessageTable<protocol::RegistrationRequest, protocol::ApplyReply>;
+
+// Only the protocol version of a registration_request, read before the rest:
+// a peer of another major version may lay out the rest differently.
+struct VersionOnly {
+  std::optional<std::string> protocol;
+  static constexpr auto fields() {
+    return std::tuple{protocol::field("protocol", &VersionOnly::protocol)};
+  }
+};
 
 // Who sent something we refuse, for the log.
 std::string peer_name(const Buffer& routing_id) {
@@ -72,54 +82,68 @@ void Core::on_message(Message& message) {
   }
   const std::string routing(message.identities.front().as_string_view());
   const std::string& type = message.header.msg_type;
-  if (type == protocol::registration_request) {
-    on_registration(routing, message);
-    return;
-  }
   Engine* engine = engine_by_routing(routing);
-  if (engine == nullptr) {
-    // An engine we do not know (we restarted, or declared it dead): it
-    // registers again when told.
-    unknown_peer_messages_.fetch_add(1, std::memory_order_relaxed);
-    send_to(message.identities.front(), protocol::unknown_engine, {}, {});
-    return;
-  }
-  engine->last_seen = Clock::now();
-  if (type == protocol::apply_reply) {
-    on_reply(*engine, message.content, message.buffers);
-  } else if (type == protocol::batch_reply) {
-    on_batch_reply(*engine, message);
-  } else {
+  try {
+    if (type == protocol::RegistrationRequest::type) {
+      if (!check_version(message)) return;
+    } else if (engine == nullptr) {
+      // An engine we do not know (we restarted, or declared it dead): it
+      // registers again when told.
+      unknown_peer_messages_.fetch_add(1, std::memory_order_relaxed);
+      send_to(message.identities.front(), protocol::UnknownEngine{});
+      return;
+    } else {
+      engine->last_seen = Clock::now();
+      if (type == protocol::batch_reply) return on_batch_reply(*engine, message);
+    }
+    const bool known = EngineMessages::dispatch(
+        type, message.content,
+        protocol::overloaded{
+            [&](const protocol::RegistrationRequest& request) {
+              on_registration(request, message);
+            },
+            [&](const protocol::ApplyReply& reply) { on_reply(*engine, reply, message.buffers); }});
+    if (!known) {
+      throw error(errc::malformed_message, "unexpected message type '" + type.substr(0, 64) + "'");
+    }
+  } catch (const error& e) {
     messages_refused_.fetch_add(1, std::memory_order_relaxed);
-    refusals_.record(
-        error(errc::malformed_message, "unexpected message type '" + type + "' from engine " +
-                                           std::to_string(engine->info.id)),
-        peer_name(message.identities.front()));
+    refusals_.record(e, engine != nullptr ? "engine " + std::to_string(engine->info.id)
+                                          : peer_name(message.identities.front()));
   }
 }
 
-void Core::on_registration(const std::string& routing, const Message& message) {
-  const auto uuid = string_field(message.content, protocol::uuid);
-  if (!uuid || uuid->empty() || uuid->size() > max_uuid_bytes) {
-    return refuse_registration(message,
-                               "registration_request without a valid 'uuid' (a non-empty string)");
-  }
-  // Only shown and compared, never signalled; a value no pid can have is 0.
-  const std::int64_t reported_pid = int_field(message.content, protocol::pid).value_or(0);
-  const int pid = reported_pid > 0 && reported_pid <= std::numeric_limits<int>::max()
-                      ? static_cast<int>(reported_pid)
-                      : 0;
+bool Core::check_version(const Message& message) {
+  const std::optional<std::string> announced =
+      protocol::decode<VersionOnly>(message.content, protocol::RegistrationRequest::type).protocol;
+  const std::optional<std::string> why =
+      protocol::incompatibility(announced.value_or("none"), protocol::version,
+                                "the engine at " + peer_name(message.identities.front()));
+  if (!why) return true;
+  messages_refused_.fetch_add(1, std::memory_order_relaxed);
+  refusals_.warn("cannery controller: refused a registration: " + *why);
+  protocol::RegistrationRefused refused;
+  refused.protocol = protocol::to_string(protocol::version);
+  refused.reason = *why;
+  send_to(message.identities.front(), refused);
+  return false;
+}
+
+void Core::on_registration(const protocol::RegistrationRequest& request, const Message& message) {
+  const std::string routing(message.identities.front().as_string_view());
+  const std::string& uuid = request.uuid;
+  const int pid = request.pid;  // only shown and compared, never signalled
   // A routing id taken over by another engine means the old one is gone.
-  if (Engine* holder = engine_by_routing(routing);
-      holder != nullptr && holder->info.uuid != *uuid) {
-    declare_dead(*holder, "engine " + *uuid + " registered with its routing id");
+  if (Engine* holder = engine_by_routing(routing); holder != nullptr && holder->info.uuid != uuid) {
+    declare_dead(*holder, "engine " + uuid + " registered with its routing id");
   }
   // Requests repeated while the engine waits for an answer carry the same
-  // attempt number: answered alike, counted once. -1: not said.
-  const std::int64_t attempt = int_field(message.content, protocol::registrations).value_or(-1);
+  // attempt number: answered alike, counted once.
+  const auto attempt = static_cast<std::int64_t>(
+      std::min<std::uint64_t>(request.registrations, std::numeric_limits<std::int64_t>::max()));
   Engine* engine = nullptr;
   bool repeated = false;
-  if (auto it = by_uuid_.find(*uuid); it != by_uuid_.end()) {
+  if (auto it = by_uuid_.find(uuid); it != by_uuid_.end()) {
     engine = &engines_.at(it->second);
     // The same process registering again (it thought we were gone) keeps its
     // tasks and cache; a new process under the same uuid lost them.
@@ -138,15 +162,15 @@ void Core::on_registration(const std::string& routing, const Message& message) {
       declare_dead(*engine,
                    "it registered again as a new process (pid " + std::to_string(pid) + ")");
     } else if (engine->info.alive) {
-      repeated = attempt >= 0 && attempt <= engine->attempt;
+      repeated = attempt <= engine->attempt;
       if (!repeated) re_registrations_.fetch_add(1, std::memory_order_relaxed);
     }
   } else {
     const int id = next_engine_id_++;
     engine = &engines_[id];
     engine->info.id = id;
-    engine->info.uuid = *uuid;
-    by_uuid_[*uuid] = id;
+    engine->info.uuid = uuid;
+    by_uuid_[uuid] = id;
   }
   if (!engine->info.alive) {
     engine->routing_id = routing;
@@ -155,15 +179,13 @@ void Core::on_registration(const std::string& routing, const Message& message) {
     engine->info.alive = true;
   }
   engine->info.pid = pid;
-  const Object* batches = message.content.find(protocol::batches);
-  engine->batches =
-      batches != nullptr && batches->kind() == Object::Kind::boolean && batches->to_bool();
-  engine->info.hostname = string_field(message.content, protocol::hostname).value_or("");
-  const Object* probe = message.content.find(protocol::shared_memory);
+  engine->batches = protocol::has_capability(request.capabilities, protocol::capability::batches);
+  engine->info.hostname = request.hostname;
   engine->info.shared_memory =
-      options_.shared_memory && probe != nullptr && shares_memory_with(*probe);
-  engine->info.functions =
-      strings_field(message.content, protocol::functions).value_or(std::vector<std::string>{});
+      options_.shared_memory &&
+      protocol::has_capability(request.capabilities, protocol::capability::shared_memory) &&
+      request.shared_memory && shares_memory_with(*request.shared_memory);
+  engine->info.functions = request.functions;
   engine->last_seen = Clock::now();
   if (!repeated) {
     ++engine->info.registrations;
@@ -171,11 +193,15 @@ void Core::on_registration(const std::string& routing, const Message& message) {
   }
   // Known on the heart socket before the engine can send a heartbeat there.
   heart_->admit(routing);
-  Object::Dict reply{{std::string(protocol::engine_id), Object(engine->info.id)},
-                     {std::string(protocol::heartbeat_ms), Object(options_.heartbeat.count())},
-                     {std::string(protocol::allowed_misses), Object(options_.allowed_misses)},
-                     {std::string(protocol::heartbeat_endpoint), Object(heart_->endpoint())}};
-  if (send(*engine, protocol::registration_reply, std::move(reply))) publish_live_count();
+  protocol::RegistrationReply reply;
+  reply.engine_id = engine->info.id;
+  reply.heartbeat_ms = options_.heartbeat.count();
+  reply.allowed_misses = options_.allowed_misses;
+  reply.heartbeat_endpoint = heart_->endpoint();
+  reply.protocol = protocol::to_string(protocol::version);
+  reply.capabilities = {std::string(protocol::capability::batches)};
+  if (options_.shared_memory) reply.capabilities.emplace_back(protocol::capability::shared_memory);
+  if (send(*engine, reply)) publish_live_count();
 }
 
 Core::Clock::time_point Core::last_heard(const Engine& engine) const {

@@ -6,30 +6,11 @@
 #include "cannery/canning/error.hpp"
 #include "cannery/controller/errors.hpp"
 #include "cannery/messaging/batch.hpp"
-#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "core.hpp"
 
 namespace cannery::detail {
-namespace {
-
-std::string_view message_type(RequestKind kind) {
-  switch (kind) {
-    case RequestKind::apply:
-      return protocol::apply_request;
-    case RequestKind::map:
-      return protocol::map_request;
-    case RequestKind::push:
-      return protocol::push_request;
-    case RequestKind::pull:
-      return protocol::pull_request;
-  }
-  return protocol::apply_request;
-}
-
-}  // namespace
-
 void Core::accept(Submission&& s) {
   auto refuse = [&](TaskFailure why) {
     ++released_;
@@ -127,35 +108,23 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     for (std::uint64_t id : group) {
       if (!send_refs(engine, tasks_.at(id))) return;
     }
+    SharedSends sends;
     if (group.size() == 1) {
-      const Task& task = tasks_.at(group.front());
-      Object::Dict content = request_content(task, group.front());
-      SharedSends sends;
-      std::optional<std::vector<Buffer>> shared =
-          shared_request_frames(engine, task, content, sends);
-      // The frames are shared, not copied: a retry may need them again.
-      if (!send(engine, message_type(task.request.kind), std::move(content),
-                shared ? std::move(*shared) : task.request.frames)) {
-        return;
-      }
+      auto [request, frames] = request_for(engine, group.front(), sends);
+      const bool sent =
+          std::visit([&](const auto& r) { return send(engine, r, std::move(frames)); }, request);
+      if (!sent) return;
       count_sent(sends);
       continue;
     }
     BatchBuilder batch;
-    SharedSends sends;
     for (std::uint64_t id : group) {
-      const Task& task = tasks_.at(id);
-      Object::Dict content = request_content(task, id);
-      content.insert_or_assign(std::string(protocol::type),
-                               Object(std::string(message_type(task.request.kind))));
-      std::optional<std::vector<Buffer>> shared =
-          shared_request_frames(engine, task, content, sends);
-      batch.add(std::move(content), shared ? *shared : task.request.frames);
+      auto [request, frames] = request_for(engine, id, sends);
+      std::visit([&](const auto& r) { batch.add(r, frames); }, request);
     }
-    if (!send(engine, protocol::batch_request, batch.take_content(protocol::requests),
-              batch.take_buffers())) {
-      return;
-    }
+    Message message = session_.message(protocol::batch_request,
+                                       Object(batch.take_content(protocol::batch_requests_field)));
+    if (!send(engine, std::move(message), batch.take_buffers())) return;
     count_sent(sends);
   }
 }
@@ -166,11 +135,11 @@ bool Core::send_refs(Engine& engine, const Task& task) {
   for (std::uint64_t ref_id : task.request.refs) {
     Ref& ref = refs_.at(ref_id);
     if (ref.holders.count(engine.info.id) != 0) continue;
-    Object::Dict content{{std::string(protocol::ref), Object(ref_id)}};
+    protocol::PutRequest put;
+    put.ref = ref_id;
     const bool shared = ref.shared != nullptr && engine.info.shared_memory;
-    if (shared) content.emplace(std::string(protocol::shared_memory), ref.shared->descriptor());
-    if (!send(engine, protocol::put_request, std::move(content),
-              shared ? ref.shared->placeholders(ref.frames) : ref.frames)) {
+    if (shared) put.shared_memory = ref.shared->descriptor();
+    if (!send(engine, put, shared ? ref.shared->placeholders(ref.frames) : ref.frames)) {
       return false;
     }
     if (shared) count_sent({1, ref.shared->in_place_bytes()});
@@ -180,37 +149,41 @@ bool Core::send_refs(Engine& engine, const Task& task) {
   return true;
 }
 
-Object::Dict Core::request_content(const Task& task, std::uint64_t id) const {
-  Object::Dict content = task.request.content;
-  content.insert_or_assign(std::string(protocol::task), Object(id));
-  return content;
-}
-
 void Core::count_sent(const SharedSends& sends) noexcept {
   if (sends.requests == 0) return;
   shared_memory_sends_.fetch_add(sends.requests, std::memory_order_relaxed);
   shared_memory_in_place_bytes_.fetch_add(sends.in_place_bytes, std::memory_order_relaxed);
 }
 
-std::optional<std::vector<Buffer>> Core::shared_request_frames(const Engine& engine,
-                                                               const Task& task,
-                                                               Object::Dict& content,
-                                                               SharedSends& sends) const {
-  if (!options_.shared_memory || !engine.info.shared_memory) return std::nullopt;
-  // Only what is already in shared memory: the task holds those frames, so
-  // their segments outlive its request; nothing is written for a task.
-  std::optional<SharedFrames> shared =
-      SharedFrames::in_place(task.request.frames, options_.shared_memory_min_frame);
-  if (!shared) return std::nullopt;
-  content.insert_or_assign(std::string(protocol::shared_memory), shared->descriptor());
-  ++sends.requests;
-  sends.in_place_bytes += shared->in_place_bytes();
-  return shared->placeholders(task.request.frames);
+std::pair<WorkRequest, std::vector<Buffer>> Core::request_for(const Engine& engine,
+                                                              std::uint64_t id,
+                                                              SharedSends& sends) const {
+  const Task& task = tasks_.at(id);
+  WorkRequest request = task.request.request;
+  // The frames are shared, not copied: a retry may need them again.
+  std::vector<Buffer> frames = task.request.frames;
+  std::visit(
+      [&](auto& r) {
+        r.task = id;
+        if constexpr (requires { r.shared_memory; }) {
+          if (!options_.shared_memory || !engine.info.shared_memory) return;
+          // Only what is already in shared memory: the task holds those
+          // frames, so their segments outlive its request; nothing is written
+          // for a task.
+          std::optional<SharedFrames> shared =
+              SharedFrames::in_place(frames, options_.shared_memory_min_frame);
+          if (!shared) return;
+          r.shared_memory = shared->descriptor();
+          ++sends.requests;
+          sends.in_place_bytes += shared->in_place_bytes();
+          frames = shared->placeholders(frames);
+        }
+      },
+      request);
+  return {std::move(request), std::move(frames)};
 }
 
-bool Core::send(Engine& engine, std::string_view msg_type, Object::Dict content,
-                std::vector<Buffer> buffers) {
-  Message message = session_.message(msg_type, Object(std::move(content)));
+bool Core::send(Engine& engine, Message message, std::vector<Buffer> buffers) {
   message.identities.push_back(engine.routing_frame);
   message.buffers = std::move(buffers);
   const std::vector<Buffer> frames = session_.serialize(std::move(message));
@@ -234,63 +207,62 @@ bool Core::send(Engine& engine, std::string_view msg_type, Object::Dict content,
   return true;
 }
 
-void Core::send_to(const Buffer& routing_frame, std::string_view msg_type, Object::Dict content,
-                   std::vector<Buffer> buffers) {
-  Message message = session_.message(msg_type, Object(std::move(content)));
+template <protocol::MessageType T>
+void Core::send_to(const Buffer& routing_frame, const T& content) {
+  Message message = session_.message(T::type, Object(protocol::encode(content)));
   message.identities.push_back(routing_frame);
-  message.buffers = std::move(buffers);
   try {
     if (send_frames(router_, session_.serialize(std::move(message)), session_.options().frames,
                     zmq::send_flags::dontwait)) {
       messages_sent_.fetch_add(1, std::memory_order_relaxed);
     }
   } catch (const error&) {
-    // The unknown peer is gone as well: nothing to tell it.
+    // The peer is gone as well: nothing to tell it.
   }
 }
+
+template void Core::send_to(const Buffer&, const protocol::UnknownEngine&);
+template void Core::send_to(const Buffer&, const protocol::RegistrationRefused&);
 
 void Core::on_batch_reply(Engine& engine, Message& message) {
   std::vector<BatchPart> parts;
   try {
-    parts = split_batch(message.content, protocol::replies, message.buffers);
+    parts = split_batch(message.content, protocol::batch_replies_field, message.buffers);
   } catch (const error& e) {
     messages_refused_.fetch_add(1, std::memory_order_relaxed);
     refusals_.record(e, "engine " + std::to_string(engine.info.id));
     return;
   }
-  for (const BatchPart& part : parts)
-    on_reply(engine, part.content, part.buffers);
+  for (const BatchPart& part : parts) {
+    try {
+      if (part.type != protocol::ApplyReply::type) {
+        throw error(errc::malformed_message, "a batch_reply holds a part of type '" +
+                                                 part.type.substr(0, 64) +
+                                                 "'; only apply_reply parts belong there");
+      }
+      on_reply(engine, protocol::decode<protocol::ApplyReply>(part.content), part.buffers);
+    } catch (const error& e) {
+      messages_refused_.fetch_add(1, std::memory_order_relaxed);
+      refusals_.record(e, "engine " + std::to_string(engine.info.id));
+    }
+  }
 }
 
-void Core::on_reply(Engine& engine, const Object& content, std::span<Buffer> buffers) {
-  const auto task_id = int_field(content, protocol::task);
-  if (!task_id || *task_id < 0) {
-    messages_refused_.fetch_add(1, std::memory_order_relaxed);
-    refusals_.record(error(errc::malformed_message, "apply_reply without an integer 'task'"),
-                     "engine " + std::to_string(engine.info.id));
-    return;
-  }
-  const auto id = static_cast<std::uint64_t>(*task_id);
-  auto it = tasks_.find(id);
+void Core::on_reply(Engine& engine, const protocol::ApplyReply& reply, std::span<Buffer> buffers) {
+  auto it = tasks_.find(reply.task);
   // Ended already (timeout, a retry elsewhere, a duplicate) or never sent
   // there: exactly-once means the first end wins and the rest are dropped.
   if (it == tasks_.end() || it->second.engine != engine.info.id) {
     ignored_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const auto status = string_field(content, protocol::status);
-  if (status == protocol::status_ok) {
-    end_task(id, std::nullopt, engine.info.id,
+  if (reply.status == protocol::Status::ok) {
+    end_task(reply.task, std::nullopt, engine.info.id,
              std::vector<Buffer>(std::make_move_iterator(buffers.begin()),
                                  std::make_move_iterator(buffers.end())));
-  } else if (status == protocol::status_error) {
-    end_task(id, RemoteError(engine.info.id, string_field(content, protocol::function).value_or(""),
-                             string_field(content, protocol::ename).value_or("unknown"),
-                             string_field(content, protocol::evalue).value_or("")));
   } else {
-    end_task(id, error(errc::malformed_message,
-                       "engine " + std::to_string(engine.info.id) +
-                           " replied with a status that is neither 'ok' nor 'error'"));
+    end_task(reply.task, RemoteError(engine.info.id, reply.function.value_or(""),
+                                     reply.ename.value_or("unknown"), reply.evalue.value_or("")));
   }
 }
 
@@ -331,9 +303,9 @@ void Core::maybe_release(std::uint64_t ref_id) {
     if (e == engines_.end()) continue;
     e->second.refs_held.erase(ref_id);
     if (!e->second.info.alive) continue;
-    Object::List ids{Object(ref_id)};
-    send(e->second, protocol::release_request,
-         Object::Dict{{std::string(protocol::refs), Object(std::move(ids))}});
+    protocol::ReleaseRequest release;
+    release.refs = {ref_id};
+    send(e->second, release);
   }
 }
 

@@ -1,10 +1,20 @@
 #include "cannery/controller/errors.hpp"
 
 namespace cannery {
+namespace {
+
+// The code a remote cannery::error had: its type is "cannery.<code>".
+errc remote_code(std::string_view type) {
+  constexpr std::string_view prefix = "cannery.";
+  if (type.substr(0, prefix.size()) != prefix) return errc::remote_error;
+  return errc_from_string(type.substr(prefix.size())).value_or(errc::remote_error);
+}
+
+}  // namespace
 
 RemoteError::RemoteError(int engine_id, std::string function, std::string type,
                          const std::string& message)
-    : error(errc::remote_error, message),
+    : error(remote_code(type), message),
       engine_id_(engine_id),
       function_(std::move(function)),
       type_(std::move(type)),

@@ -4,7 +4,7 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/detail/poll.hpp"
-#include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/messages.hpp"
 
 namespace cannery::detail {
 
@@ -84,7 +84,7 @@ void HeartMonitor::run() noexcept {
 }
 
 void HeartMonitor::answer(Message& heartbeat) {
-  if (heartbeat.identities.size() != 1 || heartbeat.header.msg_type != protocol::heartbeat) {
+  if (heartbeat.identities.size() != 1 || heartbeat.header.msg_type != protocol::Heartbeat::type) {
     session_.refusals().record(
         error(errc::malformed_message,
               "the heart socket takes only heartbeats from engines connected directly, not '" +
@@ -102,8 +102,9 @@ void HeartMonitor::answer(Message& heartbeat) {
     }
   }
   (known ? heartbeats_ : unknown_).fetch_add(1, std::memory_order_relaxed);
-  Message reply = session_.message(known ? protocol::heartbeat : protocol::unknown_engine,
-                                   Object::Dict{}, &heartbeat);
+  Message reply =
+      session_.message(known ? protocol::Heartbeat::type : protocol::UnknownEngine::type,
+                       Object::Dict{}, &heartbeat);
   reply.identities = std::move(heartbeat.identities);
   try {
     session_.send(socket_, std::move(reply));

@@ -3,7 +3,6 @@
 #include <unistd.h>
 #include <array>
 #include <cerrno>
-#include <climits>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -11,16 +10,17 @@
 #include <mutex>
 #include <utility>
 
+#include "cannery/engine/detail/request_handler.hpp"
 #include "cannery/messaging/batch.hpp"
-#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/detail/poll.hpp"
+#include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/heart.hpp"
+#include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/session.hpp"
 #include "cannery/messaging/shared_memory.hpp"
 #include "heart.hpp"
-#include "request_handler.hpp"
 #include "signals.hpp"
 
 namespace cannery {
@@ -62,11 +62,10 @@ std::string host_name() {
   return name.data();
 }
 
-bool is_work(std::string_view type) {
-  return type == proto::apply_request || type == proto::map_request ||
-         type == proto::push_request || type == proto::pull_request || type == proto::put_request ||
-         type == proto::release_request;
-}
+// What the controller sends on the work socket besides work messages
+// (detail::WorkMessages) and batches.
+using ControlMessages = proto::MessageTable<proto::RegistrationReply, proto::RegistrationRefused,
+                                            proto::UnknownEngine, proto::ShutdownRequest>;
 
 }  // namespace
 
@@ -82,18 +81,25 @@ class Engine::Loop {
   void connect();
   void poll_once(const detail::StopSignals& signals);
   void on_message(Message message, Clock::time_point now);
-  void on_registration_reply(const Message& reply);
+  void on(const proto::RegistrationReply& reply);
+  void on(const proto::RegistrationRefused& refused);
+  void on(proto::UnknownEngine);
+  void on(proto::ShutdownRequest);
   void on_timers(Clock::time_point now);
   milliseconds poll_timeout(Clock::time_point now) const;
   void send_registration(Clock::time_point now);
   // Stops serving as registered and asks the controller again.
   void register_again(Clock::time_point now, const std::string& why);
   detail::Heart::Setup heart_setup() const;
-  void send(std::string_view type, Object::Dict content, const Message* parent = nullptr,
-            std::vector<Buffer> buffers = {});
+  template <proto::MessageType T>
+  void send(const T& content, const Message* parent = nullptr, std::vector<Buffer> buffers = {}) {
+    send(make_message(session_, content, parent, std::move(buffers)));
+  }
+  void send(Message message);
   // Hands waiting replies to libzmq, oldest first, while it takes them.
   void send_waiting_replies();
-  std::optional<detail::Reply> run_request(Message& request);
+  std::optional<detail::Reply> run_request(std::string_view type, const Object& content,
+                                           std::vector<Buffer>& buffers);
   void run_batch(Message& batch);
   bool should_stop(const detail::StopSignals& signals);
   void log(const std::string& line) const { engine_.options_.log_sink(line); }
@@ -119,7 +125,10 @@ class Engine::Loop {
 
   bool registered_ = false;
   bool shutdown_ = false;
-  std::int64_t engine_id_ = -1;  // the last one given, for replies
+  // Why the controller refused this engine; run() throws it.
+  std::optional<std::string> refused_;
+  Clock::time_point now_{};  // of the message being handled
+  int engine_id_ = -1;       // the last one given, for replies
   milliseconds heartbeat_;
   int allowed_misses_;
   std::string heart_endpoint_;      // where the heart beats while registered
@@ -196,10 +205,11 @@ void Engine::Loop::run() {
       if (e.num() != EINTR) throw;  // a signal interrupted the poll: look at it
     }
   }
+  if (refused_) throw error(errc::version_mismatch, *refused_);
 }
 
 bool Engine::Loop::should_stop(const detail::StopSignals& signals) {
-  if (shutdown_ || engine_.stop_requested_.load()) return true;
+  if (shutdown_ || refused_ || engine_.stop_requested_.load()) return true;
   if (int signal = signals.received(); signal != 0) {
     log("cannery-engine: stopping on signal " + std::to_string(signal));
     shutdown_ = true;
@@ -230,66 +240,67 @@ void Engine::Loop::poll_once(const detail::StopSignals& signals) {
 
 void Engine::Loop::on_message(Message message, Clock::time_point now) {
   last_heard_ = now;  // any message is a sign of life
+  now_ = now;
   const std::string& type = message.header.msg_type;
-  if (type == proto::registration_reply) {
-    on_registration_reply(message);
-  } else if (type == proto::unknown_engine) {
-    register_again(now, "the controller does not know this engine");
-  } else if (type == proto::shutdown_request) {
-    shutdown_ = true;
-  } else if (is_work(type)) {
-    if (std::optional<detail::Reply> reply = run_request(message)) {
-      send(proto::apply_reply, std::move(reply->content), &message, std::move(reply->buffers));
+  if (type == proto::batch_request) return run_batch(message);
+  if (detail::WorkMessages::contains(type)) {
+    if (std::optional<detail::Reply> reply = run_request(type, message.content, message.buffers))
+      send(reply->content, &message, std::move(reply->buffers));
+    return;
+  }
+  try {
+    if (!ControlMessages::dispatch(type, message.content, [&](auto m) { on(m); })) {
+      refuse(errc::malformed_message,
+             "ignored a message of unknown type '" + type.substr(0, 64) + "'");
     }
-  } else if (type == proto::batch_request) {
-    run_batch(message);
-  } else {
-    refuse(errc::malformed_message,
-           "ignored a message of unknown type '" + type.substr(0, 64) + "'");
+  } catch (const error& e) {
+    refuse(e.code(), "ignored a message: " + e.message());
   }
 }
 
-void Engine::Loop::on_registration_reply(const Message& reply) {
-  std::int64_t id = 0, heartbeat_ms = 0, misses = 0;
+void Engine::Loop::on(const proto::RegistrationReply& reply) {
+  if (auto why = proto::incompatibility(reply.protocol, proto::version, "the controller")) {
+    // A controller of another major version would have refused this engine.
+    refuse(errc::version_mismatch, "ignored a registration_reply: " + *why);
+    return;
+  }
   std::string heart_endpoint;
   try {
-    id = reply.content.at(proto::engine_id).to_int64();
-    heartbeat_ms = reply.content.at(proto::heartbeat_ms).to_int64();
-    misses = reply.content.at(proto::allowed_misses).to_int64();
-    const auto given = detail::string_field(reply.content, proto::heartbeat_endpoint);
-    if (!given) {
-      throw error(errc::malformed_message,
-                  "no heartbeat_endpoint (a string): the controller is older than this engine; "
-                  "run engines and controller of one cannery version");
-    }
-    heart_endpoint = heart_connect_endpoint(engine_.endpoint_, *given);
+    heart_endpoint = heart_connect_endpoint(engine_.endpoint_, reply.heartbeat_endpoint);
   } catch (const error& e) {
     refuse(e.code(), "ignored a registration_reply: " + e.message());
     return;
   }
-  if (id < 0 || id > INT_MAX || heartbeat_ms < 1 || heartbeat_ms > 3'600'000 || misses < 1 ||
-      misses > 1'000'000) {
-    refuse(errc::malformed_message, "ignored a registration_reply with engine_id " +
-                                        std::to_string(id) + ", heartbeat_ms " +
-                                        std::to_string(heartbeat_ms) + ", allowed_misses " +
-                                        std::to_string(misses) + " (out of range)");
-    return;
-  }
   // The answers to the requests repeated while waiting: the first one counts.
-  const milliseconds period(heartbeat_ms);
-  if (registered_ && id == engine_id_ && heart_endpoint == heart_endpoint_ &&
-      period == heartbeat_ && misses == allowed_misses_) {
+  const milliseconds period(reply.heartbeat_ms);
+  if (registered_ && reply.engine_id == engine_id_ && heart_endpoint == heart_endpoint_ &&
+      period == heartbeat_ && reply.allowed_misses == allowed_misses_) {
     return;
   }
-  log("cannery-engine: registered as engine " + std::to_string(id));
+  log("cannery-engine: registered as engine " + std::to_string(reply.engine_id));
   heart_.beat(heart_endpoint, period);
   registered_ = true;
-  engine_id_ = id;
+  engine_id_ = reply.engine_id;
   heartbeat_ = period;
   heart_endpoint_ = heart_endpoint;
-  allowed_misses_ = static_cast<int>(misses);
-  engine_.id_.store(static_cast<int>(id));
+  allowed_misses_ = reply.allowed_misses;
+  engine_.id_.store(reply.engine_id);
   ++engine_.registrations_;
+}
+
+void Engine::Loop::on(const proto::RegistrationRefused& refused) {
+  refused_ = "the controller (protocol " + refused.protocol.substr(0, 32) +
+             ") refused this engine (protocol " + engine_.options_.protocol +
+             "): " + refused.reason.substr(0, 1024);
+  log("cannery-engine: " + *refused_);
+}
+
+void Engine::Loop::on(proto::UnknownEngine) {
+  register_again(now_, "the controller does not know this engine");
+}
+
+void Engine::Loop::on(proto::ShutdownRequest) {
+  shutdown_ = true;
 }
 
 void Engine::Loop::register_again(Clock::time_point now, const std::string& why) {
@@ -329,27 +340,26 @@ milliseconds Engine::Loop::poll_timeout(Clock::time_point now) const {
 }
 
 void Engine::Loop::send_registration(Clock::time_point now) {
-  Object::List functions;
-  for (const std::string& name : engine_.functions_.names())
-    functions.emplace_back(name);
-  Object::Dict content{{std::string(proto::uuid), engine_.uuid_},
-                       {std::string(proto::pid), ::getpid()},
-                       {std::string(proto::hostname), host_name()},
-                       {std::string(proto::functions), functions},
-                       {std::string(proto::batches), true},
-                       {std::string(proto::registrations), engine_.registrations_.load()}};
-  if (shared_memory_probe_)
-    content.emplace(std::string(proto::shared_memory), shared_memory_probe_->describe());
-  send(proto::registration_request, std::move(content));
+  proto::RegistrationRequest request{.uuid = engine_.uuid_,
+                                     .pid = ::getpid(),
+                                     .hostname = host_name(),
+                                     .functions = engine_.functions_.names(),
+                                     .protocol = engine_.options_.protocol,
+                                     .capabilities = {std::string(proto::capability::batches)},
+                                     .registrations = engine_.registrations_.load(),
+                                     .shared_memory = std::nullopt};
+  if (shared_memory_probe_) {
+    request.capabilities.emplace_back(proto::capability::shared_memory);
+    request.shared_memory = shared_memory_probe_->describe();
+  }
+  send(request);
   last_registration_ = now;
   next_registration_ = now + heartbeat_;
 }
 
-void Engine::Loop::send(std::string_view type, Object::Dict content, const Message* parent,
-                        std::vector<Buffer> buffers) {
-  Message message = session_.message(type, std::move(content), parent);
-  message.buffers = std::move(buffers);
-  const bool reply = type == proto::apply_reply || type == proto::batch_reply;
+void Engine::Loop::send(Message message) {
+  const std::string type = message.header.msg_type;
+  const bool reply = type == proto::ApplyReply::type || type == proto::batch_reply;
   try {
     std::vector<Buffer> frames = session_.serialize(std::move(message));
     // Never block the loop (heartbeats are answered elsewhere, but requests
@@ -360,11 +370,11 @@ void Engine::Loop::send(std::string_view type, Object::Dict content, const Messa
         waiting_replies_.push_back(std::move(frames));
       } else {
         // A registration_request: the timer sends another.
-        log("cannery-engine: the queue to the controller is full; dropped a " + std::string(type));
+        log("cannery-engine: the queue to the controller is full; dropped a " + type);
       }
     }
   } catch (const error& e) {
-    log("cannery-engine: could not send a " + std::string(type) + ": " + e.message());
+    log("cannery-engine: could not send a " + type + ": " + e.message());
   }
 }
 
@@ -381,17 +391,18 @@ void Engine::Loop::send_waiting_replies() {
   }
 }
 
-std::optional<detail::Reply> Engine::Loop::run_request(Message& request) {
+std::optional<detail::Reply> Engine::Loop::run_request(std::string_view type, const Object& content,
+                                                       std::vector<Buffer>& buffers) {
   // The handler turns every failure of a request into an error reply; only
   // running out of memory while making one gets out of it.
   std::optional<detail::Reply> reply;
   try {
-    reply = handler_.handle(request);
+    reply = handler_.handle(type, content, buffers);
   } catch (...) {
-    log("cannery-engine: could not answer a " + request.header.msg_type + " (out of memory?)");
+    log("cannery-engine: could not answer a " + std::string(type) + " (out of memory?)");
   }
   if (reply) {
-    reply->content[std::string(proto::engine_id)] = engine_id_;
+    reply->content.engine_id = engine_id_;
     engine_.requests_answered_.fetch_add(1, std::memory_order_relaxed);
   }
   return reply;
@@ -400,32 +411,33 @@ std::optional<detail::Reply> Engine::Loop::run_request(Message& request) {
 void Engine::Loop::run_batch(Message& batch) {
   std::vector<BatchPart> parts;
   try {
-    parts = split_batch(batch.content, proto::requests, batch.buffers);
+    parts = split_batch(batch.content, proto::batch_requests_field, batch.buffers);
   } catch (const error& e) {
     refuse(e.code(), "ignored a batch_request: " + e.message());
     return;
   }
   BatchBuilder replies;
-  Message request;
-  request.header = batch.header;
+  std::vector<Buffer> buffers;
   for (BatchPart& part : parts) {
-    const Object* type = part.content.find(proto::type);
-    if (type == nullptr || type->kind() != Object::Kind::string || !is_work(type->to_string())) {
+    if (!detail::WorkMessages::contains(part.type)) {
       refuse(errc::malformed_message,
-             "skipped a part of a batch_request that is not a work request");
+             "skipped a part of a batch_request that is not a work "
+             "request ('" +
+                 part.type.substr(0, 64) + "')");
       continue;
     }
-    request.header.msg_type = type->to_string();
-    request.content = std::move(part.content);
-    request.buffers.assign(std::make_move_iterator(part.buffers.begin()),
-                           std::make_move_iterator(part.buffers.end()));
-    if (std::optional<detail::Reply> reply = run_request(request)) {
-      replies.add(std::move(reply->content), reply->buffers);
+    buffers.assign(std::make_move_iterator(part.buffers.begin()),
+                   std::make_move_iterator(part.buffers.end()));
+    if (std::optional<detail::Reply> reply = run_request(part.type, part.content, buffers)) {
+      replies.add(reply->content, reply->buffers);
     }
   }
-  request = Message{};  // the last request's frames: freed before sending
+  buffers = {};  // the last request's frames: freed before sending
   if (replies.parts() == 0) return;
-  send(proto::batch_reply, replies.take_content(proto::replies), &batch, replies.take_buffers());
+  Message reply = session_.message(
+      proto::batch_reply, Object(replies.take_content(proto::batch_replies_field)), &batch);
+  reply.buffers = replies.take_buffers();
+  send(std::move(reply));
 }
 
 // --- Engine ------------------------------------------------------------------------

@@ -6,8 +6,9 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/detail/poll.hpp"
+#include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/frames.hpp"
-#include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/messages.hpp"
 
 namespace cannery::detail {
 
@@ -91,7 +92,8 @@ void Heart::run() noexcept {
       }
       if (socket && Clock::now() >= next_beat) {
         // Never blocks: with no connection the heartbeat is dropped.
-        if (send_frames(*socket, session_.serialize(session_.message(protocol::heartbeat)),
+        if (send_frames(*socket,
+                        session_.serialize(protocol::make_message(session_, protocol::Heartbeat{})),
                         session_.options().frames, zmq::send_flags::dontwait)) {
           setup_.sent->fetch_add(1, std::memory_order_relaxed);
         }
@@ -122,10 +124,10 @@ void Heart::read_answers(zmq::socket_t& socket, std::uint64_t generation) {
     // replace: it must not undo what they reset.
     std::lock_guard lock(mutex_);
     if (target_.generation != generation) return;
-    if (type == protocol::heartbeat) {
+    if (type == protocol::Heartbeat::type) {
       last_answer_.store(Clock::now().time_since_epoch().count());
       setup_.answered->fetch_add(1, std::memory_order_relaxed);
-    } else if (type == protocol::unknown_engine) {
+    } else if (type == protocol::UnknownEngine::type) {
       unknown_.store(true);
     } else {
       session_.refusals().record(error(errc::malformed_message,

@@ -27,7 +27,7 @@ constexpr int exit_usage = 2;
 constexpr std::string_view usage =
     "usage: cannery-engine --connection-file FILE [--plugin LIB.so]... [--heartbeat-ms N]\n"
     "                      [--curve-key FILE] [--insecure] [--exit-with-parent]\n"
-    "                      [--no-shared-memory]\n"
+    "                      [--no-shared-memory] [--version]\n"
     "\n"
     "Connects to the controller named in FILE (written by the controller), registers, and\n"
     "runs the functions it is asked to run until it is shut down or gets SIGTERM/SIGINT.\n"
@@ -43,6 +43,7 @@ constexpr std::string_view usage =
     "                          dies, even by SIGKILL: how local engines follow their controller\n"
     "  --no-shared-memory      receive put() objects over the socket even from a controller\n"
     "                          on this host (default: through /dev/shm, mapped, not copied)\n"
+    "  --version               print the protocol version this engine speaks\n"
     "  --help                  show this text\n"
     "\n"
     "Exit status: 0 after a shutdown or signal, 1 on an error, 2 on a usage error.\n";
@@ -56,6 +57,10 @@ struct Arguments {
   bool exit_with_parent = false;
   bool no_shared_memory = false;
   bool help = false;
+  bool version = false;
+  // For tests of how a controller meets another protocol version; not in the
+  // usage text.
+  std::string announce_protocol;
 };
 
 struct UsageError {
@@ -73,6 +78,10 @@ Arguments parse(int argc, char** argv) {
     };
     if (word == "--help" || word == "-h") {
       args.help = true;
+    } else if (word == "--version") {
+      args.version = true;
+    } else if (word == "--announce-protocol") {
+      args.announce_protocol = value();
     } else if (word == "--connection-file") {
       args.connection_file = value();
     } else if (word == "--plugin") {
@@ -97,7 +106,7 @@ Arguments parse(int argc, char** argv) {
       throw UsageError{"unknown argument '" + std::string(word) + "'"};
     }
   }
-  if (!args.help && args.connection_file.empty()) {
+  if (!args.help && !args.version && args.connection_file.empty()) {
     throw UsageError{"--connection-file is required"};
   }
   return args;
@@ -117,6 +126,11 @@ int main(int argc, char** argv) {
     std::cout << usage;
     return exit_ok;
   }
+  if (args.version) {
+    std::cout << "cannery-engine protocol "
+              << cannery::protocol::to_string(cannery::protocol::version) << '\n';
+    return exit_ok;
+  }
   if (args.exit_with_parent) {
     // Linux delivers SIGTERM when the parent dies; if it died before this
     // line ran, the engine was re-parented already and stops at once.
@@ -132,6 +146,7 @@ int main(int argc, char** argv) {
     options.insecure = args.insecure;
     options.shared_memory = !args.no_shared_memory;
     options.stop_on_signals = true;
+    if (!args.announce_protocol.empty()) options.protocol = args.announce_protocol;
     cannery::Engine engine(std::move(options));
     cannery::register_builtin_functions(engine.functions());
     for (const auto& plugin : args.plugins)

@@ -4,13 +4,30 @@
 #include <utility>
 
 #include "cannery/canning/error.hpp"
-#include "cannery/messaging/detail/content_fields.hpp"
-#include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/messages.hpp"
 
 namespace cannery {
+namespace {
 
-void BatchBuilder::add(Object::Dict content, std::span<const Buffer> buffers) {
-  content.insert_or_assign(std::string(protocol::frames), Object(buffers.size()));
+constexpr std::string_view type_field = "type";
+constexpr std::string_view frames_field = "frames";
+
+// What a batch says about each of its parts, read with the protocol's codec.
+struct PartHeader {
+  std::string type;
+  std::uint64_t frames = 0;
+  static constexpr auto fields() {
+    return std::tuple{protocol::field(type_field, &PartHeader::type, 1, 64),
+                      protocol::field(frames_field, &PartHeader::frames)};
+  }
+};
+
+}  // namespace
+
+void BatchBuilder::add(std::string_view type, Object::Dict content,
+                       std::span<const Buffer> buffers) {
+  content.insert_or_assign(std::string(type_field), Object(std::string(type)));
+  content.insert_or_assign(std::string(frames_field), Object(buffers.size()));
   parts_.emplace_back(std::move(content));
   buffers_.insert(buffers_.end(), buffers.begin(), buffers.end());
 }
@@ -21,40 +38,41 @@ Object::Dict BatchBuilder::take_content(std::string_view list_field) {
 
 std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,
                                    std::span<Buffer> buffers) {
-  auto malformed = [&](const std::string& what) {
-    return error(errc::malformed_message, "a batch whose '" + std::string(list_field) + "' " +
-                                              what + ": the peer does not follow protocol.hpp");
-  };
-  if (content.kind() != Object::Kind::dict) throw malformed("is missing: the content is no dict");
-  auto list = content.to_dict().find(list_field);
-  if (list == content.to_dict().end() || list->second.kind() != Object::Kind::list) {
-    throw malformed("is missing or not a list");
-  }
-  Object::List& parts = list->second.to_list();
+  // Named for error texts by what it holds: requests or replies.
+  const std::string_view batch_type = list_field == protocol::batch_requests_field
+                                          ? protocol::batch_request
+                                          : protocol::batch_reply;
+  const protocol::detail::Where where{batch_type, std::string(list_field)};
+  const Object* list = content.find(list_field);
+  if (list == nullptr) protocol::detail::refuse(where, "is missing");
+  if (list->kind() != Object::Kind::list) protocol::detail::wrong_kind(where, *list, "list");
+  Object::List& parts = content.to_dict().find(list_field)->second.to_list();
+  std::vector<PartHeader> headers;
+  headers.reserve(parts.size());
   std::size_t total = 0;
-  std::vector<std::size_t> counts;
-  counts.reserve(parts.size());
-  for (const Object& part : parts) {
-    const std::int64_t n = detail::int_field(part, protocol::frames).value_or(-1);
-    if (n < 0) throw malformed("holds a part without a non-negative integer 'frames'");
-    if (static_cast<std::uint64_t>(n) > buffers.size() - total) {
-      throw malformed("counts more frames than the " + std::to_string(buffers.size()) +
-                      " that arrived");
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    headers.push_back(protocol::detail::decode_record<PartHeader>(parts[i], where.at(i)));
+    if (headers.back().frames > buffers.size() - total) {
+      protocol::detail::refuse(
+          where.at(i).at(frames_field),
+          "counts more frames than the " + std::to_string(buffers.size()) + " that arrived");
     }
-    total += static_cast<std::size_t>(n);
-    counts.push_back(static_cast<std::size_t>(n));
+    total += static_cast<std::size_t>(headers.back().frames);
   }
   if (total != buffers.size()) {
-    throw malformed("counts " + std::to_string(total) + " frames, but " +
-                    std::to_string(buffers.size()) + " arrived");
+    protocol::detail::refuse(where, "counts " + std::to_string(total) + " frames, but " +
+                                        std::to_string(buffers.size()) + " arrived");
   }
   std::vector<BatchPart> out;
   out.reserve(parts.size());
   std::size_t offset = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    parts[i].to_dict().erase(std::string(protocol::frames));
-    out.push_back({std::move(parts[i]), buffers.subspan(offset, counts[i])});
-    offset += counts[i];
+    Object::Dict& dict = parts[i].to_dict();
+    dict.erase(std::string(type_field));
+    dict.erase(std::string(frames_field));
+    const auto n = static_cast<std::size_t>(headers[i].frames);
+    out.push_back({std::move(headers[i].type), std::move(parts[i]), buffers.subspan(offset, n)});
+    offset += n;
   }
   return out;
 }

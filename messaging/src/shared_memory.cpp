@@ -20,7 +20,6 @@
 
 #include "cannery/canning/error.hpp"
 #include "cannery/messaging/connection_file.hpp"
-#include "cannery/messaging/detail/content_fields.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "mapping_guard.hpp"
 
@@ -178,31 +177,11 @@ Buffer map_segment(const std::string& name, std::size_t declared_size) {
   return Buffer(data, declared_size, detail::guard_mapping(data, declared_size, name));
 }
 
-std::size_t count_field(const Object& value, std::string_view what) {
-  // Beyond int64 too: no segment is that large.
-  const std::int64_t n = detail::int_value(value).value_or(-1);
-  if (n < 0) {
-    throw error(errc::malformed_message,
-                "shared memory descriptor: " + std::string(what) + " is not a size below 2^63");
-  }
-  return static_cast<std::size_t>(n);
-}
-
 std::size_t placed_bytes(const std::vector<detail::FramePlacement>& placements) noexcept {
   std::size_t total = 0;
   for (const detail::FramePlacement& p : placements)
     total += p.length;
   return total;
-}
-
-Object segment_descriptor(const std::string& name, std::size_t size,
-                          const std::vector<detail::FramePlacement>& placements) {
-  Object::List placed;
-  placed.reserve(placements.size());
-  for (const detail::FramePlacement& p : placements)
-    placed.emplace_back(Object::List{Object(p.index), Object(p.offset), Object(p.length)});
-  return Object(Object::Dict{
-      {"segment", Object(name)}, {"size", Object(size)}, {"frames", Object(std::move(placed))}});
 }
 
 // The owner of a SharedArray's mapping: the control block's deleter, so that
@@ -276,7 +255,8 @@ std::vector<std::vector<std::size_t>> writer_groups(std::span<const Buffer> fram
   return groups;
 }
 
-void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames);
+void restore_from_segment(const protocol::SegmentDescriptor& descriptor,
+                          std::vector<Buffer>& frames);
 
 }  // namespace
 
@@ -379,8 +359,8 @@ std::size_t SharedSegment::stored_bytes() const noexcept {
   return placed_bytes(placements_);
 }
 
-Object SharedSegment::descriptor() const {
-  return segment_descriptor(name_, size_, placements_);
+protocol::SegmentDescriptor SharedSegment::descriptor() const {
+  return {name_, size_, placements_};
 }
 
 std::optional<SharedFrames> SharedFrames::prepare(std::span<const Buffer> frames,
@@ -456,15 +436,15 @@ std::optional<SharedFrames> SharedFrames::in_place(std::span<const Buffer> frame
   return shared;
 }
 
-Object SharedFrames::descriptor() const {
-  Object::List segments;
+protocol::SharedMemoryDescriptor SharedFrames::descriptor() const {
+  protocol::SharedMemoryDescriptor segments;
   for (const SharedSegment& segment : written_)
     segments.push_back(segment.descriptor());
   for (const InPlace& p : in_place_) {
     const WritableMapping* mapping = segment_of(p.mapping);
-    segments.push_back(segment_descriptor(mapping->name, mapping->size, p.placements));
+    segments.push_back({mapping->name, mapping->size, p.placements});
   }
-  return Object(std::move(segments));
+  return segments;
 }
 
 std::vector<Buffer> SharedFrames::placeholders(std::span<const Buffer> frames) const {
@@ -494,58 +474,36 @@ std::size_t SharedFrames::in_place_bytes() const noexcept {
   return total;
 }
 
-void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames) {
-  if (descriptor.kind() != Object::Kind::list) {
-    throw error(errc::malformed_message,
-                "shared memory descriptor is a list of {segment, size, frames}, not a " +
-                    descriptor.kind_name());
-  }
+void restore_shared_frames(const protocol::SharedMemoryDescriptor& descriptor,
+                           std::vector<Buffer>& frames) {
   // All or nothing: a refusal leaves `frames` as it was.
   std::vector<Buffer> restored = frames;
-  for (const Object& segment : descriptor.to_list())
+  for (const protocol::SegmentDescriptor& segment : descriptor)
     restore_from_segment(segment, restored);
   frames = std::move(restored);
 }
 
 namespace {
 
-void restore_from_segment(const Object& descriptor, std::vector<Buffer>& frames) {
-  if (descriptor.kind() != Object::Kind::dict) {
-    throw error(
-        errc::malformed_message,
-        "shared memory descriptor: each segment is a dict, not a " + descriptor.kind_name());
-  }
-  const std::optional<std::string> name = detail::string_field(descriptor, "segment");
-  const Object* size = descriptor.find("size");
-  const Object* placed = descriptor.find("frames");
-  if (!name || size == nullptr || placed == nullptr || placed->kind() != Object::Kind::list) {
-    throw error(errc::malformed_message,
-                "shared memory descriptor needs 'segment' (string), 'size' and 'frames' (list)");
-  }
-  const Buffer segment = map_segment(*name, count_field(*size, "'size'"));
+void restore_from_segment(const protocol::SegmentDescriptor& descriptor,
+                          std::vector<Buffer>& frames) {
+  const Buffer segment = map_segment(descriptor.segment, descriptor.size);
   std::size_t next_index = 0;
-  for (const Object& entry : placed->to_list()) {
-    if (entry.kind() != Object::Kind::list || entry.to_list().size() != 3) {
+  for (const protocol::FramePlacement& p : descriptor.frames) {
+    if (p.index < next_index || p.index >= frames.size() || !frames[p.index].empty()) {
       throw error(errc::malformed_message,
-                  "shared memory descriptor: each frame is [index, offset, length]");
-    }
-    const std::size_t index = count_field(entry.at(0), "a frame index");
-    const std::size_t offset = count_field(entry.at(1), "a frame offset");
-    const std::size_t length = count_field(entry.at(2), "a frame length");
-    if (index < next_index || index >= frames.size() || !frames[index].empty()) {
-      throw error(errc::malformed_message,
-                  "shared memory descriptor names frame " + std::to_string(index) +
+                  "shared memory descriptor names frame " + std::to_string(p.index) +
                       ", which is not an empty placeholder after the previous one among the " +
                       std::to_string(frames.size()) + " frames that arrived");
     }
-    if (offset > segment.size() || length > segment.size() - offset) {
+    if (p.offset > segment.size() || p.length > segment.size() - p.offset) {
       throw error(errc::malformed_message,
-                  "shared memory descriptor: bytes [" + std::to_string(offset) + ", +" +
-                      std::to_string(length) + ") lie outside the segment's " +
+                  "shared memory descriptor: bytes [" + std::to_string(p.offset) + ", +" +
+                      std::to_string(p.length) + ") lie outside the segment's " +
                       std::to_string(segment.size()));
     }
-    frames[index] = aligned_for_views(segment.slice(offset, length));
-    next_index = index + 1;
+    frames[p.index] = aligned_for_views(segment.slice(p.offset, p.length));
+    next_index = p.index + 1;
   }
 }
 
@@ -566,8 +524,8 @@ std::optional<SharedMemoryProbe> SharedMemoryProbe::create() noexcept {
   }
 }
 
-Object SharedMemoryProbe::describe() const {
-  return Object(Object::Dict{{"segment", Object(segment_.name())}, {"token", Object(token_)}});
+protocol::ProbeDescription SharedMemoryProbe::describe() const {
+  return {segment_.name(), token_};
 }
 
 std::optional<std::string> damaged_segment(std::span<const Buffer> frames) {
@@ -581,12 +539,10 @@ std::uint64_t damaged_segments_seen() noexcept {
   return detail::damaged_mappings();
 }
 
-bool shares_memory_with(const Object& probe) noexcept {
+bool shares_memory_with(const protocol::ProbeDescription& probe) noexcept {
   try {
-    const std::optional<std::string> name = detail::string_field(probe, "segment");
-    const std::optional<std::string> token = detail::string_field(probe, "token");
-    if (!name || !token || token->empty()) return false;
-    return map_segment(*name, token->size()).as_string_view() == *token;
+    if (probe.token.empty()) return false;
+    return map_segment(probe.segment, probe.token.size()).as_string_view() == probe.token;
   } catch (...) {
     return false;
   }

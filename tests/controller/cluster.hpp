@@ -1,15 +1,17 @@
 #pragma once
-// A Controller plus fake engines registered with it, for controller tests.
+// A Controller plus in-process engines registered with it, for controller tests.
 
 #include <memory>
 #include <vector>
 
-#include "fake_engine.hpp"
+#include <cannery/messaging/dispatch.hpp>
+
+#include "in_process_engine.hpp"
 
 namespace cannery::test {
 
 // Fast liveness so failure tests take a fraction of a second: half a second
-// of silence, which a fake engine sharing a loaded machine (a sanitizer
+// of silence, which a in-process engine sharing a loaded machine (a sanitizer
 // build, other builds running) still never reaches while it is alive.
 inline ControllerOptions fast_options() {
   ControllerOptions o;
@@ -39,31 +41,46 @@ struct RawPeer {
   void send(std::string_view type, Object::Dict content = {}) {
     session.send(dealer, session.message(type, Object(std::move(content))));
   }
+  template <protocol::MessageType T>
+  void send(const T& message) {
+    session.send(dealer, protocol::make_message(session, message));
+  }
 
   zmq::context_t context{1};
   zmq::socket_t dealer;
   Session session;
 };
 
+// A valid registration_request of this build's protocol version.
+inline protocol::RegistrationRequest registration(std::string uuid, int pid = 1,
+                                                  std::uint64_t attempt = 0) {
+  protocol::RegistrationRequest r;
+  r.uuid = std::move(uuid);
+  r.pid = pid;
+  r.protocol = protocol::to_string(protocol::version);
+  r.registrations = attempt;
+  return r;
+}
+
 struct Cluster {
   explicit Cluster(std::size_t n, ControllerOptions options = fast_options(),
-                   FakeEngineOptions engine_options = {})
+                   InProcessEngineOptions engine_options = {})
       : controller(std::move(options)) {
     for (std::size_t i = 0; i < n; ++i)
       add(engine_options);
     controller.wait_for_engines(n, 5000ms);
   }
 
-  FakeEngine& add(FakeEngineOptions options = {}) {
-    engines.push_back(std::make_unique<FakeEngine>(controller.connection_info(), options));
+  InProcessEngine& add(InProcessEngineOptions options = {}) {
+    engines.push_back(std::make_unique<InProcessEngine>(controller.connection_info(), options));
     engines.back()->wait_registered();
     return *engines.back();
   }
 
-  FakeEngine& operator[](std::size_t i) { return *engines.at(i); }
+  InProcessEngine& operator[](std::size_t i) { return *engines.at(i); }
 
   Controller controller;  // declared first: outlives the engines
-  std::vector<std::unique_ptr<FakeEngine>> engines;
+  std::vector<std::unique_ptr<InProcessEngine>> engines;
 };
 
 }  // namespace cannery::test

@@ -13,7 +13,7 @@ using namespace cannery::test;
 TEST_CASE("apply to any engine and to a given engine", "[controller]") {
   Cluster cluster(2);
   Controller& c = cluster.controller;
-  CHECK(c.apply(any_engine, "add", 2, 40).get<int>(5000ms) == 42);
+  CHECK(c.apply(any_engine, "add", 2, 40).get<double>(5000ms) == 42);
   CHECK(c.apply(any_engine, "add", 0.5, 0.25).get<double>(5000ms) == 0.75);
   for (int id : {0, 1}) {
     auto r = c.apply(id, "whoami");
@@ -101,7 +101,7 @@ TEST_CASE("a large request goes when its task ends, not with its AsyncResult", "
 
 TEST_CASE("a remote error arrives as RemoteError with its fields", "[controller]") {
   Cluster cluster(1);
-  auto r = cluster.controller.apply(any_engine, "fail");
+  auto r = cluster.controller.apply(any_engine, "fail", std::string("boom"));
   try {
     r.get(5000ms);
     FAIL("expected RemoteError");
@@ -120,6 +120,7 @@ TEST_CASE("a remote error arrives as RemoteError with its fields", "[controller]
     FAIL("expected RemoteError");
   } catch (const RemoteError& e) {
     CHECK(e.type() == "cannery.unknown_function");
+    CHECK(e.code() == errc::unknown_function);  // the code survives the wire
   }
 }
 
@@ -132,10 +133,10 @@ TEST_CASE("apply to an unknown engine id fails the result", "[controller]") {
 
 TEST_CASE("waiting for a slow result times out without ending the task", "[controller]") {
   Cluster cluster(1);
-  auto r = cluster.controller.apply(any_engine, "sleep_ms", 300);
+  auto r = cluster.controller.apply(any_engine, "reply_after_ms", 300.0);
   CHECK_FALSE(r.wait(10ms));
   CHECK(capture_error([&] { r.get(10ms); }).code() == errc::timeout);
-  CHECK(r.get<int>(5000ms) == 300);
+  CHECK(r.get<double>(5000ms) == 300.0);
 }
 
 TEST_CASE("many pipelined tasks over two engines all complete", "[controller]") {
@@ -144,7 +145,7 @@ TEST_CASE("many pipelined tasks over two engines all complete", "[controller]") 
   for (int i = 0; i < 2000; ++i)
     results.push_back(cluster.controller.apply(any_engine, "add", i, 1));
   for (int i = 0; i < 2000; ++i)
-    REQUIRE(results[static_cast<std::size_t>(i)].get<int>(10000ms) == i + 1);
+    REQUIRE(results[static_cast<std::size_t>(i)].get<double>(10000ms) == i + 1);
   CHECK(cluster[0].count("apply_request") > 0);
   CHECK(cluster[1].count("apply_request") > 0);
 }
@@ -156,7 +157,8 @@ TEST_CASE("apply from several threads at once", "[controller]") {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
-        if (cluster.controller.apply(any_engine, "add", t, i).get<int>(10000ms) == t + i) ++right;
+        if (cluster.controller.apply(any_engine, "add", t, i).get<double>(10000ms) == t + i)
+          ++right;
       }
     });
   }
@@ -167,7 +169,7 @@ TEST_CASE("apply from several threads at once", "[controller]") {
 
 // Not run by default (timing is not a test); `controller_tests "[perf]"`
 // prints how many small tasks per second the controller pipelines to two
-// fake engines (themselves a large part of the cost).
+// in-process engines (themselves a large part of the cost).
 TEST_CASE("pipelined small tasks per second", "[.][perf]") {
   Cluster cluster(2);
   constexpr int n = 100000;
@@ -180,5 +182,5 @@ TEST_CASE("pipelined small tasks per second", "[.][perf]") {
     r.wait(60000ms);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   WARN(n / took.count() << " tasks/s");
-  CHECK(results.back().get<int>(10ms) == n);
+  CHECK(results.back().get<double>(10ms) == n);
 }

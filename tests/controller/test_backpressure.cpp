@@ -44,11 +44,11 @@ TEST_CASE("apply blocks while max_pending tasks are queued, then goes on", "[con
   auto fifth =
       std::async(std::launch::async, [&] { return controller.apply(any_engine, "add", 4, 0); });
   CHECK(fifth.wait_for(200ms) == std::future_status::timeout);  // blocked: back-pressure
-  FakeEngine engine(controller.connection_info());
+  InProcessEngine engine(controller.connection_info());
   REQUIRE(fifth.wait_for(5000ms) == std::future_status::ready);
-  CHECK(fifth.get().get<int>(5000ms) == 4);
+  CHECK(fifth.get().get<double>(5000ms) == 4);
   for (int i = 0; i < 4; ++i)
-    CHECK(first[static_cast<std::size_t>(i)].get<int>(5000ms) == i);
+    CHECK(first[static_cast<std::size_t>(i)].get<double>(5000ms) == i);
 }
 
 TEST_CASE("a map larger than max_pending is fed in as room frees", "[controller]") {

@@ -34,7 +34,7 @@ TEST_CASE("broadcast shares the argument's frames: zero copy per engine", "[cont
   CHECK(sent >= 2 * n * 8);             // the array went to both engines...
   CHECK(sent < 2 * n * 8 + 64 * 1024);  // ...once each
   // The controller handed the same 1 MiB frame to libzmq twice without a copy
-  // (the process-wide counters also see the fake engines' small replies).
+  // (the process-wide counters also see the in-process engines' small replies).
   CHECK(frame_stats().zero_copy_frames.load() - zero_copy_before >= 2);
   CHECK(frame_stats().copied_bytes.load() - copied_before < n * 8);
 }

@@ -36,7 +36,7 @@ TEST_CASE("with retries a task lost with its engine completes on another", "[con
   auto r = cluster.controller.apply_with(retry, any_engine, "whoami");
   auto plain = cluster.controller.apply(any_engine, "whoami");
   REQUIRE(wait_until([&] { return cluster[0].count("apply_request") == 2; }));
-  FakeEngine& second = cluster.add();
+  InProcessEngine& second = cluster.add();
   CHECK(r.get<std::string>(5000ms) == second.uuid());
   CHECK(r.engine_id() == second.engine_id());
   CHECK(capture_error([&] { plain.get(5000ms); }).code() == errc::engine_died);
@@ -51,7 +51,7 @@ TEST_CASE("an engine that disconnects is noticed when a send fails", "[controlle
   CHECK(capture_error([&] { r.get(5000ms); }).code() == errc::engine_died);
   CHECK(cluster.controller.engine_ids() == std::vector<int>{0});
   // Work goes on with the engine that is left; targeted work to the dead one fails.
-  CHECK(cluster.controller.apply(any_engine, "add", 1, 2).get<int>(5000ms) == 3);
+  CHECK(cluster.controller.apply(any_engine, "add", 1, 2).get<double>(5000ms) == 3);
   CHECK(capture_error([&] { cluster.controller.apply(1, "whoami").get(5000ms); }).code() ==
         errc::engine_died);
 }
@@ -60,7 +60,7 @@ TEST_CASE("a task timeout ends the task, and the late reply is ignored", "[contr
   Cluster cluster(1);
   ApplyOptions quick;
   quick.timeout = 50ms;
-  auto r = cluster.controller.apply_with(quick, any_engine, "sleep_ms", 300);
+  auto r = cluster.controller.apply_with(quick, any_engine, "reply_after_ms", 300.0);
   const auto start = std::chrono::steady_clock::now();
   auto e = capture_error([&] { r.get(5000ms); });
   CHECK(e.code() == errc::timeout);
@@ -68,7 +68,7 @@ TEST_CASE("a task timeout ends the task, and the late reply is ignored", "[contr
   REQUIRE(wait_until([&] { return cluster.controller.stats().ignored_replies == 1; }));
   // The slot was freed and the engine still serves.
   CHECK(cluster.controller.engines().front().in_flight == 0);
-  CHECK(cluster.controller.apply(any_engine, "add", 1, 1).get<int>(5000ms) == 2);
+  CHECK(cluster.controller.apply(any_engine, "add", 1, 1).get<double>(5000ms) == 2);
 }
 
 TEST_CASE("a queued task times out too", "[controller]") {
@@ -84,14 +84,14 @@ TEST_CASE("a queued task times out too", "[controller]") {
 }
 
 TEST_CASE("duplicate replies are ignored: every task ends exactly once", "[controller]") {
-  FakeEngineOptions twice;
+  InProcessEngineOptions twice;
   twice.duplicate_replies = true;
   Cluster cluster(2, fast_options(), twice);
   std::vector<AsyncResult> results;
   for (int i = 0; i < 50; ++i)
     results.push_back(cluster.controller.apply(any_engine, "add", i, i));
   for (int i = 0; i < 50; ++i)
-    CHECK(results[static_cast<std::size_t>(i)].get<int>(5000ms) == 2 * i);
+    CHECK(results[static_cast<std::size_t>(i)].get<double>(5000ms) == 2 * i);
   REQUIRE(wait_until([&] { return cluster.controller.stats().ignored_replies == 50; }));
 }
 
@@ -109,19 +109,17 @@ TEST_CASE("a reply from an engine the task was not sent to is ignored", "[contro
   SessionOptions so;
   so.key = cluster.controller.connection_info().key;
   Session session(so);
-  session.send(dealer,
-               session.message("registration_request",
-                               Object::Dict{{"uuid", Object("forger")}, {"pid", Object(1)}}));
+  session.send(dealer, protocol::make_message(session, registration("forger")));
   std::optional<Message> registered;
   for (int i = 0; i < 100 && !registered; ++i) {
     registered = session.receive(dealer, 50ms);
     if (registered && registered->header.msg_type != "registration_reply") registered.reset();
   }
   REQUIRE(registered);
-  Message forged = session.message(
-      "apply_reply", Object::Dict{{"task", Object(1)},
-                                  {"status", Object("ok")},
-                                  {"engine_id", registered->content.at("engine_id")}});
+  protocol::ApplyReply reply;
+  reply.task = 1;
+  reply.engine_id = protocol::decode<protocol::RegistrationReply>(*registered).engine_id;
+  Message forged = protocol::make_message(session, reply);
   forged.buffers = serialize_object(666);
   session.send(dealer, forged);
   REQUIRE(wait_until([&] { return cluster.controller.stats().ignored_replies == 1; }));

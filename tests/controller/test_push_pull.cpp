@@ -22,7 +22,8 @@ TEST_CASE("push stores values on one engine, pull reads them back", "[controller
     missing.get(5000ms);
     FAIL("expected RemoteError");
   } catch (const RemoteError& e) {
-    CHECK(e.type() == "KeyError");
+    CHECK(e.type() == "cannery.unknown_name");
+    CHECK(e.code() == errc::unknown_name);
     CHECK(e.engine_id() == 1);
   }
   CHECK(capture_error([&] { c.pull(any_engine, "x"); }).code() == errc::invalid_argument);

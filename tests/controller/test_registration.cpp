@@ -69,7 +69,7 @@ TEST_CASE("two controllers get different keys, and an explicit key and file are 
   CHECK(a.endpoint() == o.endpoint);
   CHECK(b.connection_info().key != c.connection_info().key);
 
-  FakeEngine engine(a.connection_info());  // over ipc
+  InProcessEngine engine(a.connection_info());  // over ipc
   CHECK(engine.wait_registered() == 0);
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("insecure mode runs unsigned when asked", "[controller]") {
   o.insecure = true;
   Cluster cluster(1, o);
   CHECK(cluster.controller.connection_info().key.empty());
-  CHECK(cluster.controller.apply(any_engine, "add", 2, 3).get<int>(5000ms) == 5);
+  CHECK(cluster.controller.apply(any_engine, "add", 2, 3).get<double>(5000ms) == 5);
 }
 
 TEST_CASE("engines register and are listed with what they told", "[controller]") {
@@ -96,7 +96,7 @@ TEST_CASE("engines register and are listed with what they told", "[controller]")
     CHECK(engines[i].id == static_cast<int>(i));
     CHECK(engines[i].uuid == cluster[i].uuid());
     CHECK(engines[i].pid == cluster[i].pid());
-    CHECK(engines[i].hostname == "fake-host");
+    CHECK(engines[i].hostname == "in-process-host");
     CHECK(engines[i].alive);
     CHECK(engines[i].in_flight == 0);
     CHECK(std::find(engines[i].functions.begin(), engines[i].functions.end(), "add") !=
@@ -158,10 +158,8 @@ TEST_CASE("the heart socket refuses anything but heartbeats, and unsigned messag
 TEST_CASE("registration requests repeated while waiting count as one attempt", "[controller]") {
   Controller controller(fast_options());
   RawPeer engine(controller, controller.endpoint(), "engine-repeater");
-  auto request = [&](std::int64_t attempt) {
-    engine.send(
-        "registration_request",
-        {{"uuid", Object("repeater")}, {"pid", Object(4242)}, {"registrations", Object(attempt)}});
+  auto request = [&](std::uint64_t attempt) {
+    engine.send(registration("repeater", 4242, attempt));
   };
   auto replies = [&](std::size_t n) {
     std::size_t got = 0;
@@ -217,7 +215,7 @@ TEST_CASE("an engine restarted under the same uuid loses its running tasks", "[c
   auto e = capture_error([&] { held.get(5000ms); });
   CHECK(e.code() == errc::engine_died);
   CHECK(cluster.controller.engine_ids() == std::vector<int>{0});  // same id, alive again
-  CHECK(cluster.controller.apply(0, "add", 1, 1).get<int>(5000ms) == 2);
+  CHECK(cluster.controller.apply(0, "add", 1, 1).get<double>(5000ms) == 2);
 }
 
 TEST_CASE("an engine declared dead is accepted again when it comes back", "[controller]") {
@@ -228,7 +226,7 @@ TEST_CASE("an engine declared dead is accepted again when it comes back", "[cont
   // Its next heartbeat gets unknown_engine; it registers again.
   REQUIRE(wait_until([&] { return cluster.controller.engine_ids() == std::vector<int>{0}; }));
   CHECK(cluster[0].count("unknown_engine") >= 1);
-  CHECK(cluster.controller.apply(0, "add", 1, 2).get<int>(5000ms) == 3);
+  CHECK(cluster.controller.apply(0, "add", 1, 2).get<double>(5000ms) == 3);
   CHECK(cluster.controller.stats().engines_died == 1);
 }
 
@@ -243,14 +241,14 @@ TEST_CASE("with CURVE only allowed engines get in", "[controller]") {
   CHECK(controller.connection_info().curve_server_public_key == server.public_key);
   CHECK(read_connection_file(controller.connection_file()).curve_server_public_key ==
         server.public_key);
-  FakeEngineOptions good;
+  InProcessEngineOptions good;
   good.curve_client = allowed;
-  FakeEngine engine(controller.connection_info(), good);
+  InProcessEngine engine(controller.connection_info(), good);
   REQUIRE(engine.wait_registered() == 0);
-  CHECK(controller.apply(0, "add", 20, 22).get<int>(5000ms) == 42);
-  FakeEngineOptions bad;
+  CHECK(controller.apply(0, "add", 20, 22).get<double>(5000ms) == 42);
+  InProcessEngineOptions bad;
   bad.curve_client = other;
-  FakeEngine stranger(controller.connection_info(), bad);
+  InProcessEngine stranger(controller.connection_info(), bad);
   CHECK(stranger.wait_registered(300ms) == -1);
   CHECK(controller.engine_ids() == std::vector<int>{0});
 }
@@ -263,8 +261,7 @@ TEST_CASE("a live engine's uuid cannot be taken over from another connection", "
   // Someone with the key registers under the live engine's uuid (it travels
   // in clear) from a connection of its own.
   RawPeer impostor(controller, controller.endpoint(), "engine-impostor");
-  impostor.send("registration_request",
-                {{"uuid", Object(cluster[0].uuid())}, {"pid", Object(cluster[0].pid())}});
+  impostor.send(registration(cluster[0].uuid(), cluster[0].pid()));
   REQUIRE(wait_until([&] { return controller.stats().messages_refused == 1; }));
   CHECK_FALSE(impostor.session.receive(impostor.dealer, 50ms));  // no registration_reply
   CHECK(controller.stats().engines_died == 0);
@@ -347,7 +344,7 @@ TEST_CASE(
     idle.push_back(connect_tcp(controller.endpoint()));
     REQUIRE(idle.back() >= 0);
   }
-  FakeEngine engine(controller.connection_info());
+  InProcessEngine engine(controller.connection_info());
   CHECK(engine.wait_registered() == 0);
   for (int fd : idle)
     ::close(fd);
@@ -367,7 +364,7 @@ TEST_CASE("a frame larger than max_frame_bytes closes the sender's connection un
   m.buffers.push_back(Buffer::copy_of(std::string(2 << 20, 'x')));
   sender.session.send(sender.dealer, m);
   RawPeer fine(controller, controller.endpoint(), "engine-fine");
-  fine.send("registration_request", {{"uuid", Object("fine")}, {"pid", Object(2)}});
+  fine.send(registration("fine", 2));
   REQUIRE(wait_until([&] { return controller.engines().size() == 1; }));
   CHECK(controller.engines().front().uuid == "fine");
 }

@@ -117,11 +117,11 @@ TEST_CASE("a program that cannot be started is an io_error naming it", "[control
 }
 
 TEST_CASE("spawned engines that register are shut down with shutdown_request", "[controller]") {
-  // A fake engine whose pid is a spawned process's pid stands in for a real one.
+  // A in-process engine whose pid is a spawned process's pid stands in for a real one.
   TempDir dir;
   const auto script = write_script(dir, "quiet.sh", "exec sleep 30");
-  FakeEngineOptions fake;
-  std::unique_ptr<FakeEngine> engine;
+  InProcessEngineOptions fake;
+  std::unique_ptr<InProcessEngine> engine;
   {
     ControllerOptions o = fast_options();
     o.shutdown_grace = 100ms;
@@ -133,7 +133,7 @@ TEST_CASE("spawned engines that register are shut down with shutdown_request", "
       ::gethostname(name, sizeof name - 1);
       return std::string(name);
     }();
-    engine = std::make_unique<FakeEngine>(controller.connection_info(), fake);
+    engine = std::make_unique<InProcessEngine>(controller.connection_info(), fake);
     REQUIRE(engine->wait_registered() == 0);
   }
   CHECK(engine->count("shutdown_request") == 1);

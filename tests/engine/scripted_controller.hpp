@@ -1,15 +1,24 @@
 #pragma once
 // A controller played by the test: a ROUTER and a Session with the engine's
-// key, following protocol.hpp step by step, a heart socket answered on a
+// key, following docs/protocol.md step by step, a heart socket answered on a
 // thread of its own (the test can silence it or make it answer
 // unknown_engine), plus an Engine running run() on its own thread. Every wait
 // is bounded.
+//
+// It speaks only through the protocol's codec: it sends the message structs
+// of messages.hpp and reads what arrives with protocol::decode, so a test
+// names fields as C++ members, never as strings. Tests of malformed content
+// start from a valid struct's encoding and break one field (without_field,
+// with_field).
 
 #include <algorithm>
 #include <atomic>
 #include <cannery/canning.hpp>
 #include <cannery/engine.hpp>
+#include <cannery/messaging/batch.hpp>
+#include <cannery/messaging/dispatch.hpp>
 #include <cannery/messaging/frames.hpp>
+#include <cannery/messaging/messages.hpp>
 #include <cannery/messaging/protocol.hpp>
 #include <cannery/messaging/session.hpp>
 #include <catch2/catch.hpp>
@@ -18,6 +27,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -37,6 +47,53 @@ inline SessionOptions keyed(std::string key = engine_test_key) {
   SessionOptions o;
   o.key = std::move(key);
   return o;
+}
+
+// Polls `done` every 5 ms until it holds; false when `timeout` passes first.
+template <class Predicate>
+bool within(std::chrono::milliseconds timeout, Predicate&& done) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// A message as received, decoded: `content` as its struct, `message` for
+// its buffers and parent header.
+template <proto::MessageType T>
+struct Received {
+  T content;
+  Message message;
+};
+
+// One part of a batch_reply, decoded.
+struct ReplyPart {
+  std::string type;  // the part's message type
+  proto::ApplyReply content;
+  std::vector<Buffer> buffers;
+};
+
+// The encoding of `valid` without `field`: content that does not fit T. The
+// test fails when T has no such field, so that a renamed field cannot turn a
+// test of malformed content into one of valid content.
+template <proto::Record T>
+Object::Dict without_field(const T& valid, std::string_view field) {
+  Object::Dict content = proto::encode(valid);
+  REQUIRE(content.erase(std::string(field)) == 1);
+  return content;
+}
+
+// The encoding of `valid` with `field` replaced by `value` (of a wrong kind,
+// or out of bounds); fails the test when T has no such field.
+template <proto::Record T>
+Object::Dict with_field(const T& valid, std::string_view field, Object value) {
+  Object::Dict content = proto::encode(valid);
+  auto found = content.find(field);
+  REQUIRE(found != content.end());
+  found->second = std::move(value);
+  return content;
 }
 
 // How the scripted controller's heart answers heartbeats.
@@ -72,7 +129,8 @@ class ScriptedController {
 
   // The next message of `type` within `timeout`; others are counted in
   // `skipped` (by type) and dropped.
-  std::optional<Message> expect(std::string_view type, std::chrono::milliseconds timeout = 5s) {
+  std::optional<Message> expect_message(std::string_view type,
+                                        std::chrono::milliseconds timeout = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -86,33 +144,67 @@ class ScriptedController {
     }
   }
 
+  // The next T within `timeout`, decoded: content the engine sent that does
+  // not fit T fails the test (decode throws, naming the field).
+  template <proto::MessageType T>
+  std::optional<Received<T>> expect(std::chrono::milliseconds timeout = 5s) {
+    std::optional<Message> m = expect_message(T::type, timeout);
+    if (!m) return std::nullopt;
+    T content = proto::decode<T>(*m);
+    return Received<T>{std::move(content), std::move(*m)};
+  }
+
+  // The parts of the next batch_reply, each decoded as an apply_reply.
+  std::optional<std::vector<ReplyPart>> expect_batch_reply(std::chrono::milliseconds timeout = 5s) {
+    std::optional<Message> m = expect_message(proto::batch_reply, timeout);
+    if (!m) return std::nullopt;
+    std::vector<ReplyPart> parts;
+    for (BatchPart& part : split_batch(m->content, proto::batch_replies_field, m->buffers)) {
+      parts.push_back({part.type,
+                       proto::decode<proto::ApplyReply>(part.content, proto::batch_reply),
+                       std::vector<Buffer>(part.buffers.begin(), part.buffers.end())});
+    }
+    return parts;
+  }
+
   std::size_t skipped_count(std::string_view type) const {
     return static_cast<std::size_t>(std::count(skipped.begin(), skipped.end(), type));
   }
 
-  void send(std::string_view type, Object::Dict content = {}, std::vector<Buffer> buffers = {}) {
-    Message m = session.message(type, std::move(content));
-    m.identities = {peer};
+  // Sends `message` to the engine; returns its msg_id.
+  template <proto::MessageType T>
+  std::string send(const T& message, std::vector<Buffer> buffers = {}) {
+    return deliver(proto::make_message(session, message, nullptr, std::move(buffers)));
+  }
+
+  // Sends content of the test's own making: a batch, an unknown type, a
+  // malformed message (without_field, with_field).
+  std::string send_content(std::string_view type, Object::Dict content,
+                           std::vector<Buffer> buffers = {}) {
+    Message m = session.message(type, Object(std::move(content)));
     m.buffers = std::move(buffers);
-    session.send(router, m);
+    return deliver(std::move(m));
   }
 
-  // A registration_reply's content naming this controller's heart socket.
-  Object::Dict registration_reply(std::int64_t id, std::int64_t heartbeat_ms,
-                                  std::int64_t misses) const {
-    return {{std::string(proto::engine_id), id},
-            {std::string(proto::heartbeat_ms), heartbeat_ms},
-            {std::string(proto::allowed_misses), misses},
-            {std::string(proto::heartbeat_endpoint), heart_endpoint}};
+  // A registration_reply of this controller's protocol version, naming its
+  // heart socket.
+  proto::RegistrationReply registration_reply(int id, std::int64_t heartbeat_ms, int misses) const {
+    return {.engine_id = id,
+            .heartbeat_ms = heartbeat_ms,
+            .allowed_misses = misses,
+            .heartbeat_endpoint = heart_endpoint,
+            .protocol = proto::to_string(proto::version),
+            .capabilities = {std::string(proto::capability::batches),
+                             std::string(proto::capability::shared_memory)}};
   }
 
-  // Answers the engine's registration_request.
-  Message register_engine(std::int64_t id = 3, std::int64_t heartbeat_ms = 50,
-                          std::int64_t misses = 200) {
-    auto request = expect(proto::registration_request);
+  // Answers the engine's registration_request; returns it.
+  Received<proto::RegistrationRequest> register_engine(int id = 3, std::int64_t heartbeat_ms = 50,
+                                                       int misses = 200) {
+    auto request = expect<proto::RegistrationRequest>();
     REQUIRE(request);
-    send(proto::registration_reply, registration_reply(id, heartbeat_ms, misses));
-    return *request;
+    send(registration_reply(id, heartbeat_ms, misses));
+    return std::move(*request);
   }
 
   // Heartbeats that reached the heart socket so far.
@@ -120,34 +212,27 @@ class ScriptedController {
   // Waits until `n` more heartbeats than now arrived; false after `timeout`.
   bool more_heartbeats_within(std::size_t n, std::chrono::milliseconds timeout) {
     const std::size_t target = heartbeats() + n;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (heartbeats() < target) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(5ms);
-    }
-    return true;
+    return within(timeout, [&] { return heartbeats() >= target; });
   }
 
-  // Sends a request with a fresh task id and returns the engine's reply.
-  Message request(std::string_view type, Object::Dict content, std::vector<Buffer> buffers,
-                  std::chrono::milliseconds timeout = 5s) {
-    const std::int64_t task = next_task++;
-    content[std::string(proto::task)] = task;
-    Message m = session.message(type, std::move(content));
-    m.identities = {peer};
-    m.buffers = std::move(buffers);
-    session.send(router, m);
-    auto reply = expect(proto::apply_reply, timeout);
+  // Sends a work request (one with a task id) under a fresh task id and
+  // returns the engine's reply, checked to answer it.
+  template <proto::MessageType Request>
+  Received<proto::ApplyReply> request(Request work, std::vector<Buffer> buffers = {},
+                                      std::chrono::milliseconds timeout = 5s) {
+    work.task = next_task++;
+    const std::string msg_id = send(work, std::move(buffers));
+    auto reply = expect<proto::ApplyReply>(timeout);
     REQUIRE(reply);
-    CHECK(reply->content.at(proto::task).to_int64() == task);
-    REQUIRE(reply->parent_header);
-    CHECK(reply->parent_header->msg_id == m.header.msg_id);
-    return *reply;
+    CHECK(reply->content.task == work.task);
+    REQUIRE(reply->message.parent_header);
+    CHECK(reply->message.parent_header->msg_id == msg_id);
+    return std::move(*reply);
   }
 
   template <class... Args>
-  Message apply(std::string_view function, Args&&... args) {
-    return request(proto::apply_request, {},
+  Received<proto::ApplyReply> apply(std::string_view function, Args&&... args) {
+    return request(proto::ApplyRequest{},
                    pack_apply_message(function, std::forward<Args>(args)...));
   }
 
@@ -160,22 +245,31 @@ class ScriptedController {
   std::string heart_endpoint;
   Buffer peer;
   std::vector<std::string> skipped;
-  std::int64_t next_task = 1;
+  std::uint64_t next_task = 1;
   std::atomic<HeartAnswer> heart_answer{HeartAnswer::heartbeat};
 
  private:
+  std::string deliver(Message m) {
+    m.identities = {peer};
+    std::string msg_id = m.header.msg_id;
+    session.send(router, std::move(m));
+    return msg_id;
+  }
+
   void serve_heart() {
     while (!heart_stop.load()) {
       auto beat = heart_session.receive(heart, 20ms);
       if (!beat) continue;
       heartbeats_received.fetch_add(1);
       const HeartAnswer how = heart_answer.load();
-      if (how == HeartAnswer::nothing) continue;
-      heart_session.send(
-          heart, heart_session.message(
-                     how == HeartAnswer::heartbeat ? proto::heartbeat : proto::unknown_engine,
-                     Object::Dict{}, &*beat));
+      if (how == HeartAnswer::heartbeat) answer(*beat, proto::Heartbeat{});
+      if (how == HeartAnswer::unknown_engine) answer(*beat, proto::UnknownEngine{});
     }
+  }
+
+  template <proto::MessageType T>
+  void answer(const Message& beat, const T& message) {
+    heart_session.send(heart, proto::make_message(heart_session, message, &beat));
   }
 
   std::atomic<bool> heart_stop{false};
@@ -223,12 +317,13 @@ class RunningEngine {
   }
   // Waits up to `timeout` for the engine to take `id`.
   bool has_id_within(std::optional<int> id, std::chrono::milliseconds timeout = 2s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (engine.id() == id) return true;
-      std::this_thread::sleep_for(5ms);
-    }
-    return engine.id() == id;
+    return within(timeout, [&] { return engine.id() == id; });
+  }
+  // Waits up to `timeout` for `n` refused messages in all: for refusals no
+  // reply follows, and the engine publishes its count after the messages it
+  // read, so it may lag the next message it sends.
+  bool refused_within(std::uint64_t n, std::chrono::milliseconds timeout = 2s) {
+    return within(timeout, [&] { return engine.stats().refused_messages >= n; });
   }
 
   Engine engine;
@@ -244,9 +339,30 @@ inline EngineOptions options_for(const ScriptedController& controller, LogLines*
   return o;
 }
 
+// An error reply's texts; "" for one that is missing, so that a CHECK on it
+// fails instead of the test reading an empty optional.
+struct Failure {
+  std::string function;
+  std::string ename;
+  std::string evalue;
+};
+
+inline Failure failure_of(const proto::ApplyReply& reply) {
+  return {reply.function.value_or(""), reply.ename.value_or(""), reply.evalue.value_or("")};
+}
+
+inline Failure failure_of(const Received<proto::ApplyReply>& reply) {
+  return failure_of(reply.content);
+}
+
 template <class T>
-T result_of(const Message& reply) {
-  return deserialize_object<T>(reply.buffers).value;
+T result_of(std::span<const Buffer> buffers) {
+  return deserialize_object<T>(buffers).value;
+}
+
+template <class T>
+T result_of(const Received<proto::ApplyReply>& reply) {
+  return result_of<T>(reply.message.buffers);
 }
 
 }  // namespace cannery::test

@@ -1,62 +1,26 @@
-// The cannery-engine program: flags and exit status, and a run against a
-// scripted controller ended by shutdown_request or SIGTERM.
+// The cannery-engine program: flags and exit status, the protocol version it
+// prints and announces, and a run against a scripted controller ended by
+// shutdown_request, SIGTERM or a refusal of its protocol version.
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <csignal>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "engine_process.hpp"
 #include "scripted_controller.hpp"
-
-extern char** environ;
 
 namespace {
 
 using namespace cannery::test;
 
-// A child process running cannery-engine with `args`; output to /dev/null.
-class Program {
- public:
-  explicit Program(std::vector<std::string> args) {
-    args.insert(args.begin(), CANNERY_ENGINE_PROGRAM);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    REQUIRE(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Program() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  // The exit status, or -1 if it did not exit within `timeout`.
-  int exit_status_within(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
+// A connection file in `dir` for `controller`; returns its path.
+std::string connection_file_for(const ScriptedController& controller, const TempDir& dir) {
+  const std::filesystem::path path = dir / "controller.json";
+  cannery::write_connection_file(path, controller.connection());
+  return path.string();
+}
 
 }  // namespace
 
@@ -75,16 +39,13 @@ TEST_CASE("cannery-engine serves a controller until shutdown_request or SIGTERM"
           "[engine][program]") {
   ScriptedController controller;
   TempDir dir;
-  cannery::write_connection_file(dir / "controller.json", controller.connection());
   const bool by_signal = GENERATE(false, true);
-  Program engine({"--connection-file", (dir / "controller.json").string(), "--plugin",
+  Program engine({"--connection-file", connection_file_for(controller, dir), "--plugin",
                   CANNERY_TEST_PLUGIN, "--heartbeat-ms", "100"});
-  auto request = controller.register_engine();
-  CHECK(request.content.at(proto::pid).to_int64() == engine.pid());
-  bool has_plugin = false;
-  for (const auto& f : request.content.at(proto::functions).to_list())
-    has_plugin = has_plugin || f.to_string() == "plugin_hello";
-  CHECK(has_plugin);
+  const proto::RegistrationRequest request = controller.register_engine().content;
+  CHECK(request.pid == engine.pid());
+  const std::vector<std::string>& functions = request.functions;
+  CHECK(std::find(functions.begin(), functions.end(), "plugin_hello") != functions.end());
 
   auto reply = controller.apply("plugin_hello", std::string("engine"));
   CHECK(result_of<std::string>(reply) == "hello, engine");
@@ -93,7 +54,39 @@ TEST_CASE("cannery-engine serves a controller until shutdown_request or SIGTERM"
   if (by_signal) {
     ::kill(engine.pid(), SIGTERM);
   } else {
-    controller.send(proto::shutdown_request);
+    controller.send(proto::ShutdownRequest{});
   }
   CHECK(engine.exit_status_within(10s) == 0);
+}
+
+TEST_CASE("cannery-engine --version prints the protocol version it speaks", "[engine][program]") {
+  TempDir dir;
+  CHECK(Program({"--version"}, dir / "out.txt").exit_status_within(10s) == 0);
+  CHECK(contents_of(dir / "out.txt").find("protocol 1.0") != std::string::npos);
+}
+
+TEST_CASE("cannery-engine --announce-protocol sets the version it registers with",
+          "[engine][program]") {
+  ScriptedController controller;
+  TempDir dir;
+  Program engine({"--connection-file", connection_file_for(controller, dir), "--heartbeat-ms",
+                  "100", "--announce-protocol", "1.9"});
+  CHECK(controller.register_engine().content.protocol == "1.9");
+  controller.send(proto::ShutdownRequest{});
+  CHECK(engine.exit_status_within(10s) == 0);
+}
+
+TEST_CASE("cannery-engine exits with status 1 when the controller refuses its protocol version",
+          "[engine][program]") {
+  ScriptedController controller;
+  TempDir dir;
+  Program engine(
+      {"--connection-file", connection_file_for(controller, dir), "--heartbeat-ms", "100"},
+      dir / "out.txt");
+  REQUIRE(controller.expect<proto::RegistrationRequest>(10s));
+  controller.send(proto::RegistrationRefused{.protocol = "2.0", .reason = "too old"});
+  CHECK(engine.exit_status_within(10s) == 1);
+  const std::string output = contents_of(dir / "out.txt");
+  CHECK(output.find("protocol 2.0") != std::string::npos);
+  CHECK(output.find("protocol 1.0") != std::string::npos);
 }

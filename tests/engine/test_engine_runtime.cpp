@@ -1,13 +1,12 @@
 // An in-process Engine driven by a scripted controller (tests/engine/
-// scripted_controller.hpp) through the protocol of protocol.hpp: registration,
-// heartbeats, apply / map / push / pull / put / release, error replies,
-// refused messages, re-registration, and the ways run() ends.
+// scripted_controller.hpp) through the protocol of docs/protocol.md:
+// registration and protocol versions, heartbeats, apply / map / push / pull /
+// put / release, error replies, refused messages, re-registration, and the
+// ways run() ends.
 
 #include <unistd.h>
 #include <csignal>
 #include <stdexcept>
-
-#include <cannery/messaging/batch.hpp>
 
 #include "scripted_controller.hpp"
 
@@ -16,6 +15,18 @@ namespace {
 using namespace cannery::test;
 using cannery::Object;
 using cannery::protocol::RefArgument;
+
+// Requests with the fields a test sets. ScriptedController::request gives
+// each a fresh task id; a test that sends one itself picks it (apply_task).
+proto::ApplyRequest apply_task(std::uint64_t task) {
+  return {.task = task, .shared_memory = std::nullopt};
+}
+proto::MapRequest map_of(std::uint64_t count) {
+  return {.task = 0, .count = count, .shared_memory = std::nullopt};
+}
+proto::PutRequest put_ref(std::uint64_t ref) {
+  return {.ref = ref, .shared_memory = std::nullopt};
+}
 
 }  // namespace
 
@@ -31,29 +42,27 @@ TEST_CASE("an engine registers, sends heartbeats and answers an apply_request",
   RunningEngine running(options_for(controller));
   running.start();
 
-  auto request = controller.expect(proto::registration_request);
+  auto request = controller.expect<proto::RegistrationRequest>();
   REQUIRE(request);
-  const auto& content = request->content;
-  CHECK(content.at(proto::uuid).to_string() == running.engine.uuid());
-  CHECK(content.at(proto::pid).to_int64() == ::getpid());
-  CHECK_FALSE(content.at(proto::hostname).to_string().empty());
-  std::vector<std::string> functions;
-  for (const auto& f : content.at(proto::functions).to_list())
-    functions.push_back(f.to_string());
+  const proto::RegistrationRequest& registration = request->content;
+  CHECK(registration.uuid == running.engine.uuid());
+  CHECK(registration.pid == ::getpid());
+  CHECK_FALSE(registration.hostname.empty());
+  const std::vector<std::string>& functions = registration.functions;
   CHECK(functions == std::as_const(running.engine).functions().names());
   CHECK(std::find(functions.begin(), functions.end(), "trace_scaled") != functions.end());
   CHECK(controller.peer.as_string_view() == "engine-" + running.engine.uuid());
   CHECK_FALSE(running.engine.id());
 
   CHECK(controller.heartbeats() == 0);  // not before it is registered
-  controller.send(proto::registration_reply, controller.registration_reply(3, 50, 200));
+  controller.send(controller.registration_reply(3, 50, 200));
   CHECK(running.has_id_within(3));
   // On the heart socket, never on the work socket.
   CHECK(controller.more_heartbeats_within(2, 2s));
 
   auto reply = controller.apply("add", 2.0, 3.0);
-  CHECK(reply.content.at(proto::status).to_string() == "ok");
-  CHECK(reply.content.at(proto::engine_id).to_int64() == 3);
+  CHECK(reply.content.status == proto::Status::ok);
+  CHECK(reply.content.engine_id == 3);
   CHECK(result_of<double>(reply) == 5.0);
 
   Eigen::MatrixXd m = Eigen::MatrixXd::Random(100, 100);
@@ -81,13 +90,11 @@ TEST_CASE("errors become error replies and the engine keeps serving", "[engine][
   running.start();
   controller.register_engine();
 
-  auto error_of = [](const cannery::Message& reply) {
-    CHECK(reply.content.at(proto::status).to_string() == "error");
-    CHECK(reply.content.at(proto::engine_id).to_int64() == 3);
-    CHECK(reply.buffers.empty());
-    return std::tuple{reply.content.at(proto::function).to_string(),
-                      reply.content.at(proto::ename).to_string(),
-                      reply.content.at(proto::evalue).to_string()};
+  auto error_of = [](const Received<proto::ApplyReply>& reply) {
+    CHECK(reply.content.status == proto::Status::error);
+    CHECK(reply.content.engine_id == 3);
+    CHECK(reply.message.buffers.empty());
+    return failure_of(reply);
   };
 
   auto [f1, e1, v1] = error_of(controller.apply("nope", 1));
@@ -130,7 +137,7 @@ TEST_CASE("refused and malformed messages cost a log line and the engine keeps s
 
   // Signed with another key: refused by the engine's Session.
   cannery::Session forger(keyed("not-the-key"));
-  cannery::Message forged = forger.message(proto::shutdown_request);
+  cannery::Message forged = proto::make_message(forger, proto::ShutdownRequest{});
   forged.identities = {controller.peer};
   forger.send(controller.router, forged);
   // Not a message at all.
@@ -138,14 +145,15 @@ TEST_CASE("refused and malformed messages cost a log line and the engine keeps s
   controller.router.send(zmq::buffer(controller.peer.as_string_view()), zmq::send_flags::sndmore);
   controller.router.send(zmq::str_buffer("junk"), zmq::send_flags::none);
   // Signed, but without a task id: nothing to reply to.
-  controller.send(proto::apply_request, {}, cannery::pack_apply_message("add", 1.0, 2.0));
+  controller.send_content(proto::ApplyRequest::type, without_field(apply_task(1), "task"),
+                          cannery::pack_apply_message("add", 1.0, 2.0));
   // Signed, of a type nobody knows.
-  controller.send("mystery_request");
+  controller.send_content("mystery_request", {});
 
   CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
   // Each counted; the signed ones of one kind from one peer logged once per interval.
   CHECK(running.engine.refused_messages() == 4);
-  CHECK(log.contains("without an integer 'task'"));
+  CHECK(log.contains("apply_request: field 'task' is missing"));
   CHECK_FALSE(running.finished_within(0ms));  // the forged shutdown did nothing
 }
 
@@ -156,7 +164,7 @@ TEST_CASE("a message of an unknown type is refused, counted and logged short",
   RunningEngine running(options_for(controller, &log));
   running.start();
   controller.register_engine();
-  controller.send(std::string(100'000, 'x') + "_request");
+  controller.send_content(std::string(100'000, 'x') + "_request", {});
   CHECK(result_of<double>(controller.apply("add", 1.0, 2.0)) == 3.0);
   CHECK(running.engine.refused_messages() == 1);
   CHECK(log.contains("unknown type 'xxxx"));
@@ -173,74 +181,127 @@ TEST_CASE("map, push and pull", "[engine][runtime]") {
   running.start();
   controller.register_engine();
 
-  auto reply =
-      controller.request(proto::map_request, {{std::string(proto::count), 3}},
-                         cannery::pack_apply_message("square", std::vector<double>{1, 2, 3}));
-  CHECK(reply.content.at(proto::status).to_string() == "ok");
+  auto reply = controller.request(
+      map_of(3), cannery::pack_apply_message("square", std::vector<double>{1, 2, 3}));
+  CHECK(reply.content.status == proto::Status::ok);
   CHECK(result_of<std::vector<double>>(reply) == std::vector<double>{1, 4, 9});
 
   std::vector<cannery::Buffer> values;
   cannery::can(cannery::test::ramp(3000)).append_to(values);
   cannery::can(std::string("hello")).append_to(values);
-  reply = controller.request(proto::push_request,
-                             {{std::string(proto::names), Object::List{"weights", "greeting"}}},
-                             values);
-  CHECK(reply.content.at(proto::status).to_string() == "ok");
-  CHECK(deserialize_object(reply.buffers).value.is_null());
+  reply = controller.request(proto::PushRequest{.names = {"weights", "greeting"}}, values);
+  CHECK(reply.content.status == proto::Status::ok);
+  CHECK(deserialize_object(reply.message.buffers).value.is_null());
 
-  reply = controller.request(proto::pull_request, {{std::string(proto::name), "weights"}}, {});
+  reply = controller.request(proto::PullRequest{.name = "weights"});
   CHECK(result_of<std::vector<double>>(reply) == cannery::test::ramp(3000));
-  reply = controller.request(proto::pull_request, {{std::string(proto::name), "greeting"}}, {});
+  reply = controller.request(proto::PullRequest{.name = "greeting"});
   CHECK(result_of<std::string>(reply) == "hello");
 
-  reply = controller.request(proto::pull_request, {{std::string(proto::name), "missing"}}, {});
-  CHECK(reply.content.at(proto::status).to_string() == "error");
-  CHECK(reply.content.at(proto::ename).to_string() == "cannery.unknown_name");
-  CHECK(reply.content.at(proto::evalue).to_string().find("'missing'") != std::string::npos);
-
   // A push whose names and objects disagree stores nothing.
-  reply =
-      controller.request(proto::push_request, {{std::string(proto::names), Object::List{"a", "b"}}},
-                         cannery::serialize_object(1));
-  CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");
-  reply = controller.request(proto::pull_request, {{std::string(proto::name), "a"}}, {});
-  CHECK(reply.content.at(proto::status).to_string() == "error");
+  reply = controller.request(proto::PushRequest{.names = {"a", "b"}}, cannery::serialize_object(1));
+  CHECK(failure_of(reply).ename == "cannery.invalid_argument");
+  reply = controller.request(proto::PullRequest{.name = "a"});
+  CHECK(reply.content.status == proto::Status::error);
+}
+
+TEST_CASE("a pull of an unknown name is answered with cannery.unknown_name", "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine();
+  controller.request(proto::PushRequest{.names = {"present"}}, cannery::serialize_object(1));
+
+  auto reply = controller.request(proto::PullRequest{.name = "missing"});
+  CHECK(reply.content.status == proto::Status::error);
+  CHECK(reply.message.buffers.empty());
+  const Failure failure = failure_of(reply);
+  CHECK(failure.function == "pull");
+  CHECK(failure.ename == "cannery.unknown_name");
+  // A code a controller can turn back into an errc.
+  CHECK(cannery::errc_from_string(failure.ename.substr(failure.ename.find('.') + 1)) ==
+        cannery::errc::unknown_name);
+  CHECK(failure.evalue.find("'missing'") != std::string::npos);
+  CHECK(result_of<std::int64_t>(controller.request(proto::PullRequest{.name = "present"})) == 1);
+}
+
+TEST_CASE("a request whose fields do not fit is answered with an error when its task is readable",
+          "[engine][runtime]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  controller.register_engine();
+
+  // Alone: a map_request whose count is not a number.
+  proto::MapRequest map = map_of(3);
+  map.task = 41;
+  const std::string sent =
+      controller.send_content(proto::MapRequest::type, with_field(map, "count", "three"),
+                              cannery::pack_apply_message("square", std::vector<double>{1, 2, 3}));
+  auto reply = controller.expect<proto::ApplyReply>();
+  REQUIRE(reply);
+  CHECK(reply->content.task == 41);
+  CHECK(reply->content.status == proto::Status::error);
+  REQUIRE(reply->message.parent_header);
+  CHECK(reply->message.parent_header->msg_id == sent);
+  Failure failure = failure_of(*reply);
+  CHECK(failure.function == "map");  // the call's header was not read
+  CHECK(failure.ename == "cannery.malformed_message");
+  CHECK(failure.evalue.find("map_request: field 'count' is a str") != std::string::npos);
+
+  // In a batch: that part's reply says so, the others are served.
+  cannery::BatchBuilder batch;
+  batch.add(proto::PullRequest{.task = 42, .name = "x"}, {});
+  batch.add(apply_task(43), cannery::pack_apply_message("add", 1.0, 2.0));
+  Object::Dict content = batch.take_content(proto::batch_requests_field);
+  Object::Dict& pull = content.find(proto::batch_requests_field)->second.to_list().at(0).to_dict();
+  REQUIRE(pull.erase("name") == 1);
+  controller.send_content(proto::batch_request, std::move(content), batch.take_buffers());
+  auto parts = controller.expect_batch_reply();
+  REQUIRE(parts);
+  REQUIRE(parts->size() == 2);
+  CHECK(parts->at(0).content.task == 42);
+  failure = failure_of(parts->at(0).content);
+  CHECK(failure.function == "pull");
+  CHECK(failure.ename == "cannery.malformed_message");
+  CHECK(failure.evalue.find("pull_request: field 'name' is missing") != std::string::npos);
+  CHECK(result_of<double>(parts->at(1).buffers) == 3.0);
+
+  // Answered, so not refused.
+  CHECK(result_of<double>(controller.apply("add", 1.0, 1.0)) == 2.0);
+  CHECK(running.engine.refused_messages() == 0);
 }
 
 TEST_CASE("a batch_request is answered part by part in one batch_reply", "[engine][runtime]") {
   ScriptedController controller;
   RunningEngine running(options_for(controller));
   running.start();
-  const cannery::Message registration = controller.register_engine();
-  CHECK(registration.content.at(proto::batches).to_bool());
+  const auto registration = controller.register_engine();
+  CHECK(proto::has_capability(registration.content.capabilities, proto::capability::batches));
 
-  auto part = [](std::string_view type, std::int64_t task) {
-    return Object::Dict{{std::string(proto::type), std::string(type)},
-                        {std::string(proto::task), task}};
-  };
   cannery::BatchBuilder batch;
   // The put's object is there for the request after it, as if each came alone.
-  batch.add(
-      {{std::string(proto::type), std::string(proto::put_request)}, {std::string(proto::ref), 7}},
-      cannery::serialize_object(std::vector<double>{1, 2, 3}));
-  batch.add(part(proto::apply_request, 1), cannery::pack_apply_message("sum", RefArgument{7}));
-  batch.add({{std::string(proto::type), std::string(proto::heartbeat)}}, {});  // skipped
-  batch.add(part(proto::apply_request, 2), cannery::pack_apply_message("fail", std::string("no")));
-  batch.add(part(proto::apply_request, 3), cannery::pack_apply_message("add", 1.0, 2.0));
-  controller.send(proto::batch_request, batch.take_content(proto::requests), batch.take_buffers());
+  batch.add(put_ref(7), cannery::serialize_object(std::vector<double>{1, 2, 3}));
+  batch.add(apply_task(1), cannery::pack_apply_message("sum", RefArgument{7}));
+  batch.add(proto::Heartbeat{}, {});  // skipped
+  batch.add(apply_task(2), cannery::pack_apply_message("fail", std::string("no")));
+  batch.add(apply_task(3), cannery::pack_apply_message("add", 1.0, 2.0));
+  controller.send_content(proto::batch_request, batch.take_content(proto::batch_requests_field),
+                          batch.take_buffers());
 
-  auto reply = controller.expect(proto::batch_reply);
-  REQUIRE(reply);
-  auto parts = cannery::split_batch(reply->content, proto::replies, reply->buffers);
-  REQUIRE(parts.size() == 3);
-  CHECK(parts[0].content.at(proto::task).to_int64() == 1);
-  CHECK(cannery::deserialize_object<double>(parts[0].buffers).value == 6.0);
-  CHECK(parts[1].content.at(proto::task).to_int64() == 2);
-  CHECK(parts[1].content.at(proto::status).to_string() == "error");
-  CHECK(parts[1].content.at(proto::evalue).to_string() == "no");
-  CHECK(parts[2].content.at(proto::engine_id).to_int64() == 3);
-  CHECK(cannery::deserialize_object<double>(parts[2].buffers).value == 3.0);
-  CHECK(controller.skipped_count(proto::apply_reply) == 0);
+  auto parts = controller.expect_batch_reply();
+  REQUIRE(parts);
+  REQUIRE(parts->size() == 3);
+  for (const ReplyPart& part : *parts)
+    CHECK(part.type == proto::ApplyReply::type);
+  CHECK(parts->at(0).content.task == 1);
+  CHECK(result_of<double>(parts->at(0).buffers) == 6.0);
+  CHECK(parts->at(1).content.task == 2);
+  CHECK(parts->at(1).content.status == proto::Status::error);
+  CHECK(failure_of(parts->at(1).content).evalue == "no");
+  CHECK(parts->at(2).content.engine_id == 3);
+  CHECK(result_of<double>(parts->at(2).buffers) == 3.0);
+  CHECK(controller.skipped_count(proto::ApplyReply::type) == 0);
 }
 
 TEST_CASE("a batch_request whose counts do not add up is ignored", "[engine][runtime]") {
@@ -251,12 +312,11 @@ TEST_CASE("a batch_request whose counts do not add up is ignored", "[engine][run
   controller.register_engine();
 
   cannery::BatchBuilder batch;
-  batch.add({{std::string(proto::type), std::string(proto::apply_request)},
-             {std::string(proto::task), 1}},
-            cannery::pack_apply_message("add", 1.0, 2.0));
+  batch.add(apply_task(1), cannery::pack_apply_message("add", 1.0, 2.0));
   auto buffers = batch.take_buffers();
   buffers.pop_back();  // one frame fewer than the part counts
-  controller.send(proto::batch_request, batch.take_content(proto::requests), std::move(buffers));
+  controller.send_content(proto::batch_request, batch.take_content(proto::batch_requests_field),
+                          std::move(buffers));
   // Served right after.
   CHECK(result_of<double>(controller.apply("add", 2.0, 2.0)) == 4.0);
   CHECK(controller.skipped_count(proto::batch_reply) == 0);
@@ -271,24 +331,20 @@ TEST_CASE("put caches an object for reference arguments until release", "[engine
 
   std::map<std::string, Eigen::MatrixXd> weights{{"w1", Eigen::MatrixXd::Ones(200, 100)},
                                                  {"w2", Eigen::MatrixXd::Constant(50, 50, 2.0)}};
-  controller.send(proto::put_request, {{std::string(proto::ref), 11}},
-                  cannery::serialize_object(weights));
-  controller.send(proto::put_request, {{std::string(proto::ref), 12}},
-                  cannery::serialize_object(cannery::test::ramp(100)));
+  controller.send(put_ref(11), cannery::serialize_object(weights));
+  controller.send(put_ref(12), cannery::serialize_object(cannery::test::ramp(100)));
   // No reply to a put: the next message is the apply's reply.
   auto reply = controller.apply("sum_all", RefArgument{11});
   CHECK(result_of<double>(reply) == 200 * 100 + 2.0 * 50 * 50);
   reply = controller.apply("sum", RefArgument{12});
   CHECK(result_of<double>(reply) == Approx(0.5 * 99 * 100 / 2));
-  reply = controller.request(proto::map_request, {{std::string(proto::count), 100}},
-                             cannery::pack_apply_message("square", RefArgument{12}));
+  reply = controller.request(map_of(100), cannery::pack_apply_message("square", RefArgument{12}));
   CHECK(result_of<std::vector<double>>(reply)[2] == 1.0);
 
-  controller.send(proto::release_request, {{std::string(proto::refs), Object::List{11, 12}}});
+  controller.send(proto::ReleaseRequest{.refs = {11, 12}});
   reply = controller.apply("sum", RefArgument{12});
-  CHECK(reply.content.at(proto::ename).to_string() == "cannery.invalid_argument");
-  CHECK(reply.content.at(proto::evalue).to_string().find("no cached object with ref 12") !=
-        std::string::npos);
+  CHECK(failure_of(reply).ename == "cannery.invalid_argument");
+  CHECK(failure_of(reply).evalue.find("no cached object with ref 12") != std::string::npos);
 }
 
 TEST_CASE("heartbeats keep flowing while a long task runs", "[engine][runtime]") {
@@ -314,7 +370,7 @@ TEST_CASE("a long task does not make the engine think the controller is gone",
   // Nothing comes on the work socket for 400 ms; the heart keeps answering.
   auto reply = controller.apply("sleep_ms", std::int64_t{400});
   CHECK(result_of<std::int64_t>(reply) == ::getpid());
-  CHECK_FALSE(controller.expect(proto::registration_request, 300ms));
+  CHECK_FALSE(controller.expect<proto::RegistrationRequest>(300ms));
   const cannery::EngineStats stats = running.engine.stats();
   CHECK(stats.registrations == 1);
   CHECK(stats.controller_losses == 0);
@@ -329,15 +385,15 @@ TEST_CASE("an engine registers again after unknown_engine", "[engine][runtime]")
   controller.register_engine(3);
   REQUIRE(running.has_id_within(3));
 
-  controller.send(proto::unknown_engine);
+  controller.send(proto::UnknownEngine{});
   // At once: well before the next heartbeat would have been due.
-  CHECK(controller.expect(proto::registration_request, 2s));
+  CHECK(controller.expect<proto::RegistrationRequest>(2s));
   CHECK(running.has_id_within(std::nullopt));
-  controller.send(proto::registration_reply, controller.registration_reply(4, 50, 200));
+  controller.send(controller.registration_reply(4, 50, 200));
   CHECK(running.has_id_within(4));
   CHECK(running.engine.registrations() == 2);
   CHECK(running.engine.stats().controller_losses == 1);
-  CHECK(controller.apply("add", 1.0, 1.0).content.at(proto::engine_id).to_int64() == 4);
+  CHECK(controller.apply("add", 1.0, 1.0).content.engine_id == 4);
 }
 
 TEST_CASE("an engine registers again when its heartbeat is answered with unknown_engine",
@@ -349,13 +405,13 @@ TEST_CASE("an engine registers again when its heartbeat is answered with unknown
   controller.register_engine(3, 50, 200);
   REQUIRE(running.has_id_within(3));
   REQUIRE(controller.more_heartbeats_within(1, 2s));
-  CHECK_FALSE(controller.expect(proto::registration_request, 100ms));
+  CHECK_FALSE(controller.expect<proto::RegistrationRequest>(100ms));
   // The controller restarted or declared it dead: it no longer knows it.
   controller.heart_answer.store(HeartAnswer::unknown_engine);
-  CHECK(controller.expect(proto::registration_request, 2s));
+  CHECK(controller.expect<proto::RegistrationRequest>(2s));
   CHECK(log.contains("answered a heartbeat with unknown_engine"));
   controller.heart_answer.store(HeartAnswer::heartbeat);
-  controller.send(proto::registration_reply, controller.registration_reply(3, 50, 200));
+  controller.send(controller.registration_reply(3, 50, 200));
   CHECK(running.has_id_within(3));
   CHECK(running.engine.stats().controller_losses == 1);
 }
@@ -368,17 +424,17 @@ TEST_CASE("an engine registers again when the controller falls silent", "[engine
   controller.register_engine(3, 50, 3);  // 150 ms without an answered heartbeat = gone
   REQUIRE(running.has_id_within(3));
   REQUIRE(controller.more_heartbeats_within(2, 2s));
-  CHECK_FALSE(controller.expect(proto::registration_request, 300ms));
+  CHECK_FALSE(controller.expect<proto::RegistrationRequest>(300ms));
   // The controller answers nothing from now on; the engine keeps asking.
   controller.heart_answer.store(HeartAnswer::nothing);
-  CHECK(controller.expect(proto::registration_request, 3s));
-  CHECK(controller.expect(proto::registration_request, 3s));
+  CHECK(controller.expect<proto::RegistrationRequest>(3s));
+  CHECK(controller.expect<proto::RegistrationRequest>(3s));
   CHECK(running.has_id_within(std::nullopt));
   CHECK(log.contains("no heartbeat answered by the controller at " + controller.heart_endpoint +
                      " for 150 ms"));
   // Until a registration_reply comes.
   controller.heart_answer.store(HeartAnswer::heartbeat);
-  controller.send(proto::registration_reply, controller.registration_reply(3, 50, 200));
+  controller.send(controller.registration_reply(3, 50, 200));
   CHECK(running.has_id_within(3));
 }
 
@@ -387,20 +443,89 @@ TEST_CASE("a registration_reply with values out of range is ignored", "[engine][
   LogLines log;
   RunningEngine running(options_for(controller, &log));
   running.start();
-  REQUIRE(controller.expect(proto::registration_request));
-  controller.send(proto::registration_reply, controller.registration_reply(3, 0, 3));
-  controller.send(proto::registration_reply, {{std::string(proto::engine_id), "three"}});
-  Object::Dict no_heart = controller.registration_reply(3, 50, 3);
-  no_heart.erase(std::string(proto::heartbeat_endpoint));
-  controller.send(proto::registration_reply, no_heart);
-  Object::Dict udp_heart = controller.registration_reply(3, 50, 3);
-  udp_heart[std::string(proto::heartbeat_endpoint)] = "udp://127.0.0.1:9";
-  controller.send(proto::registration_reply, udp_heart);
-  CHECK(controller.expect(proto::registration_request, 2s));  // still asking
-  CHECK_FALSE(running.engine.id());
+  REQUIRE(controller.expect<proto::RegistrationRequest>());
+  // Out of bounds, of the wrong kind, missing, and a heart nobody can reach.
+  controller.send(controller.registration_reply(3, 0, 3));
+  const proto::RegistrationReply valid = controller.registration_reply(3, 50, 3);
+  controller.send_content(proto::RegistrationReply::type, with_field(valid, "engine_id", "three"));
+  controller.send_content(proto::RegistrationReply::type,
+                          without_field(valid, "heartbeat_endpoint"));
+  proto::RegistrationReply udp_heart = valid;
+  udp_heart.heartbeat_endpoint = "udp://127.0.0.1:9";
+  controller.send(udp_heart);
   // Each is refused and counted; the log shows the first of a kind per interval.
+  CHECK(running.refused_within(4));
   CHECK(running.engine.refused_messages() == 4);
-  CHECK(log.contains("ignored a registration_reply"));
+  CHECK_FALSE(running.engine.id());
+  CHECK(controller.expect<proto::RegistrationRequest>(2s));  // still asking
+  CHECK(log.contains("registration_reply: field 'heartbeat_ms' is 0, outside 1..3600000"));
+}
+
+TEST_CASE("an engine announces protocol 1.0 and the batches capability when it registers",
+          "[engine][runtime][protocol]") {
+  ScriptedController controller;
+  RunningEngine running(options_for(controller));
+  running.start();
+  const proto::RegistrationRequest request = controller.register_engine().content;
+  CHECK(request.protocol == "1.0");
+  CHECK(proto::parse_version(request.protocol) == proto::version);
+  CHECK(proto::has_capability(request.capabilities, proto::capability::batches));
+
+  // EngineOptions::protocol changes what it announces (for tests of how
+  // controllers meet other versions).
+  ScriptedController other;
+  cannery::EngineOptions options = options_for(other);
+  options.protocol = "1.7";
+  RunningEngine announcing(std::move(options));
+  announcing.start();
+  CHECK(other.register_engine().content.protocol == "1.7");
+}
+
+TEST_CASE("a registration_reply of another major protocol version is ignored",
+          "[engine][runtime][protocol]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  REQUIRE(controller.expect<proto::RegistrationRequest>());
+
+  proto::RegistrationReply newer = controller.registration_reply(3, 50, 200);
+  newer.protocol = "2.0";
+  controller.send(newer);
+  proto::RegistrationReply garbled = newer;
+  garbled.protocol = "one";
+  controller.send(garbled);
+  CHECK(running.refused_within(2));
+  CHECK(running.engine.stats().refused_messages == 2);
+  CHECK_FALSE(running.engine.id());
+  CHECK(running.engine.stats().registrations == 0);
+  CHECK(controller.expect<proto::RegistrationRequest>(2s));  // still asking
+  CHECK(log.contains("protocol 2.0"));
+
+  // Another minor version of its own major one is served.
+  proto::RegistrationReply newer_minor = newer;
+  newer_minor.protocol = "1.9";
+  controller.send(newer_minor);
+  CHECK(running.has_id_within(3));
+}
+
+TEST_CASE("an engine refused for its protocol version stops and names both versions",
+          "[engine][runtime][protocol]") {
+  ScriptedController controller;
+  LogLines log;
+  RunningEngine running(options_for(controller, &log));
+  running.start();
+  REQUIRE(controller.expect<proto::RegistrationRequest>());
+  controller.send(proto::RegistrationRefused{
+      .protocol = "2.0", .reason = "this controller serves engines of its own major version"});
+
+  const cannery::error e = capture_error([&] { running.finished_within(5s); });
+  CHECK(e.code() == cannery::errc::version_mismatch);
+  CHECK(e.message().find("2.0") != std::string::npos);
+  CHECK(e.message().find("1.0") != std::string::npos);
+  CHECK(e.message().find("its own major version") != std::string::npos);
+  CHECK(log.contains("refused this engine"));
+  CHECK_FALSE(running.engine.id());
 }
 
 TEST_CASE("shutdown_request, stop() and SIGTERM end run()", "[engine][runtime]") {
@@ -409,7 +534,7 @@ TEST_CASE("shutdown_request, stop() and SIGTERM end run()", "[engine][runtime]")
     RunningEngine running(options_for(controller));
     running.start();
     controller.register_engine();
-    controller.send(proto::shutdown_request);
+    controller.send(proto::ShutdownRequest{});
     CHECK(running.finished_within(3s));
     CHECK_FALSE(running.engine.id());
   }
@@ -439,14 +564,13 @@ TEST_CASE("shutdown_request, stop() and SIGTERM end run()", "[engine][runtime]")
     RunningEngine running(options_for(controller));
     running.start();
     controller.register_engine();
-    controller.send(proto::apply_request, {{std::string(proto::task), 99}},
-                    cannery::pack_apply_message("sleep_ms", std::int64_t{200}));
+    controller.send(apply_task(99), cannery::pack_apply_message("sleep_ms", std::int64_t{200}));
     std::this_thread::sleep_for(50ms);
     running.engine.stop();
     CHECK(running.finished_within(3s));
-    auto reply = controller.expect(proto::apply_reply, 2s);
+    auto reply = controller.expect<proto::ApplyReply>(2s);
     REQUIRE(reply);
-    CHECK(reply->content.at(proto::task).to_int64() == 99);
+    CHECK(reply->content.task == 99);
   }
 }
 

@@ -24,30 +24,21 @@ TEST_CASE("replies wait for room in the queue to a slow controller: none is drop
 
   // 4,000 echoes of 16 KiB, sent before any reply is read: far more than
   // the engine's queue (1,000 messages) and the socket buffers hold.
-  constexpr std::int64_t tasks = 4000;
+  constexpr std::uint64_t tasks = 4000;
   const std::vector<Buffer> call =
       cannery::pack_apply_message("echo", std::vector<double>(2048, 1.5));
-  for (std::int64_t task = 1; task <= tasks; ++task) {
-    cannery::Message m = controller.session.message(
-        proto::apply_request, cannery::Object::Dict{{std::string(proto::task), task}});
-    m.identities = {controller.peer};
-    m.buffers = call;
-    controller.session.send(controller.router, m);
-  }
+  for (std::uint64_t task = 1; task <= tasks; ++task)
+    controller.send(proto::ApplyRequest{.task = task, .shared_memory = std::nullopt}, call);
   // The engine answers them all, and finds its queue full on the way.
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (running.engine.stats().requests_answered < static_cast<std::uint64_t>(tasks) &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  CHECK(running.engine.stats().requests_answered == static_cast<std::uint64_t>(tasks));
+  CHECK(within(60s, [&] { return running.engine.stats().requests_answered >= tasks; }));
+  CHECK(running.engine.stats().requests_answered == tasks);
 
-  std::int64_t next = 1;
+  std::uint64_t next = 1;
   while (next <= tasks) {
-    auto reply = controller.expect(proto::apply_reply, 10s);
+    auto reply = controller.expect<proto::ApplyReply>(10s);
     if (!reply) break;
     // In the order the requests came.
-    REQUIRE(reply->content.at(proto::task).to_int64() == next);
+    REQUIRE(reply->content.task == next);
     ++next;
   }
   CHECK(next == tasks + 1);

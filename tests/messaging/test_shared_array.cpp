@@ -18,7 +18,6 @@
 #include "test_support.hpp"
 
 using cannery::Buffer;
-using cannery::Object;
 using cannery::SharedArray;
 using cannery::SharedFrames;
 
@@ -33,10 +32,11 @@ bool segment_exists(const std::string& name) {
   return true;
 }
 
-std::vector<std::string> segment_names(const Object& descriptor) {
+std::vector<std::string> segment_names(
+    const cannery::protocol::SharedMemoryDescriptor& descriptor) {
   std::vector<std::string> names;
-  for (const Object& segment : descriptor.to_list())
-    names.push_back(segment.at("segment").to_string());
+  for (const cannery::protocol::SegmentDescriptor& segment : descriptor)
+    names.push_back(segment.segment);
   return names;
 }
 
@@ -108,8 +108,8 @@ TEST_CASE("a shared array's frame is named in place, not written", "[shared_memo
   REQUIRE(shared);
   CHECK(shared->written_bytes() == 0);
   CHECK(shared->in_place_bytes() == 300'000 * sizeof(double));
-  const Object descriptor = shared->descriptor();
-  REQUIRE(descriptor.to_list().size() == 1);
+  const cannery::protocol::SharedMemoryDescriptor descriptor = shared->descriptor();
+  REQUIRE(descriptor.size() == 1);
 
   std::vector<Buffer> received = shared->placeholders(frames);
   CHECK(received[0] == frames[0]);
@@ -135,8 +135,8 @@ TEST_CASE("shared arrays and ordinary frames in one message", "[shared_memory]")
   REQUIRE(shared);
   CHECK(shared->written_bytes() == 300'000 * sizeof(double));
   CHECK(shared->in_place_bytes() == 350'000 * sizeof(double));
-  const Object descriptor = shared->descriptor();
-  CHECK(descriptor.to_list().size() == 3);  // the written segment, then one per array
+  const cannery::protocol::SharedMemoryDescriptor descriptor = shared->descriptor();
+  CHECK(descriptor.size() == 3);  // the written segment, then one per array
 
   std::vector<Buffer> received = shared->placeholders(frames);
   REQUIRE(received.size() == frame_count);

@@ -22,7 +22,6 @@
 using namespace std::chrono_literals;
 using cannery::Buffer;
 using cannery::errc;
-using cannery::Object;
 
 namespace {
 
@@ -33,12 +32,8 @@ std::string segment_name() {
 }
 
 // The descriptor of one segment holding frame 0 of `size` bytes at offset 0.
-Object descriptor(const std::string& name, std::size_t size) {
-  return Object(Object::List{Object(Object::Dict{
-      {"segment", Object(name)},
-      {"size", Object(size)},
-      {"frames",
-       Object(Object::List{Object(Object::List{Object(0), Object(0), Object(size)})})}})});
+cannery::protocol::SharedMemoryDescriptor descriptor(const std::string& name, std::size_t size) {
+  return {{.segment = name, .size = size, .frames = {{.index = 0, .offset = 0, .length = size}}}};
 }
 
 // A segment file as an attacker would make it: `mode`, `size` bytes of 1s.
@@ -87,8 +82,7 @@ TEST_CASE("a FIFO named as a segment is refused without blocking", "[shared_memo
   CHECK(frames.front().empty());
 }
 
-TEST_CASE("a segment others may write, or of another user, is refused",
-          "[shared_memory][hostile]") {
+TEST_CASE("a segment others may write or of another user is refused", "[shared_memory][hostile]") {
   std::vector<Buffer> frames{Buffer()};
   SECTION("group or others may write or read it") {
     for (mode_t mode : {0644, 0660, 0606, 0640}) {

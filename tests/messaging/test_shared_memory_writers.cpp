@@ -20,7 +20,6 @@
 #include "test_support.hpp"
 
 using cannery::Buffer;
-using cannery::Object;
 using cannery::SharedFrames;
 
 namespace {
@@ -49,13 +48,13 @@ struct Segment {
 };
 
 // What each segment of a SharedFrames descriptor holds.
-std::vector<Segment> segments_of(const Object& descriptor) {
+std::vector<Segment> segments_of(const cannery::protocol::SharedMemoryDescriptor& descriptor) {
   std::vector<Segment> out;
-  for (const Object& segment : descriptor.to_list()) {
+  for (const cannery::protocol::SegmentDescriptor& segment : descriptor) {
     Segment s;
-    for (const Object& placed : segment.find("frames")->to_list()) {
-      s.indices.push_back(static_cast<std::size_t>(placed.at(0).to_int64()));
-      s.bytes += static_cast<std::size_t>(placed.at(2).to_int64());
+    for (const cannery::protocol::FramePlacement& placed : segment.frames) {
+      s.indices.push_back(placed.index);
+      s.bytes += placed.length;
     }
     out.push_back(std::move(s));
   }

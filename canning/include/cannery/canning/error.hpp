@@ -2,6 +2,7 @@
 // The one exception type of cannery: every failure on received bytes, and every
 // misuse that can only be seen at run time, is a cannery::error with a code.
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,10 +35,16 @@ enum class errc {
   remote_error,      // the function raised on the engine (cannery::RemoteError)
   engine_died,       // the engine running the task stopped (cannery::EngineDied)
   unknown_function,  // no function registered under that name on the engine
+  unknown_name,      // no value pushed under that name on the engine
 };
+// The last code: from_string looks at every code up to it. Keep it last.
+inline constexpr errc last_errc = errc::unknown_name;
 
 // Stable lowercase name of a code, as used in messages and logs.
 std::string_view to_string(errc code) noexcept;
+// The code of that name (as to_string gives it); nullopt for no code. How a
+// code read from the wire ("cannery.<name>" error types) becomes one again.
+std::optional<errc> errc_from_string(std::string_view name) noexcept;
 
 class error : public std::runtime_error {
  public:

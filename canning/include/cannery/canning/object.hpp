@@ -94,6 +94,7 @@ class Object {
   // Checked access to the held value; throws type_mismatch naming both kinds.
   bool to_bool() const;
   std::int64_t to_int64() const;
+  std::uint64_t to_uint64() const;  // value_out_of_range when negative
   double to_double() const;
   const std::string& to_string() const;
   const Buffer& to_bytes() const;

@@ -150,8 +150,9 @@ class Controller {
       const std::size_t begin = c * options.chunk_size;
       const std::size_t end = begin + counts[c];
       detail::Submission s;
-      s.kind = detail::RequestKind::map;
-      s.content.emplace("count", Object(counts[c]));
+      protocol::MapRequest request;
+      request.count = counts[c];
+      s.request = std::move(request);
       s.frames = detail::owned_frames(
           pack_apply_message(function, detail::map_chunk(ranges, begin, end)...));
       s.scheme = options.scheme;

@@ -7,10 +7,11 @@
 
 namespace cannery {
 
-// The function raised on the engine (code errc::remote_error). type() is the
-// engine's ename ("cannery.<errc>" for a cannery::error, else the C++
-// exception type) and message() its evalue, unchanged; what() adds which
-// engine and function.
+// The function raised on the engine. type() is the engine's ename
+// ("cannery.<errc>" for a cannery::error, else the C++ exception type) and
+// message() its evalue, unchanged; what() adds which engine and function.
+// code() is the remote cannery::error's code when it had one (type_mismatch
+// for "cannery.type_mismatch"), errc::remote_error for anything else thrown.
 class RemoteError : public error {
  public:
   RemoteError(int engine_id, std::string function, std::string type, const std::string& message);

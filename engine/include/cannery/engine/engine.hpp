@@ -35,6 +35,7 @@
 #include "cannery/engine/functions.hpp"
 #include "cannery/messaging/connection_file.hpp"
 #include "cannery/messaging/curve.hpp"
+#include "cannery/messaging/protocol.hpp"
 
 namespace cannery {
 
@@ -72,6 +73,10 @@ struct EngineOptions {
   bool stop_on_signals = false;
   // Random when empty; the routing id is "engine-<uuid>".
   std::string uuid;
+  // The protocol version announced at registration ("major.minor",
+  // protocol.hpp). Leave it: another value is for testing how controllers
+  // meet engines of other versions (cannery-engine --announce-protocol).
+  std::string protocol = protocol::to_string(protocol::version);
   // Log lines (refused messages, lost controller, ...); standard error when
   // empty. Called from run()'s thread and from the heartbeat thread, never at
   // once.
@@ -85,7 +90,7 @@ struct EngineStats {
                                         // fell silent, or it did not know this engine
   std::uint64_t heartbeats_sent = 0;
   std::uint64_t heartbeats_answered = 0;
-  std::uint64_t refused_messages = 0;  // on either socket (bad signature, malformed, ...)
+  std::uint64_t refused_messages = 0;   // on either socket (bad signature, malformed, ...)
   std::uint64_t requests_answered = 0;  // apply/map/push/pull requests, alone or in batches
 };
 

@@ -28,16 +28,13 @@
 
 #include "cannery/canning/buffer.hpp"
 #include "cannery/canning/object.hpp"
+#include "cannery/messaging/messages.hpp"
 
 namespace cannery {
 
 namespace detail {
 // Where one frame of a message lies in a segment.
-struct FramePlacement {
-  std::size_t index;   // among the message's frames
-  std::size_t offset;  // in the segment
-  std::size_t length;
-};
+using FramePlacement = protocol::FramePlacement;
 }  // namespace detail
 
 // A segment this process made, removed from /dev/shm when this object goes
@@ -61,8 +58,7 @@ class SharedSegment {
   // Bytes of frames stored (size() adds alignment padding).
   std::size_t stored_bytes() const noexcept;
 
-  // {segment: name, size: n, frames: [[index, offset, length], ...]}.
-  Object descriptor() const;
+  protocol::SegmentDescriptor descriptor() const;
   const std::vector<detail::FramePlacement>& placements() const noexcept { return placements_; }
 
  private:
@@ -107,9 +103,9 @@ class SharedFrames {
   static std::optional<SharedFrames> in_place(std::span<const Buffer> frames,
                                               std::size_t min_frame_bytes);
 
-  // One {segment, size, frames: [[index, offset, length], ...]} per segment,
-  // for the signed content of the message that carries placeholders().
-  Object descriptor() const;
+  // One entry per segment, for the signed content of the message that
+  // carries placeholders().
+  protocol::SharedMemoryDescriptor descriptor() const;
   // `frames` (the ones given to prepare()) with each frame named by the
   // descriptor replaced by an empty placeholder.
   std::vector<Buffer> placeholders(std::span<const Buffer> frames) const;
@@ -134,7 +130,7 @@ class SharedFrames {
   std::vector<InPlace> in_place_;
 };
 
-// Receiving side: replaces the placeholders `descriptor` (a list, as
+// Receiving side: replaces the placeholders `descriptor` (as
 // SharedFrames::descriptor makes it) names with read-only views of the
 // segments. Every field is checked against the frames and the segments that
 // exist before anything is viewed; a segment must be a regular file of this
@@ -149,7 +145,8 @@ class SharedFrames {
 // whole segment and marks it damaged (a fault anywhere else goes to the
 // handler installed before, by default ending the process as before).
 // Readers ask damaged_segment() before trusting what they read.
-void restore_shared_frames(const Object& descriptor, std::vector<Buffer>& frames);
+void restore_shared_frames(const protocol::SharedMemoryDescriptor& descriptor,
+                           std::vector<Buffer>& frames);
 
 // The name of a segment that was found truncated among those `frames` view;
 // nullopt when none was.
@@ -167,8 +164,7 @@ class SharedMemoryProbe {
   // Nullopt when this process cannot create a segment (no /dev/shm).
   static std::optional<SharedMemoryProbe> create() noexcept;
 
-  // {segment: name, token: hex}
-  Object describe() const;
+  protocol::ProbeDescription describe() const;
 
  private:
   SharedMemoryProbe(SharedSegment segment, std::string token);
@@ -178,7 +174,7 @@ class SharedMemoryProbe {
 
 // True when the probe a peer described can be opened here and holds the
 // token it claims. Never throws: anything unexpected means "no".
-bool shares_memory_with(const Object& probe) noexcept;
+bool shares_memory_with(const protocol::ProbeDescription& probe) noexcept;
 
 // Removes segments left by processes of this pid namespace that no longer
 // run. Returns how many were removed.

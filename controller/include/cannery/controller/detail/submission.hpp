@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "cannery/canning/apply.hpp"
@@ -18,15 +19,16 @@
 #include "cannery/controller/detail/task_sink.hpp"
 #include "cannery/controller/object_ref.hpp"
 #include "cannery/controller/options.hpp"
+#include "cannery/messaging/messages.hpp"
 
 namespace cannery::detail {
 
-enum class RequestKind { apply, map, push, pull };
+// The request a task sends; its task id is filled in when sent.
+using WorkRequest = std::variant<protocol::ApplyRequest, protocol::MapRequest,
+                                 protocol::PushRequest, protocol::PullRequest>;
 
 struct Submission {
-  RequestKind kind = RequestKind::apply;
-  // Content fields besides "task" (map's count, push's names, pull's name).
-  Object::Dict content;
+  WorkRequest request;
   // The request's buffers. Never borrowed: see owned_frames.
   std::vector<Buffer> frames;
   // Cached objects the frames refer to; sent to the engine first if needed.

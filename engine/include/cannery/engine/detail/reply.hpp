@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "cannery/canning/buffer.hpp"
-#include "cannery/canning/object.hpp"
+#include "cannery/messaging/messages.hpp"
 
 namespace cannery::detail {
 
 struct Reply {
-  Object::Dict content;  // engine_id is added when sent
+  protocol::ApplyReply content;  // engine_id is set when sent
   std::vector<Buffer> buffers;
 };
 

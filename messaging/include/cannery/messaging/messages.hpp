@@ -1,0 +1,238 @@
+#pragma once
+// Every message of the controller <-> engine protocol, one struct each, its
+// fields listed once for the codec (codec.hpp). docs/protocol.md says who
+// sends each, when, and what the engine and a task go through; protocol.hpp
+// holds the version, capabilities and names both sides share.
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "cannery/messaging/codec.hpp"
+
+namespace cannery::protocol {
+
+// --- Values inside messages ------------------------------------------------------
+
+// A frame of a request that rides in a shared memory segment: the request
+// carries an empty placeholder at `index`, the bytes are at [offset,
+// offset + length) of the segment.
+struct FramePlacement {
+  std::uint64_t index = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  static constexpr auto fields() {
+    return std::tuple{field("index", &FramePlacement::index),
+                      field("offset", &FramePlacement::offset),
+                      field("length", &FramePlacement::length)};
+  }
+};
+
+// One segment of a shared memory descriptor (SharedFrames::descriptor()).
+struct SegmentDescriptor {
+  std::string segment;  // its name in /dev/shm
+  std::uint64_t size = 0;
+  std::vector<FramePlacement> frames;
+  static constexpr auto fields() {
+    return std::tuple{field("segment", &SegmentDescriptor::segment, 1, 255),
+                      field("size", &SegmentDescriptor::size),
+                      field("frames", &SegmentDescriptor::frames)};
+  }
+};
+
+using SharedMemoryDescriptor = std::vector<SegmentDescriptor>;
+
+// A segment an engine made so that the controller can tell whether both
+// see the same /dev/shm (SharedMemoryProbe).
+struct ProbeDescription {
+  std::string segment;
+  std::string token;
+  static constexpr auto fields() {
+    return std::tuple{field("segment", &ProbeDescription::segment, 1, 255),
+                      field("token", &ProbeDescription::token, 1, 255)};
+  }
+};
+
+enum class Status { ok, error };
+constexpr std::array<std::string_view, 2> names_of(Status) {
+  return {"ok", "error"};
+}
+
+// --- Registration (work socket) ---------------------------------------------------
+
+struct RegistrationRequest {
+  static constexpr std::string_view type = "registration_request";
+  std::string uuid;
+  int pid = 0;
+  std::string hostname;
+  std::vector<std::string> functions;
+  std::string protocol;                   // "major.minor" (protocol.hpp, version)
+  std::vector<std::string> capabilities;  // protocol.hpp, capability
+  // How many registration_replies this engine process accepted before.
+  std::uint64_t registrations = 0;
+  std::optional<ProbeDescription> shared_memory;
+  static constexpr auto fields() {
+    using M = RegistrationRequest;
+    // The routing id, "engine-<uuid>", must fit ZeroMQ's 255 bytes.
+    return std::tuple{field("uuid", &M::uuid, 1, 248),
+                      field("pid", &M::pid, 0, std::numeric_limits<int>::max()),
+                      field("hostname", &M::hostname, 0, 255),
+                      field("functions", &M::functions),
+                      field("protocol", &M::protocol, 1, 32),
+                      field("capabilities", &M::capabilities),
+                      field("registrations", &M::registrations),
+                      field("shared_memory", &M::shared_memory)};
+  }
+};
+
+struct RegistrationReply {
+  static constexpr std::string_view type = "registration_reply";
+  int engine_id = 0;
+  std::int64_t heartbeat_ms = 0;
+  int allowed_misses = 0;
+  std::string heartbeat_endpoint;  // the heart socket as bound
+  std::string protocol;
+  std::vector<std::string> capabilities;
+  static constexpr auto fields() {
+    using M = RegistrationReply;
+    return std::tuple{field("engine_id", &M::engine_id, 0, std::numeric_limits<int>::max()),
+                      field("heartbeat_ms", &M::heartbeat_ms, 1, 3'600'000),
+                      field("allowed_misses", &M::allowed_misses, 1, 1'000'000),
+                      field("heartbeat_endpoint", &M::heartbeat_endpoint, 1, 1024),
+                      field("protocol", &M::protocol, 1, 32),
+                      field("capabilities", &M::capabilities)};
+  }
+};
+
+// The controller will not serve this engine (another major protocol
+// version); the engine stops with `reason`.
+struct RegistrationRefused {
+  static constexpr std::string_view type = "registration_refused";
+  std::string protocol;  // the controller's
+  std::string reason;
+  static constexpr auto fields() {
+    return std::tuple{field("protocol", &RegistrationRefused::protocol, 1, 32),
+                      field("reason", &RegistrationRefused::reason, 0, 4096)};
+  }
+};
+
+// The answer to anything from a routing id the controller does not know.
+struct UnknownEngine {
+  static constexpr std::string_view type = "unknown_engine";
+  static constexpr auto fields() { return std::tuple{}; }
+};
+
+// --- Liveness (heart socket) --------------------------------------------------------
+
+struct Heartbeat {
+  static constexpr std::string_view type = "heartbeat";
+  static constexpr auto fields() { return std::tuple{}; }
+};
+
+// --- Work ---------------------------------------------------------------------------
+
+// buffers: pack_apply_message(function, args..., kwargs...)
+struct ApplyRequest {
+  static constexpr std::string_view type = "apply_request";
+  std::uint64_t task = 0;
+  std::optional<SharedMemoryDescriptor> shared_memory;
+  static constexpr auto fields() {
+    return std::tuple{field("task", &ApplyRequest::task),
+                      field("shared_memory", &ApplyRequest::shared_memory)};
+  }
+};
+
+// buffers: pack_apply_message(function, chunk_0, chunk_1, ...), each chunk
+// `count` elements.
+struct MapRequest {
+  static constexpr std::string_view type = "map_request";
+  std::uint64_t task = 0;
+  std::uint64_t count = 0;
+  std::optional<SharedMemoryDescriptor> shared_memory;
+  static constexpr auto fields() {
+    return std::tuple{field("task", &MapRequest::task), field("count", &MapRequest::count),
+                      field("shared_memory", &MapRequest::shared_memory)};
+  }
+};
+
+// buffers: one canned object per name, in order.
+struct PushRequest {
+  static constexpr std::string_view type = "push_request";
+  std::uint64_t task = 0;
+  std::vector<std::string> names;
+  static constexpr auto fields() {
+    return std::tuple{field("task", &PushRequest::task), field("names", &PushRequest::names)};
+  }
+};
+
+struct PullRequest {
+  static constexpr std::string_view type = "pull_request";
+  std::uint64_t task = 0;
+  std::string name;
+  static constexpr auto fields() {
+    return std::tuple{field("task", &PullRequest::task), field("name", &PullRequest::name)};
+  }
+};
+
+// buffers: the object's frames. No reply.
+struct PutRequest {
+  static constexpr std::string_view type = "put_request";
+  std::uint64_t ref = 0;
+  std::optional<SharedMemoryDescriptor> shared_memory;
+  static constexpr auto fields() {
+    return std::tuple{field("ref", &PutRequest::ref),
+                      field("shared_memory", &PutRequest::shared_memory)};
+  }
+};
+
+// No reply.
+struct ReleaseRequest {
+  static constexpr std::string_view type = "release_request";
+  std::vector<std::uint64_t> refs;
+  static constexpr auto fields() { return std::tuple{field("refs", &ReleaseRequest::refs)}; }
+};
+
+// The one answer to every request with a task id. buffers: the result, one
+// canned object (ok), none (error).
+struct ApplyReply {
+  static constexpr std::string_view type = "apply_reply";
+  std::uint64_t task = 0;
+  int engine_id = -1;  // -1 from an engine that is not registered
+  Status status = Status::ok;
+  // With status error: the function (or "apply", "map", "push", "pull"), the
+  // error's type ("cannery.<errc>" for a cannery::error) and message.
+  std::optional<std::string> function;
+  std::optional<std::string> ename;
+  std::optional<std::string> evalue;
+  static constexpr auto fields() {
+    using M = ApplyReply;
+    return std::tuple{field("task", &M::task),
+                      field("engine_id", &M::engine_id, -1, std::numeric_limits<int>::max()),
+                      field("status", &M::status),
+                      field("function", &M::function),
+                      field("ename", &M::ename),
+                      field("evalue", &M::evalue)};
+  }
+};
+
+// --- Ending -----------------------------------------------------------------------
+
+struct ShutdownRequest {
+  static constexpr std::string_view type = "shutdown_request";
+  static constexpr auto fields() { return std::tuple{}; }
+};
+
+// Batches (batch.hpp) carry several of the work messages above in one
+// envelope; their type names are here for the dispatch tables.
+// batch_request: {requests: [part, ...]}; batch_reply: {replies: [part, ...]}.
+inline constexpr std::string_view batch_request = "batch_request";
+inline constexpr std::string_view batch_reply = "batch_reply";
+inline constexpr std::string_view batch_requests_field = "requests";
+inline constexpr std::string_view batch_replies_field = "replies";
+
+}  // namespace cannery::protocol
