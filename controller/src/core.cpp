@@ -164,6 +164,10 @@ void Core::loop() {
     more_to_read = receive_available();
     dispatch();
     tick(Clock::now());
+    declare_deaths();
+#ifdef CANNERY_CHECK_INVARIANTS
+    check_invariants();
+#endif
     // Here, where no reference into the engine table is held.
     forget_old_dead_engines();
     commands_.release(released_);
@@ -193,7 +197,7 @@ void Core::handle(Command& command) {
     infos.reserve(engines_.size());
     for (const auto& [id, e] : engines_) {
       infos.push_back(e.info);
-      infos.back().in_flight = e.in_flight.size();
+      infos.back().in_flight = placement_.count(id);
     }
     query->reply.set_value(std::move(infos));
   } else if (auto* shutdown = std::get_if<ShutdownCommand>(&command)) {

@@ -38,6 +38,7 @@
 #include "command_queue.hpp"
 #include "heart_monitor.hpp"
 #include "host.hpp"
+#include "relations.hpp"
 #include "scheduler.hpp"
 
 namespace cannery::detail {
@@ -81,7 +82,6 @@ class Core final : public RefReleaser {
  private:
   struct Task {
     Submission request;
-    int engine = -1;              // in flight on this engine; -1 while queued
     bool counted_pending = true;  // still counts against max_pending
   };
   struct Engine {
@@ -91,12 +91,11 @@ class Core final : public RefReleaser {
     Clock::time_point last_seen;
     Clock::time_point died_at;        // when last declared dead
     std::deque<std::uint64_t> queue;  // tasks aimed at this engine, waiting for room
-    std::unordered_set<std::uint64_t> in_flight;
-    std::unordered_set<std::uint64_t> refs_held;
     std::uint64_t last_assigned = 0;
     std::int64_t attempt = -1;  // the latest registration attempt's number (its `registrations`)
     bool leaving = false;       // sent a shutdown_request: its end is expected, not news
     bool batches = false;       // takes batch_request (it said so when registering)
+    bool doomed = false;        // found dead this round: nothing more is sent to it
   };
   struct Ref {
     std::vector<Buffer> frames;
@@ -105,7 +104,6 @@ class Core final : public RefReleaser {
     std::shared_ptr<const SharedFrames> shared;
     std::size_t uses = 0;  // tasks not yet ended that refer to it
     bool dropped = false;  // the last ObjectRef is gone
-    std::unordered_set<int> holders;
   };
 
   void run() noexcept;
@@ -148,7 +146,18 @@ class Core final : public RefReleaser {
   void tick(Clock::time_point now);
   // When the engine was last heard from, on either socket.
   Clock::time_point last_heard(const Engine& engine) const;
-  void declare_dead(Engine& engine, const std::string& why);
+  // Records that `engine` is dead; declare_deaths() acts on it. Nothing is
+  // sent to it from now on.
+  void mark_dead(Engine& engine, const std::string& why);
+  // The one place where engines die: once per round of the loop (and at once
+  // where a registration replaces an engine). Re-queues or fails their tasks
+  // and forgets what they held.
+  void declare_deaths();
+  // Alive again (or for the first time) under `routing`.
+  void revive(Engine& engine, const std::string& routing, const Buffer& routing_frame);
+  // Aborts with what disagrees when the core's indexes do not (a build with
+  // CANNERY_CHECK_INVARIANTS runs it after every round of the loop).
+  void check_invariants() const;
   // Forgets the longest-dead engines beyond max_dead_engine_records. Only
   // between rounds of the loop: it erases from engines_.
   void forget_old_dead_engines();
@@ -194,6 +203,9 @@ class Core final : public RefReleaser {
   // I/O thread state.
   std::map<int, Engine> engines_;
   std::unordered_map<std::string, int> by_routing_;  // live engines only
+  std::vector<std::pair<int, std::string>> doomed_;  // marked dead, and why
+  ManyToOne<std::uint64_t, int> placement_;          // tasks in flight -> engine
+  ManyToMany<std::uint64_t, int> holdings_;          // refs <-> engines that cache them
   std::unordered_map<std::string, int> by_uuid_;
   int next_engine_id_ = 0;
   std::unordered_map<std::uint64_t, Task> tasks_;

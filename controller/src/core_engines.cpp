@@ -1,6 +1,8 @@
 // Core: receiving, the engine registry, liveness and declaring engines dead.
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -135,7 +137,8 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
   const int pid = request.pid;  // only shown and compared, never signalled
   // A routing id taken over by another engine means the old one is gone.
   if (Engine* holder = engine_by_routing(routing); holder != nullptr && holder->info.uuid != uuid) {
-    declare_dead(*holder, "engine " + uuid + " registered with its routing id");
+    mark_dead(*holder, "engine " + uuid + " registered with its routing id");
+    declare_deaths();
   }
   // Requests repeated while the engine waits for an answer carry the same
   // attempt number: answered alike, counted once.
@@ -159,8 +162,8 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
     }
     if (engine->info.alive && engine->info.pid != pid) {
       // Its connection, a new process: the old one is gone.
-      declare_dead(*engine,
-                   "it registered again as a new process (pid " + std::to_string(pid) + ")");
+      mark_dead(*engine, "it registered again as a new process (pid " + std::to_string(pid) + ")");
+      declare_deaths();
     } else if (engine->info.alive) {
       repeated = attempt <= engine->attempt;
       if (!repeated) re_registrations_.fetch_add(1, std::memory_order_relaxed);
@@ -172,12 +175,7 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
     engine->info.uuid = uuid;
     by_uuid_[uuid] = id;
   }
-  if (!engine->info.alive) {
-    engine->routing_id = routing;
-    engine->routing_frame = message.identities.front();
-    by_routing_[routing] = engine->info.id;
-    engine->info.alive = true;
-  }
+  if (!engine->info.alive) revive(*engine, routing, message.identities.front());
   engine->info.pid = pid;
   engine->batches = protocol::has_capability(request.capabilities, protocol::capability::batches);
   engine->info.hostname = request.hostname;
@@ -214,10 +212,10 @@ void Core::tick(Clock::time_point now) {
     const auto silence_allowed = options_.heartbeat * options_.allowed_misses;
     for (auto& [id, engine] : engines_) {
       if (engine.info.alive && now - last_heard(engine) > silence_allowed) {
-        declare_dead(engine, "no heartbeat and no message came from it for " +
-                                 ms_text(silence_allowed) + " (heartbeat " +
-                                 ms_text(options_.heartbeat) + " x " +
-                                 std::to_string(options_.allowed_misses) + " misses)");
+        mark_dead(engine, "no heartbeat and no message came from it for " +
+                              ms_text(silence_allowed) + " (heartbeat " +
+                              ms_text(options_.heartbeat) + " x " +
+                              std::to_string(options_.allowed_misses) + " misses)");
       }
     }
     next_liveness_check_ = now + options_.heartbeat;
@@ -253,54 +251,119 @@ void Core::forget_old_dead_engines() {
   }
 }
 
-void Core::declare_dead(Engine& engine, const std::string& why) {
-  if (!engine.info.alive) return;
-  engine.info.alive = false;
-  engine.died_at = Clock::now();
-  engines_died_.fetch_add(1, std::memory_order_relaxed);
-  by_routing_.erase(engine.routing_id);
-  heart_->forget(engine.routing_id);
-  const int id = engine.info.id;
-  if (!engine.leaving) {
-    refusals_.warn("cannery controller: engine " + std::to_string(id) + " (pid " +
-                   std::to_string(engine.info.pid) + " on " + engine.info.hostname +
-                   ") is declared dead: " + why);
-  }
+void Core::mark_dead(Engine& engine, const std::string& why) {
+  if (!engine.info.alive || engine.doomed) return;
+  engine.doomed = true;
+  doomed_.emplace_back(engine.info.id, why);
+}
 
-  // Tasks it was running: resubmitted (in their original order, ahead of
-  // newer work) while retries remain, else failed.
-  std::vector<std::uint64_t> lost(engine.in_flight.begin(), engine.in_flight.end());
-  engine.in_flight.clear();
-  std::sort(lost.begin(), lost.end());
-  for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
-    Task& task = tasks_.at(*it);
-    task.engine = -1;
-    if (task.request.target == -1 && task.request.retries > 0) {
-      --task.request.retries;
-      const std::uint64_t fresh = ++next_task_id_;  // a late reply to the old id is ignored
-      auto node = tasks_.extract(*it);
-      node.key() = fresh;
-      tasks_.insert(std::move(node));
-      any_queue_.push_front(fresh);
-      if (auto deadline = tasks_.at(fresh).request.deadline) deadlines_.push({*deadline, fresh});
-      tasks_retried_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      end_task(*it, EngineDied(id, "engine " + std::to_string(id) +
-                                       " died while running the task: " + why));
+void Core::revive(Engine& engine, const std::string& routing, const Buffer& routing_frame) {
+  engine.routing_id = routing;
+  engine.routing_frame = routing_frame;
+  engine.doomed = false;
+  engine.info.alive = true;
+  by_routing_[routing] = engine.info.id;
+}
+
+void Core::declare_deaths() {
+  // Re-queued tasks may be sent in this same round, to other engines; a
+  // failed send then marks another engine, handled by the next pass.
+  while (!doomed_.empty()) {
+    const auto [id, why] = std::move(doomed_.front());
+    doomed_.erase(doomed_.begin());
+    Engine& engine = engines_.at(id);
+    engine.doomed = false;
+    engine.info.alive = false;
+    engine.died_at = Clock::now();
+    engines_died_.fetch_add(1, std::memory_order_relaxed);
+    by_routing_.erase(engine.routing_id);
+    heart_->forget(engine.routing_id);
+    if (!engine.leaving) {
+      refusals_.warn("cannery controller: engine " + std::to_string(id) + " (pid " +
+                     std::to_string(engine.info.pid) + " on " + engine.info.hostname +
+                     ") is declared dead: " + why);
+    }
+    // Whatever it cached is gone with it (no release_request goes to it when
+    // its tasks end below); a revived engine gets puts again.
+    holdings_.unlink_b(id);
+    // Tasks it was running: resubmitted (in their original order, ahead of
+    // newer work) while retries remain, else failed.
+    std::vector<std::uint64_t> lost = placement_.unlink_owner(id);
+    std::sort(lost.begin(), lost.end());
+    for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
+      Task& task = tasks_.at(*it);
+      if (task.request.target == -1 && task.request.retries > 0) {
+        --task.request.retries;
+        const std::uint64_t fresh = ++next_task_id_;  // a late reply to the old id is ignored
+        auto node = tasks_.extract(*it);
+        node.key() = fresh;
+        tasks_.insert(std::move(node));
+        any_queue_.push_front(fresh);
+        if (auto deadline = tasks_.at(fresh).request.deadline) deadlines_.push({*deadline, fresh});
+        tasks_retried_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        end_task(*it, EngineDied(id, "engine " + std::to_string(id) +
+                                         " died while running the task: " + why));
+      }
+    }
+    std::deque<std::uint64_t> waiting;
+    waiting.swap(engine.queue);
+    for (std::uint64_t task_id : waiting) {
+      end_task(task_id, EngineDied(id, "engine " + std::to_string(id) +
+                                           " died before the task aimed at it was sent: " + why));
     }
   }
-  std::deque<std::uint64_t> waiting;
-  waiting.swap(engine.queue);
-  for (std::uint64_t task_id : waiting) {
-    end_task(task_id, EngineDied(id, "engine " + std::to_string(id) +
-                                         " died before the task aimed at it was sent: " + why));
-  }
-  // Whatever it cached is gone with it; a revived engine gets puts again.
-  for (std::uint64_t ref : engine.refs_held) {
-    if (auto r = refs_.find(ref); r != refs_.end()) r->second.holders.erase(id);
-  }
-  engine.refs_held.clear();
   publish_live_count();
+}
+
+void Core::check_invariants() const {
+  auto broken = [](const std::string& what) {
+    std::fprintf(stderr, "cannery controller: internal invariant broken: %s\n", what.c_str());
+    std::abort();
+  };
+  if (!placement_.consistent()) broken("a task's engine and the engine's tasks disagree");
+  if (!holdings_.consistent()) broken("refs held by engines and their holders disagree");
+  placement_.for_each([&](std::uint64_t task, int engine) {
+    if (tasks_.count(task) == 0) broken("task " + std::to_string(task) + " ended but is in flight");
+    auto e = engines_.find(engine);
+    if (e == engines_.end() || !e->second.info.alive) {
+      broken("task " + std::to_string(task) + " is in flight on engine " + std::to_string(engine) +
+             ", which is not alive");
+    }
+  });
+  holdings_.for_each([&](std::uint64_t ref, int engine) {
+    if (refs_.count(ref) == 0) broken("ref " + std::to_string(ref) + " released but held");
+    auto e = engines_.find(engine);
+    if (e == engines_.end() || !e->second.info.alive) {
+      broken("ref " + std::to_string(ref) + " is held by engine " + std::to_string(engine) +
+             ", which is not alive");
+    }
+  });
+  std::size_t alive = 0;
+  for (const auto& [id, engine] : engines_) {
+    if (engine.doomed) broken("engine " + std::to_string(id) + " was marked dead and not buried");
+    if (!engine.info.alive) continue;
+    ++alive;
+    auto routed = by_routing_.find(engine.routing_id);
+    if (routed == by_routing_.end() || routed->second != id) {
+      broken("live engine " + std::to_string(id) + " is not found by its routing id");
+    }
+  }
+  if (alive != by_routing_.size()) broken("the routing map and the live engines disagree");
+  {
+    std::lock_guard lock(live_mutex_);
+    if (live_count_ != alive) broken("the published live count and the live engines disagree");
+  }
+  std::unordered_map<std::uint64_t, std::size_t> uses;
+  for (const auto& [id, task] : tasks_)
+    for (std::uint64_t ref : task.request.refs)
+      ++uses[ref];
+  for (const auto& [id, ref] : refs_) {
+    if (ref.uses != uses[id]) {
+      broken("ref " + std::to_string(id) + " counts " + std::to_string(ref.uses) +
+             " uses, tasks make " + std::to_string(uses[id]));
+    }
+  }
 }
 
 }  // namespace cannery::detail

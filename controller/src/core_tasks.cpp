@@ -55,7 +55,8 @@ void Core::dispatch() {
     ids.clear();
   const std::size_t room = options_.max_in_flight_per_engine;
   for (auto& [engine_id, engine] : engines_) {
-    while (engine.info.alive && !engine.queue.empty() && engine.in_flight.size() < room) {
+    while (engine.info.alive && !engine.doomed && !engine.queue.empty() &&
+           placement_.count(engine_id) < room) {
       const std::uint64_t id = engine.queue.front();
       engine.queue.pop_front();
       if (tasks_.count(id) != 0) assign(engine, id);  // else it timed out while queued
@@ -70,8 +71,9 @@ void Core::dispatch() {
     }
     candidates_.clear();
     for (const auto& [engine_id, engine] : engines_) {
-      if (engine.info.alive && engine.in_flight.size() < room)
-        candidates_.push_back({engine_id, engine.in_flight.size(), engine.last_assigned});
+      const std::size_t in_flight = placement_.count(engine_id);
+      if (engine.info.alive && !engine.doomed && in_flight < room)
+        candidates_.push_back({engine_id, in_flight, engine.last_assigned});
     }
     if (candidates_.empty()) break;  // every engine is full: back-pressure
     const int chosen = candidates_[pick_engine(task->second.request.scheme, candidates_, rng_)].id;
@@ -85,8 +87,7 @@ void Core::dispatch() {
 
 void Core::assign(Engine& engine, std::uint64_t id) {
   Task& task = tasks_.at(id);
-  task.engine = engine.info.id;
-  engine.in_flight.insert(id);
+  placement_.link(id, engine.info.id);
   engine.last_assigned = ++assign_seq_;
   if (task.counted_pending) {
     task.counted_pending = false;
@@ -103,8 +104,8 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     const std::span<const std::uint64_t> group =
         ids.first(engine.batches ? std::min(ids.size(), max_batch) : 1);
     ids = ids.subspan(group.size());
-    // A failed send declared the engine dead, which failed or requeued every
-    // task in flight on it, these included.
+    // A failed send marked the engine dead: every task in flight on it, these
+    // included, is re-queued or failed when the round declares its death.
     for (std::uint64_t id : group) {
       if (!send_refs(engine, tasks_.at(id))) return;
     }
@@ -134,7 +135,7 @@ bool Core::send_refs(Engine& engine, const Task& task) {
   // it arrives before the request that names it.
   for (std::uint64_t ref_id : task.request.refs) {
     Ref& ref = refs_.at(ref_id);
-    if (ref.holders.count(engine.info.id) != 0) continue;
+    if (holdings_.linked(ref_id, engine.info.id)) continue;
     protocol::PutRequest put;
     put.ref = ref_id;
     const bool shared = ref.shared != nullptr && engine.info.shared_memory;
@@ -143,8 +144,7 @@ bool Core::send_refs(Engine& engine, const Task& task) {
       return false;
     }
     if (shared) count_sent({1, ref.shared->in_place_bytes()});
-    ref.holders.insert(engine.info.id);
-    engine.refs_held.insert(ref_id);
+    holdings_.link(ref_id, engine.info.id);
   }
   return true;
 }
@@ -184,6 +184,7 @@ std::pair<WorkRequest, std::vector<Buffer>> Core::request_for(const Engine& engi
 }
 
 bool Core::send(Engine& engine, Message message, std::vector<Buffer> buffers) {
+  if (engine.doomed || !engine.info.alive) return false;
   message.identities.push_back(engine.routing_frame);
   message.buffers = std::move(buffers);
   const std::vector<Buffer> frames = session_.serialize(std::move(message));
@@ -191,12 +192,12 @@ bool Core::send(Engine& engine, Message message, std::vector<Buffer> buffers) {
     // Never block the I/O thread. The socket has no high-water mark, so only
     // libzmq failing to queue the message refuses it here.
     if (!send_frames(router_, frames, session_.options().frames, zmq::send_flags::dontwait)) {
-      declare_dead(engine, "libzmq could not queue a message for it");
+      mark_dead(engine, "libzmq could not queue a message for it");
       return false;
     }
   } catch (const error& e) {
     // ROUTER_MANDATORY: EHOSTUNREACH when the peer disconnected.
-    declare_dead(engine, "it is unreachable (" + e.message() + ")");
+    mark_dead(engine, "it is unreachable (" + e.message() + ")");
     return false;
   }
   std::uint64_t bytes = 0;
@@ -252,7 +253,7 @@ void Core::on_reply(Engine& engine, const protocol::ApplyReply& reply, std::span
   auto it = tasks_.find(reply.task);
   // Ended already (timeout, a retry elsewhere, a duplicate) or never sent
   // there: exactly-once means the first end wins and the rest are dropped.
-  if (it == tasks_.end() || it->second.engine != engine.info.id) {
+  if (it == tasks_.end() || placement_.owner_of(reply.task) != engine.info.id) {
     ignored_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -271,9 +272,7 @@ void Core::end_task(std::uint64_t id, std::optional<TaskFailure> failure, int en
   auto node = tasks_.extract(id);
   if (node.empty()) return;
   Task& task = node.mapped();
-  if (task.engine >= 0) {
-    if (auto e = engines_.find(task.engine); e != engines_.end()) e->second.in_flight.erase(id);
-  }
+  placement_.unlink(id);
   if (task.counted_pending) ++released_;
   for (std::uint64_t ref : task.request.refs)
     release_ref_use(ref);
@@ -295,17 +294,11 @@ void Core::release_ref_use(std::uint64_t ref_id) {
 void Core::maybe_release(std::uint64_t ref_id) {
   auto it = refs_.find(ref_id);
   if (it == refs_.end() || !it->second.dropped || it->second.uses != 0) return;
-  // Out of the table first: a failed send below may declare an engine dead,
-  // which walks the table.
-  auto node = refs_.extract(it);
-  for (int holder : node.mapped().holders) {
-    auto e = engines_.find(holder);
-    if (e == engines_.end()) continue;
-    e->second.refs_held.erase(ref_id);
-    if (!e->second.info.alive) continue;
+  refs_.erase(it);
+  for (int holder : holdings_.unlink_a(ref_id)) {
     protocol::ReleaseRequest release;
     release.refs = {ref_id};
-    send(e->second, release);
+    send(engines_.at(holder), release);  // holders are alive; a failed send marks it dead
   }
 }
 

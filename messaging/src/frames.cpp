@@ -175,8 +175,8 @@ bool send_frames(zmq::socket_ref socket, std::span<const std::span<const Buffer>
 std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
                                                   const FrameOptions& options,
                                                   zmq::recv_flags flags) {
-  // One owner for all the frames of a message: one allocation per message
-  // rather than per frame. (The frames then live as long as any of them.)
+  // One owner for all the small frames of a message: one allocation per
+  // message rather than per frame. (They then live as long as any of them.)
   auto parts = std::make_shared<std::vector<zmq::message_t>>();
   parts->reserve(16);  // a request's envelope and a few arguments, without regrowth
   try {
@@ -207,11 +207,21 @@ std::optional<std::vector<Buffer>> receive_frames(zmq::socket_ref socket,
     socket_failure(e, "receiving a message");
   }
   // Views are made once every part has its final address (a small zmq
-  // message keeps its bytes inside itself, so moving it moves them).
+  // message keeps its bytes inside itself, so moving it moves them). A
+  // frame above the copy threshold gets an owner of its own: what the
+  // receiver keeps of one object (a result out of a batch, a pushed value)
+  // must not keep the other objects' large frames alive. Its bytes stay
+  // where libzmq put them: moving a large message moves a pointer.
   std::vector<Buffer> frames;
   frames.reserve(parts->size());
-  for (zmq::message_t& part : *parts)
-    frames.emplace_back(part.data(), part.size(), std::shared_ptr<const void>(parts, &part));
+  for (zmq::message_t& part : *parts) {
+    if (part.size() > options.copy_threshold) {
+      auto own = std::make_shared<zmq::message_t>(std::move(part));
+      frames.emplace_back(own->data(), own->size(), std::move(own));
+    } else {
+      frames.emplace_back(part.data(), part.size(), std::shared_ptr<const void>(parts, &part));
+    }
+  }
   return frames;
 }
 
