@@ -5,7 +5,9 @@
 // Once per process the harness starts a Controller bound to ipc in a fresh
 // temporary folder (heartbeat 1 h, so nobody is declared dead for silence)
 // and plays one engine on a DEALER (routing id "engine-fuzz") that registers
-// with uuid "fuzz-engine-uuid". For each input:
+// with uuid "fuzz-engine-uuid" by a valid registration_request (this
+// protocol version, capability "batches"), made from the typed messages
+// (messages.hpp) as the engine makes it. For each input:
 //   1. two tasks are submitted with apply("echo", ...), F then S, and the
 //      harness reads their requests (apply_request or batch_request parts)
 //      from its DEALER, learning their task ids;
@@ -22,7 +24,10 @@
 //      input's buffers, when the input answered F) is uncanned, as
 //      AsyncResult::get does in a program.
 // A controller that does not end S or F within 10 s, or whose I/O thread
-// stopped on an error, is a crash (the input is saved).
+// stopped on an error, is a crash (the input is saved); so is a message from
+// the controller that an engine would refuse: everything it sends the
+// harness (requests, batch_request parts, registration_reply,
+// registration_refused, unknown_engine) must decode as its type.
 //
 // The controller keeps its state from one input to the next (engine ids,
 // registrations, counters): a crash may need the inputs before it. Run the
@@ -41,6 +46,8 @@
 
 #include "cannery/controller.hpp"
 #include "cannery/messaging/batch.hpp"
+#include "cannery/messaging/dispatch.hpp"
+#include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "envelope_support.hpp"
 
@@ -55,6 +62,15 @@ constexpr std::string_view task_marker{
     "TASK_ID!",
     9};
 constexpr auto patience = 10s;
+
+// What the controller sends an engine on the work socket, alone; batch_request
+// parts are work messages only.
+using WorkMessages =
+    proto::MessageTable<proto::ApplyRequest, proto::MapRequest, proto::PushRequest,
+                        proto::PullRequest, proto::PutRequest, proto::ReleaseRequest>;
+using ControlMessages = proto::MessageTable<proto::RegistrationReply, proto::RegistrationRefused,
+                                            proto::UnknownEngine, proto::ShutdownRequest>;
+
 // CANNERY_FUZZ_DEBUG=1 prints how each input ended its task (for reproducing).
 const bool debug = std::getenv("CANNERY_FUZZ_DEBUG") != nullptr;
 
@@ -68,8 +84,20 @@ class Harness {
     dealer_.set(zmq::sockopt::linger, 0);
     dealer_.set(zmq::sockopt::routing_id, "engine-fuzz");
     dealer_.connect(controller_.endpoint());
-    send(proto::registration_request, registration());
-    controller_.wait_for_engines(1, patience);
+    send(registration());
+    // The answer: a registration_reply (of this protocol's major version).
+    std::optional<Message> answer = session_.receive(dealer_, patience);
+    if (!answer) fuzz::invariant_failed("the controller did not answer the harness's registration");
+    if (answer->header.msg_type != proto::RegistrationReply::type) {
+      fuzz::invariant_failed("the controller did not register the harness's engine",
+                             answer->header.msg_type.c_str());
+    }
+    read_from_controller(*answer);
+    try {
+      controller_.wait_for_engines(1, patience);
+    } catch (const error& e) {
+      fuzz::invariant_failed("the controller did not take the harness's engine", e.what());
+    }
   }
   ~Harness() {
     dealer_.close();
@@ -111,9 +139,10 @@ class Harness {
       if (debug) std::fprintf(stderr, "controller_messages: F failed: %s\n", e.what());
     }
     check_alive();
-    // Whatever else came (registration replies, unknown_engine): dropped.
-    while (session_.receive(dealer_, 0ms)) {
-    }
+    // Whatever else came (registration replies, unknown_engine): read, then
+    // dropped.
+    while (std::optional<Message> m = session_.receive(dealer_, 0ms))
+      read_from_controller(*m);
   }
 
  private:
@@ -137,23 +166,24 @@ class Harness {
     };
     return o;
   }
-  static Object::Dict registration() {
-    return Object::Dict{{std::string(proto::uuid), Object("fuzz-engine-uuid")},
-                        {std::string(proto::pid), Object(static_cast<std::int64_t>(::getpid()))},
-                        {std::string(proto::hostname), Object("fuzz-host")},
-                        {std::string(proto::functions), Object(Object::List{Object("echo")})},
-                        {std::string(proto::batches), Object(true)},
-                        {std::string(proto::registrations), Object(0)}};
+  static proto::RegistrationRequest registration() {
+    return proto::RegistrationRequest{.uuid = "fuzz-engine-uuid",
+                                      .pid = ::getpid(),
+                                      .hostname = "fuzz-host",
+                                      .functions = {"echo"},
+                                      .protocol = proto::to_string(proto::version),
+                                      .capabilities = {std::string(proto::capability::batches)},
+                                      .registrations = 0,
+                                      .shared_memory = std::nullopt};
   }
 
   void check_alive() const {
     if (stopped_.load()) fuzz::invariant_failed("the controller's I/O thread stopped on an error");
   }
 
-  void send(std::string_view type, Object::Dict content, std::vector<Buffer> buffers = {}) {
-    Message m = session_.message(type, Object(std::move(content)));
-    m.buffers = std::move(buffers);
-    session_.send(dealer_, std::move(m));
+  template <proto::MessageType T>
+  void send(const T& content, std::vector<Buffer> buffers = {}) {
+    session_.send(dealer_, proto::make_message(session_, content, nullptr, std::move(buffers)));
   }
 
   // A message whose content frame is given as bytes, signed with the key.
@@ -164,21 +194,51 @@ class Harness {
   }
 
   void reply_ok(std::uint64_t task) {
-    send(proto::apply_reply,
-         Object::Dict{{std::string(proto::task), Object(task)},
-                      {std::string(proto::status), Object(std::string(proto::status_ok))},
-                      {std::string(proto::engine_id), Object(0)}},
-         can(nullptr).frames());
+    proto::ApplyReply reply;
+    reply.task = task;
+    reply.engine_id = engine_id_;
+    reply.status = proto::Status::ok;
+    send(reply, can(nullptr).frames());
+  }
+
+  // Reads a message from the controller as an engine would: every one must
+  // decode as its type. Returns the task ids of the apply_requests in it.
+  std::vector<std::uint64_t> read_from_controller(Message& m) {
+    std::vector<std::uint64_t> tasks;
+    const std::string& type = m.header.msg_type;
+    auto work = proto::overloaded{[&](const proto::ApplyRequest& r) { tasks.push_back(r.task); },
+                                  [](const auto&) {}};
+    try {
+      if (type == proto::batch_request) {
+        for (BatchPart& part : split_batch(m.content, proto::batch_requests_field, m.buffers)) {
+          if (!WorkMessages::dispatch(part.type, part.content, work)) {
+            throw error(errc::malformed_message,
+                        "a batch_request part of type '" + part.type.substr(0, 64) + "'");
+          }
+        }
+      } else if (!WorkMessages::dispatch(type, m.content, work) &&
+                 !ControlMessages::dispatch(
+                     type, m.content,
+                     proto::overloaded{[&](const proto::RegistrationReply& reply) {
+                                         if (auto why = proto::incompatibility(
+                                                 reply.protocol, proto::version, "controller")) {
+                                           throw error(errc::version_mismatch, *why);
+                                         }
+                                         engine_id_ = reply.engine_id;
+                                       },
+                                       [](const auto&) {}})) {
+        throw error(errc::malformed_message, "a message of type '" + type.substr(0, 64) + "'");
+      }
+    } catch (const error& e) {
+      check_alive();
+      fuzz::invariant_failed("the controller sent what an engine refuses", e.what());
+    }
+    return tasks;
   }
 
   std::vector<std::uint64_t> receive_task_ids(std::size_t want) {
     std::vector<std::uint64_t> ids;
     const auto deadline = std::chrono::steady_clock::now() + patience;
-    auto note = [&](const Object& content) {
-      const Object* task = content.find(proto::task);
-      if (task != nullptr && task->kind() == Object::Kind::integer)
-        ids.push_back(task->as<std::uint64_t>());
-    };
     while (ids.size() < want) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
@@ -187,13 +247,8 @@ class Harness {
         check_alive();
         fuzz::invariant_failed("the controller sent no request for a submitted task (hung)");
       }
-      const std::string& type = m->header.msg_type;
-      if (type == proto::batch_request) {
-        for (BatchPart& part : split_batch(m->content, proto::requests, m->buffers))
-          note(part.content);
-      } else if (type == proto::apply_request) {
-        note(m->content);
-      }
+      const std::vector<std::uint64_t> tasks = read_from_controller(*m);
+      ids.insert(ids.end(), tasks.begin(), tasks.end());
     }
     return ids;
   }
@@ -204,6 +259,7 @@ class Harness {
   zmq::context_t context_{1};
   zmq::socket_t dealer_;
   Session session_;
+  int engine_id_ = 0;  // as the last registration_reply said
 };
 
 }  // namespace

@@ -26,9 +26,13 @@
 
 #include "cannery/canning.hpp"
 #include "cannery/messaging.hpp"
+#include "cannery/messaging/dispatch.hpp"
+#include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/shared_memory.hpp"
 #include "envelope_support.hpp"
 #include "fuzz_types.hpp"
+#include "shared_segment.hpp"
 
 namespace {
 
@@ -264,10 +268,14 @@ Session& sender() {
   return session;
 }
 
-Message message(std::string_view type, Object::Dict content, Frames buffers = {}) {
-  Message m = sender().message(type, Object(std::move(content)));
-  m.buffers = std::move(buffers);
-  return m;
+// A message as a controller or engine makes it: typed content, buffers.
+template <proto::MessageType T>
+Message message(const T& content, Frames buffers = {}) {
+  return proto::make_message(sender(), content, nullptr, std::move(buffers));
+}
+
+std::vector<std::string> batches() {
+  return {std::string(proto::capability::batches)};
 }
 
 void envelope_seeds() {
@@ -276,19 +284,26 @@ void envelope_seeds() {
   Session with_digests(digesting);
 
   std::vector<std::pair<std::string, Message>> messages;
-  messages.emplace_back("apply_request", message(proto::apply_request, {{"task", Object(1)}},
-                                                 pack_apply_message("add", 1.0, 2.0)));
-  messages.emplace_back("apply_request_frame", message(proto::apply_request, {{"task", Object(2)}},
-                                                       pack_apply_message("sum", ramp(130))));
-  messages.emplace_back(
-      "registration",
-      message(proto::registration_request, {{"uuid", Object("u")},
-                                            {"pid", Object(12)},
-                                            {"functions", Object(Object::List{Object("echo")})},
-                                            {"batches", Object(true)}}));
-  messages.emplace_back("empty", message(proto::heartbeat, {}));
-  Message with_parent =
-      message(proto::apply_reply, {{"task", Object(1)}, {"status", Object("ok")}}, canned(3.0));
+  messages.emplace_back("apply_request",
+                        message(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt},
+                                pack_apply_message("add", 1.0, 2.0)));
+  messages.emplace_back("apply_request_frame",
+                        message(proto::ApplyRequest{.task = 2, .shared_memory = std::nullopt},
+                                pack_apply_message("sum", ramp(130))));
+  messages.emplace_back("registration", message(proto::RegistrationRequest{
+                                            .uuid = "u",
+                                            .pid = 12,
+                                            .hostname = "h",
+                                            .functions = {"echo"},
+                                            .protocol = proto::to_string(proto::version),
+                                            .capabilities = batches(),
+                                            .registrations = 0,
+                                            .shared_memory = std::nullopt}));
+  messages.emplace_back("empty", message(proto::Heartbeat{}));
+  proto::ApplyReply ok;
+  ok.task = 1;
+  ok.engine_id = 0;
+  Message with_parent = message(ok, canned(3.0));
   with_parent.parent_header = messages[0].second.header;
   with_parent.metadata = Object::Dict{{"started", Object("2026-01-01T00:00:00.000000Z")}};
   messages.emplace_back("reply_with_parent", std::move(with_parent));
@@ -310,153 +325,218 @@ void envelope_seeds() {
 
 // --- Engine requests: type, content, buffers ---------------------------------
 
+// A seed of engine_request or controller_messages: the type, the content as
+// plain msgpack, the buffers.
 Frames request(std::string_view type, const Object::Dict& content, const Frames& buffers = {}) {
   Frames out{Buffer::copy_of(type), pack_plain(Object(content))};
   out.insert(out.end(), buffers.begin(), buffers.end());
   return out;
 }
 
-Object::Dict task(std::int64_t id) {
-  return {{std::string(proto::task), Object(id)}};
+template <proto::MessageType T>
+Frames request(const T& content, const Frames& buffers = {}) {
+  return request(T::type, proto::encode(content), buffers);
+}
+
+// Leaves the frame of `frames` that holds the bytes engine_request keeps in
+// its shared memory segment (shared_segment.hpp) to that segment: an empty
+// placeholder in its place, and the descriptor that names it (the segment by
+// the marker, which the harness replaces with the real name). The placement
+// is the one SharedSegment::store made for the same frames here.
+proto::SharedMemoryDescriptor in_fuzz_segment(Frames& frames) {
+  static const SharedSegment segment =
+      SharedSegment::store(fuzz::segment_frames(), fuzz::segment_min_frame).value();
+  proto::SegmentDescriptor descriptor = segment.descriptor();
+  const proto::FramePlacement stored = descriptor.frames.at(0);
+  const Buffer bytes = fuzz::segment_frames().at(stored.index);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i] == bytes) {
+      frames[i] = Buffer();
+      descriptor.segment = std::string(fuzz::segment_marker);
+      descriptor.frames = {{.index = i, .offset = stored.offset, .length = stored.length}};
+      return {descriptor};
+    }
+  }
+  throw error(errc::invalid_argument, "no frame holds the fuzz segment's bytes");
 }
 
 void engine_seeds() {
   const std::string t = "engine_request";
+  auto apply = [](std::uint64_t task) {
+    return proto::ApplyRequest{.task = task, .shared_memory = std::nullopt};
+  };
   Eigen::MatrixXd m = Eigen::MatrixXd::Identity(3, 3);
-  seed(t, "echo", request(proto::apply_request, task(1), pack_apply_message("echo", 5)));
-  seed(t, "add", request(proto::apply_request, task(2), pack_apply_message("add", 1.0, 2.0)));
-  seed(t, "square", request(proto::apply_request, task(3), pack_apply_message("square", 3.0)));
+  seed(t, "echo", request(apply(1), pack_apply_message("echo", 5)));
+  seed(t, "add", request(apply(2), pack_apply_message("add", 1.0, 2.0)));
+  seed(t, "square", request(apply(3), pack_apply_message("square", 3.0)));
   seed(t, "small_task",
-       request(proto::apply_request, task(4),
+       request(apply(4),
                pack_apply_message("small_task", std::int64_t{1}, std::string("n"), 2.0, ramp(16))));
-  seed(t, "sum_frame",
-       request(proto::apply_request, task(5), pack_apply_message("sum", ramp(130))));
-  seed(t, "trace_scaled",
-       request(proto::apply_request, task(6), pack_apply_message("trace_scaled", m, 2.0)));
+  seed(t, "sum_frame", request(apply(5), pack_apply_message("sum", ramp(130))));
+  seed(t, "trace_scaled", request(apply(6), pack_apply_message("trace_scaled", m, 2.0)));
   seed(t, "describe",
-       request(
-           proto::apply_request, task(7),
-           pack_apply_message("describe", m, ramp(3), 1.5, std::int64_t{3}, std::string("label"))));
+       request(apply(7), pack_apply_message("describe", m, ramp(3), 1.5, std::int64_t{3},
+                                            std::string("label"))));
   seed(t, "nbytes",
-       request(proto::apply_request, task(8),
-               pack_apply_message("nbytes", std::vector<std::int32_t>{1, 2})));
+       request(apply(8), pack_apply_message("nbytes", std::vector<std::int32_t>{1, 2})));
   seed(t, "nbytes_all",
-       request(proto::apply_request, task(9),
+       request(apply(9),
                pack_apply_message("nbytes_all",
                                   std::map<std::string, std::vector<double>>{{"a", ramp(2)}})));
   seed(t, "sum_all",
-       request(proto::apply_request, task(10),
-               pack_apply_message("sum_all", std::map<std::string, std::vector<double>>{
-                                                 {"a", ramp(2)}, {"b", ramp(130)}})));
-  seed(t, "pid", request(proto::apply_request, task(11), pack_apply_message("pid")));
-  seed(t, "fail",
-       request(proto::apply_request, task(12), pack_apply_message("fail", std::string("boom"))));
-  seed(t, "unknown_function",
-       request(proto::apply_request, task(13), pack_apply_message("nope", 1)));
-  seed(t, "kwargs",
-       request(proto::apply_request, task(14), pack_apply_message("add", 1.0, kw("b", 2.0))));
-  Object::Dict map_content = task(20);
-  map_content.emplace(std::string(proto::count), Object(3));
-  seed(t, "map_square",
-       request(proto::map_request, map_content, pack_apply_message("square", ramp(3))));
-  seed(t, "map_add",
-       request(proto::map_request, map_content, pack_apply_message("add", ramp(3), ramp(3, 7))));
+       request(apply(10), pack_apply_message("sum_all", std::map<std::string, std::vector<double>>{
+                                                            {"a", ramp(2)}, {"b", ramp(130)}})));
+  seed(t, "pid", request(apply(11), pack_apply_message("pid")));
+  seed(t, "fail", request(apply(12), pack_apply_message("fail", std::string("boom"))));
+  seed(t, "unknown_function", request(apply(13), pack_apply_message("nope", 1)));
+  seed(t, "kwargs", request(apply(14), pack_apply_message("add", 1.0, kw("b", 2.0))));
+  const proto::MapRequest map{.task = 20, .count = 3, .shared_memory = std::nullopt};
+  seed(t, "map_square", request(map, pack_apply_message("square", ramp(3))));
+  seed(t, "map_add", request(map, pack_apply_message("add", ramp(3), ramp(3, 7))));
   seed(t, "map_echo_list",
-       request(proto::map_request, map_content,
-               pack_apply_message("echo", std::vector<std::string>{"a", "b", "c"})));
-  Object::Dict push = task(30);
-  push.emplace(std::string(proto::names), Object(Object::List{Object("a"), Object("b")}));
-  seed(t, "push", request(proto::push_request, push, concat({canned(1), canned(ramp(130))})));
-  Object::Dict pull = task(31);
-  pull.emplace(std::string(proto::name), Object("a"));
-  seed(t, "pull_missing", request(proto::pull_request, pull));
-  seed(t, "put", request(proto::put_request, {{std::string(proto::ref), Object(7)}}, canned(m)));
-  seed(t, "release",
-       request(proto::release_request,
-               {{std::string(proto::refs), Object(Object::List{Object(7), Object(8)})}}));
+       request(map, pack_apply_message("echo", std::vector<std::string>{"a", "b", "c"})));
+  seed(t, "push",
+       request(proto::PushRequest{.task = 30, .names = {"a", "b"}},
+               concat({canned(1), canned(ramp(130))})));
+  seed(t, "pull_missing", request(proto::PullRequest{.task = 31, .name = "a"}));
+  seed(t, "put", request(proto::PutRequest{.ref = 7, .shared_memory = std::nullopt}, canned(m)));
+  seed(t, "release", request(proto::ReleaseRequest{.refs = {7, 8}}));
+  // Contents that do not fit their type: answered when the task can be read.
+  Object::Dict no_count = proto::encode(map);
+  no_count.erase("count");
+  seed(t, "map_without_count",
+       request(proto::MapRequest::type, no_count, pack_apply_message("square", ramp(3))));
+  seed(t, "apply_task_string",
+       request(proto::ApplyRequest::type, {{"task", Object("one")}}, pack_apply_message("pid")));
+
+  // Frames in the harness's shared memory segment.
+  {
+    Frames frames = pack_apply_message("sum", ramp(130));
+    proto::ApplyRequest shared = apply(50);
+    shared.shared_memory = in_fuzz_segment(frames);
+    seed(t, "apply_shared", request(shared, frames));
+  }
+  {
+    Frames frames = pack_apply_message("square", ramp(130));
+    proto::MapRequest shared{.task = 51, .count = 130, .shared_memory = std::nullopt};
+    shared.shared_memory = in_fuzz_segment(frames);
+    seed(t, "map_shared", request(shared, frames));
+  }
+  {
+    Frames frames = canned(ramp(130));
+    proto::PutRequest shared{.ref = 9, .shared_memory = std::nullopt};
+    shared.shared_memory = in_fuzz_segment(frames);
+    seed(t, "put_shared", request(shared, frames));
+  }
 
   // A batch: put, an apply of the cached object, push, pull, release, map.
   BatchBuilder batch;
-  batch.add({{std::string(proto::type), Object(std::string(proto::put_request))},
-             {std::string(proto::ref), Object(7)}},
-            canned(m));
-  Object::Dict apply_ref = task(40);
-  apply_ref.emplace(std::string(proto::type), Object(std::string(proto::apply_request)));
-  batch.add(apply_ref, pack_apply_message("trace_scaled", proto::RefArgument{7}, 3.0));
-  Object::Dict push_part = task(41);
-  push_part.emplace(std::string(proto::type), Object(std::string(proto::push_request)));
-  push_part.emplace(std::string(proto::names), Object(Object::List{Object("x")}));
-  batch.add(push_part, canned(std::string("pushed")));
-  Object::Dict pull_part = task(42);
-  pull_part.emplace(std::string(proto::type), Object(std::string(proto::pull_request)));
-  pull_part.emplace(std::string(proto::name), Object("x"));
-  batch.add(pull_part, {});
-  batch.add({{std::string(proto::type), Object(std::string(proto::release_request))},
-             {std::string(proto::refs), Object(Object::List{Object(7)})}},
-            {});
-  Object::Dict map_part = task(43);
-  map_part.emplace(std::string(proto::type), Object(std::string(proto::map_request)));
-  map_part.emplace(std::string(proto::count), Object(2));
-  batch.add(map_part, pack_apply_message("square", ramp(2)));
-  const Frames batch_buffers = batch.take_buffers();
+  batch.add(proto::PutRequest{.ref = 7, .shared_memory = std::nullopt}, canned(m));
+  batch.add(apply(40), pack_apply_message("trace_scaled", proto::RefArgument{7}, 3.0));
+  batch.add(proto::PushRequest{.task = 41, .names = {"x"}}, canned(std::string("pushed")));
+  batch.add(proto::PullRequest{.task = 42, .name = "x"}, {});
+  batch.add(proto::ReleaseRequest{.refs = {7}}, {});
+  batch.add(proto::MapRequest{.task = 43, .count = 2, .shared_memory = std::nullopt},
+            pack_apply_message("square", ramp(2)));
+  Frames batch_buffers = batch.take_buffers();
   seed(t, "batch",
-       request(proto::batch_request, batch.take_content(proto::requests), batch_buffers));
+       request(proto::batch_request, batch.take_content(proto::batch_requests_field),
+               batch_buffers));
+  // A batch through shared memory: a put whose frame is in the segment, then
+  // an apply of the cached object; a part that is no work message between.
+  {
+    Frames frames = canned(ramp(130));
+    proto::PutRequest put{.ref = 9, .shared_memory = std::nullopt};
+    put.shared_memory = in_fuzz_segment(frames);
+    batch.add(put, frames);
+    batch.add(proto::Heartbeat{}, {});
+    batch.add(apply(44), pack_apply_message("sum", proto::RefArgument{9}));
+    batch_buffers = batch.take_buffers();
+    seed(t, "batch_shared",
+         request(proto::batch_request, batch.take_content(proto::batch_requests_field),
+                 batch_buffers));
+  }
+  // What else the engine's loop reads on its work socket.
+  seed(t, "registration_reply",
+       request(proto::RegistrationReply{.engine_id = 3,
+                                        .heartbeat_ms = 1000,
+                                        .allowed_misses = 5,
+                                        .heartbeat_endpoint = "tcp://0.0.0.0:5556",
+                                        .protocol = proto::to_string(proto::version),
+                                        .capabilities = batches()}));
 }
 
 // --- Controller: type, content (task ids as the marker), buffers -------------
 
-// The msgpack uint64 whose 8 bytes spell TASK_ID!: controller_messages
-// replaces it with the id of the task in flight.
-Object task_marker() {
-  return Object(std::uint64_t{0x5441534b5f494421});
-}
+// The uint64 whose 8 bytes spell TASK_ID! (msgpack packs it as 0xcf and those
+// bytes): controller_messages replaces it with the id of the task in flight.
+constexpr std::uint64_t task_marker = 0x5441534b5f494421;
 
 void controller_seeds() {
   const std::string t = "controller_messages";
-  auto registration = [](std::string uuid, bool batches, std::int64_t attempt) {
-    return Object::Dict{{"uuid", Object(std::move(uuid))},
-                        {"pid", Object(4242)},
-                        {"hostname", Object("fuzz-host")},
-                        {"functions", Object(Object::List{Object("echo"), Object("add")})},
-                        {"batches", Object(batches)},
-                        {"registrations", Object(attempt)}};
+  auto registration = [](std::string uuid, bool with_batches, std::uint64_t attempt) {
+    return proto::RegistrationRequest{
+        .uuid = std::move(uuid),
+        .pid = 4242,
+        .hostname = "fuzz-host",
+        .functions = {"echo", "add"},
+        .protocol = proto::to_string(proto::version),
+        .capabilities = with_batches ? batches() : std::vector<std::string>{},
+        .registrations = attempt,
+        .shared_memory = std::nullopt};
   };
-  seed(t, "registration_same",
-       request(proto::registration_request, registration("fuzz-engine-uuid", true, 0)));
-  seed(t, "registration_new_uuid",
-       request(proto::registration_request, registration("another-uuid", false, 0)));
-  seed(t, "registration_again",
-       request(proto::registration_request, registration("fuzz-engine-uuid", true, 1)));
-  Object::Dict probe = registration("fuzz-engine-uuid", true, 0);
-  probe.emplace("shared_memory", Object(Object::Dict{{"segment", Object("/cannery-x-1-probe")},
-                                                     {"token", Object("abc")}}));
-  seed(t, "registration_probe", request(proto::registration_request, probe));
+  seed(t, "registration_same", request(registration("fuzz-engine-uuid", true, 0)));
+  seed(t, "registration_new_uuid", request(registration("another-uuid", false, 0)));
+  seed(t, "registration_again", request(registration("fuzz-engine-uuid", true, 1)));
+  proto::RegistrationRequest probe = registration("fuzz-engine-uuid", true, 0);
+  probe.capabilities.emplace_back(proto::capability::shared_memory);
+  probe.shared_memory = proto::ProbeDescription{.segment = "/cannery-x-1-probe", .token = "abc"};
+  seed(t, "registration_probe", request(probe));
+  // Refused (registration_refused): another major version, or none.
+  proto::RegistrationRequest other_major = registration("fuzz-engine-uuid", true, 0);
+  other_major.protocol = "2.0";
+  seed(t, "registration_other_major", request(other_major));
+  Object::Dict no_version = proto::encode(registration("fuzz-engine-uuid", true, 0));
+  no_version.erase("protocol");
+  seed(t, "registration_no_protocol", request(proto::RegistrationRequest::type, no_version));
 
-  auto reply = [](std::string status) {
-    return Object::Dict{
-        {"task", task_marker()}, {"status", Object(std::move(status))}, {"engine_id", Object(0)}};
+  auto reply = [](proto::Status status) {
+    proto::ApplyReply r;
+    r.task = task_marker;
+    r.engine_id = 0;
+    r.status = status;
+    return r;
   };
-  seed(t, "reply_ok", request(proto::apply_reply, reply("ok"), canned(42)));
-  seed(t, "reply_ok_frame", request(proto::apply_reply, reply("ok"), canned(ramp(130))));
-  Object::Dict error = reply("error");
-  error.emplace("function", Object("f"));
-  error.emplace("ename", Object("cannery.type_mismatch"));
-  error.emplace("evalue", Object("argument 0 of 'f': no"));
-  seed(t, "reply_error", request(proto::apply_reply, error));
-  seed(t, "reply_other_status", request(proto::apply_reply, reply("maybe")));
-  seed(t, "reply_unknown_task",
-       request(proto::apply_reply, {{"task", Object(123456)}, {"status", Object("ok")}},
-               canned(nullptr)));
+  seed(t, "reply_ok", request(reply(proto::Status::ok), canned(42)));
+  seed(t, "reply_ok_frame", request(reply(proto::Status::ok), canned(ramp(130))));
+  proto::ApplyReply error = reply(proto::Status::error);
+  error.function = "f";
+  error.ename = "cannery.type_mismatch";
+  error.evalue = "argument 0 of 'f': no";
+  seed(t, "reply_error", request(error));
+  Object::Dict other_status = proto::encode(reply(proto::Status::ok));
+  other_status.insert_or_assign("status", Object("maybe"));
+  seed(t, "reply_other_status", request(proto::ApplyReply::type, other_status));
+  proto::ApplyReply unknown_task = reply(proto::Status::ok);
+  unknown_task.task = 123456;
+  seed(t, "reply_unknown_task", request(unknown_task, canned(nullptr)));
 
   BatchBuilder batch;
-  batch.add(reply("ok"), canned(std::string("first")));
+  batch.add(reply(proto::Status::ok), canned(std::string("first")));
   batch.add(error, {});
-  batch.add(reply("ok"), canned(ramp(3)));
-  const Frames batch_buffers = batch.take_buffers();
+  batch.add(reply(proto::Status::ok), canned(ramp(3)));
+  Frames batch_buffers = batch.take_buffers();
   seed(t, "batch_reply",
-       request(proto::batch_reply, batch.take_content(proto::replies), batch_buffers));
-  seed(t, "heartbeat", request(proto::heartbeat, {}));
-  seed(t, "unexpected_type", request(proto::apply_request, {{"task", Object(1)}}));
+       request(proto::batch_reply, batch.take_content(proto::batch_replies_field), batch_buffers));
+  // A part that is no apply_reply, then one that is.
+  batch.add(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt}, {});
+  batch.add(reply(proto::Status::ok), canned(1));
+  batch_buffers = batch.take_buffers();
+  seed(t, "batch_reply_other_part",
+       request(proto::batch_reply, batch.take_content(proto::batch_replies_field), batch_buffers));
+  seed(t, "heartbeat", request(proto::Heartbeat{}));
+  seed(t, "unexpected_type",
+       request(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt}));
 }
 
 }  // namespace

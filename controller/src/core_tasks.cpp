@@ -111,17 +111,18 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     }
     SharedSends sends;
     if (group.size() == 1) {
-      auto [request, frames] = request_for(engine, group.front(), sends);
-      const bool sent =
-          std::visit([&](const auto& r) { return send(engine, r, std::move(frames)); }, request);
+      // Not a structured binding: clang before 16 cannot capture one.
+      auto work = request_for(engine, group.front(), sends);
+      const bool sent = std::visit(
+          [&](const auto& r) { return send(engine, r, std::move(work.second)); }, work.first);
       if (!sent) return;
       count_sent(sends);
       continue;
     }
     BatchBuilder batch;
     for (std::uint64_t id : group) {
-      auto [request, frames] = request_for(engine, id, sends);
-      std::visit([&](const auto& r) { batch.add(r, frames); }, request);
+      const auto work = request_for(engine, id, sends);
+      std::visit([&](const auto& r) { batch.add(r, work.second); }, work.first);
     }
     Message message = session_.message(protocol::batch_request,
                                        Object(batch.take_content(protocol::batch_requests_field)));
