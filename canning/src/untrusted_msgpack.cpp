@@ -29,11 +29,14 @@ class CheckedCreate : public msgpack::v2::detail::create_object_visitor {
 
   CheckedCreate() : Base(reference_everything, nullptr, msgpack::unpack_limit()) {}
 
-  // Ready for a new value of `bytes` bytes, built in `zone`.
-  void restart(std::size_t bytes, std::size_t max_depth, msgpack::zone& zone) {
+  // Ready for a new value of `bytes` bytes, built in `zone`; errors name
+  // `what` (a canned object's "header frame", a message's "content", ...).
+  void restart(std::size_t bytes, std::size_t max_depth, msgpack::zone& zone,
+               std::string_view what) {
     budget_ = bytes;
     max_depth_ = max_depth;
     depth_ = 0;
+    what_ = what;
     set_zone(zone);
   }
 
@@ -44,21 +47,23 @@ class CheckedCreate : public msgpack::v2::detail::create_object_visitor {
   }
   bool end_map() { return leave() && Base::end_map(); }
   void parse_error(std::size_t, std::size_t) {
-    throw error(errc::malformed_header, "header frame is not valid msgpack");
+    throw error(errc::malformed_header, std::string(what_) + " is not valid msgpack");
   }
   void insufficient_bytes(std::size_t, std::size_t) {
-    throw error(errc::truncated_header, "header frame ends in the middle of a value");
+    throw error(errc::truncated_header, std::string(what_) + " ends in the middle of a value");
   }
 
  private:
   bool claim(std::size_t items) {
     if (items > budget_) {
       throw error(errc::malformed_header,
-                  "header declares more items than it has bytes; it is truncated or corrupt");
+                  std::string(what_) +
+                      " declares more items than it has bytes; it is truncated or corrupt");
     }
     budget_ -= items;
     if (++depth_ > max_depth_) {
-      throw error(errc::limit_exceeded, "header nests deeper than Limits::max_depth (" +
+      throw error(errc::limit_exceeded, std::string(what_) +
+                                            " nests deeper than Limits::max_depth (" +
                                             std::to_string(max_depth_) + ")");
     }
     return true;
@@ -71,6 +76,7 @@ class CheckedCreate : public msgpack::v2::detail::create_object_visitor {
   std::size_t budget_ = 0;
   std::size_t max_depth_ = 0;
   std::size_t depth_ = 0;
+  std::string_view what_;
 };
 
 // Fills StringFields from a map as msgpack's parser walks it. Only events at
@@ -283,7 +289,7 @@ void parse_whole(msgpack::v2::detail::parse_helper<Visitor>& helper, Visitor& vi
 msgpack::object parse_untrusted(const Buffer& bytes, std::size_t max_depth, msgpack::zone& zone,
                                 std::string_view what) {
   ReusableParser& parser = scratch().parser;
-  parser.create.restart(bytes.size(), max_depth, zone);
+  parser.create.restart(bytes.size(), max_depth, zone, what);
   parse_whole(parser.helper, parser.create, bytes, what);
   return parser.create.data();
 }

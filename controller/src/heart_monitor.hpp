@@ -1,5 +1,5 @@
 #pragma once
-// The controller's side of the heart channel (protocol.hpp, "Liveness"): a
+// The controller's side of the heart channel (docs/protocol.md, "heartbeat"): a
 // ROUTER of its own on a libzmq I/O thread of its own, served by a thread of
 // its own ("cannery-heart"), which answers every engine's heartbeat at once.
 // The I/O thread that runs the engines' socket may be busy for seconds

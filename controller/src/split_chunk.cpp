@@ -1,5 +1,6 @@
 // A map chunk's reply -> one Object per element. Engines reply with a list,
-// or with a 1-D ndarray when the results are numbers (protocol.hpp).
+// or with a 1-D ndarray when the results are numbers (docs/protocol.md,
+// "map_request").
 #include <complex>
 #include <cstdint>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// The engine's side of the heart channel (protocol.hpp, "Liveness"): a DEALER
+// The engine's side of the heart channel (docs/protocol.md, "heartbeat"): a DEALER
 // of its own, on a libzmq I/O thread of its own, served by a thread of its
 // own ("cannery-heart") that sends a heartbeat every period and notes the
 // answers. run()'s thread may be inside a long task or reading a large

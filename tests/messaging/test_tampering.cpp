@@ -120,6 +120,24 @@ TEST_CASE("every kind of tampering is refused with its own reason", "[messaging]
     CHECK(cannery::test::capture_error([&] { receiver.deserialize(frames); }).code() ==
           errc::malformed_message);
   }
+  SECTION("a signed metadata or content frame that is not msgpack is named in the error") {
+    const std::pair<std::size_t, const char*> dicts[] = {{4, "metadata frame: "},
+                                                         {5, "content frame: "}};
+    for (const auto& [index, name] : dicts) {
+      // Not msgpack at all, and an array cut short.
+      for (const char* bytes : {"\xc1", "\x92\x01"}) {
+        auto frames = sender.serialize(sender.message("x"));
+        frames[index] = cannery::Buffer::copy_of(bytes);
+        cannery::Signer signer("tamper-test-key");
+        frames[1] = cannery::Buffer::copy_of(
+            signer.sign(std::span<const cannery::Buffer>(frames).subspan(2, 4)));
+        const cannery::error e =
+            cannery::test::capture_error([&] { receiver.deserialize(frames); });
+        CHECK(e.code() == errc::malformed_message);
+        CHECK_THAT(e.message(), Catch::StartsWith(name) && !Catch::Contains("header"));
+      }
+    }
+  }
 }
 
 TEST_CASE("refused messages are counted and logged, and the socket keeps serving",

@@ -3,14 +3,17 @@
 // engines connect to, writes the connection file, registers engines, watches
 // their heartbeats, and schedules tasks on them:
 //
-//   cannery::Controller controller;                 // key and connection file made for you
+//   cannery::Controller controller;  // key and connection file made for you
 //   controller.spawn_local_engines(2);
-//   controller.wait_for_engines(2, std::chrono::seconds(10));
-//   auto r = controller.apply(cannery::any_engine, "add", 1, 2);
-//   int sum = r.get<int>();
-//   auto weights = controller.put(std::move(matrix));   // travels once per engine
-//   auto m = controller.map("trace_scaled", {}, std::vector{1.0, 2.0, 3.0});
+//   controller.wait_for_engines(2, std::chrono::seconds(60));
+//   auto r = controller.apply(cannery::any_engine, "add", 1.0, 2.0);
+//   double sum = r.get<double>();                      // 3: add(double, double) -> double
+//   auto weights = controller.put(std::move(matrix));  // travels once per engine
+//   auto trace = controller.apply(cannery::any_engine, "trace_scaled", weights, 2.0);
+//   auto squares = controller.map("square", {}, std::vector{1.0, 2.0, 3.0});
+//   std::vector<double> values = squares.get<double>();  // 1, 4, 9
 //
+// The functions are cannery-engine's built-in ones (builtins.hpp).
 // All member functions are thread-safe. A background I/O thread owns the
 // socket; calls enqueue commands for it. See docs/controller.md.
 
@@ -82,7 +85,7 @@ class Controller {
   const std::string& heartbeat_endpoint() const;
 
   // Starts `n` engine processes on this machine (posix_spawn):
-  //   <program> --connection-file <file> [--plugin <p>]... [extra args...]
+  //   <program> --connection-file <file> --exit-with-parent [--plugin <p>]... [extra args...]
   // Throws cannery::error(io_error) when the program cannot be started.
   void spawn_local_engines(std::size_t n, EngineSpawnOptions options = {});
   std::vector<int> spawned_pids() const;

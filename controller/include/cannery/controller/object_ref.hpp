@@ -1,11 +1,12 @@
 #pragma once
 // ObjectRef: a handle to an object cached on the engines (Controller::put).
 //
-// Copies share one handle. Used as an argument of apply / map / broadcast it
-// is canned as ["cannery.ref", id] (protocol::RefArgument), and the engine
-// substitutes the cached object. When the last copy is dropped, the
-// controller tells every engine that holds the object to release it (after
-// the tasks that use it have ended).
+// Copies share one handle. Used as a top-level argument of apply / broadcast
+// (not inside a container, nor as a map's range) it is canned as
+// ["cannery.ref", id] (protocol::RefArgument), and the engine substitutes the
+// cached object. When the last copy is dropped, the controller tells every
+// engine that holds the object to release it (after the tasks that use it
+// have ended).
 
 #include <cstddef>
 #include <cstdint>

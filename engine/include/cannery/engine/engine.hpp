@@ -1,22 +1,21 @@
 #pragma once
 // Engine: connects to a controller, registers, and runs the functions it is
-// asked to run (protocol.hpp is the exact protocol).
+// asked to run (docs/protocol.md is the exact protocol).
 //
 //   cannery::EngineOptions options;
-//   options.connection_file = "cannery-controller.json";
+//   options.connection_file = connection_file;  // written by the controller
 //   cannery::Engine engine(options);
-//   cannery::register_builtin_functions(engine.functions());
-//   engine.function("trace_scaled", [](Eigen::Ref<const Eigen::MatrixXd> m, double s) {
-//     return m.trace() * s;
-//   });
-//   engine.run();   // until shutdown_request, stop(), or SIGTERM/SIGINT
+//   cannery::register_builtin_functions(engine.functions());  // add, trace_scaled, ...
+//   engine.function("norm", [](Eigen::Ref<const Eigen::MatrixXd> m) { return m.norm(); });
+//   engine.run();  // until shutdown_request, stop(), or SIGTERM/SIGINT
 //
 // Threads: run()'s thread does the work socket's I/O (the DEALER, the
 // Session) and runs requests one at a time, in arrival order, as they are
 // received: no hand-off between threads on a task's path. A second thread,
 // the heart, sends heartbeats on a socket of its own and notes the
-// controller's answers (protocol.hpp, "Liveness"), so neither a long task nor
-// a long transfer on the work socket is taken for silence on either side.
+// controller's answers (docs/protocol.md, "heartbeat"), so neither a long
+// task nor a long transfer on the work socket is taken for silence on either
+// side.
 //
 // Every engine also has the function "cannery.engine_stats" (no arguments):
 // its EngineStats as a dict of integers, for a controller to read.

@@ -1,8 +1,9 @@
 #pragma once
 // How an exception thrown by a registered function is reported in an
-// apply_reply (protocol.hpp): ename is "cannery.<errc>" for a cannery::error
-// (e.g. "cannery.type_mismatch"), else the C++ type of the exception
-// ("std::runtime_error", "mylib::SolverFailed"); evalue is its message.
+// apply_reply (docs/protocol.md, "Error replies"): ename is "cannery.<errc>"
+// for a cannery::error (e.g. "cannery.type_mismatch"), else the C++ type of
+// the exception ("std::runtime_error", "mylib::SolverFailed"); evalue is its
+// message.
 
 #include <string>
 

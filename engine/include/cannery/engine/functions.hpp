@@ -4,10 +4,11 @@
 // registered function, and its arguments are uncanned as the parameter types.
 //
 //   cannery::FunctionRegistry functions;
-//   functions.function("trace_scaled",
-//                      [](Eigen::Ref<const Eigen::MatrixXd> m, double s) { return m.trace() * s;
-//                      });
-//   CannedObject result = functions.apply(frames_of_pack_apply_message);
+//   functions.function("trace_scaled", [](Eigen::Ref<const Eigen::MatrixXd> m, double s) {
+//     return m.trace() * s;
+//   });
+//   auto call = cannery::pack_apply_message("trace_scaled", matrix, 2.0);
+//   cannery::CannedObject result = functions.apply(call);  // 2 * trace(matrix), canned
 //
 // Parameters (docs/engine.md has the full rules):
 //   - view types read the received frames in place: Eigen::Ref<const M>,

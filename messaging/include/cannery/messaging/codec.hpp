@@ -24,7 +24,9 @@
 // dicts), and enums that name their values (sent as those strings):
 //
 //   enum class Status { ok, error };
-//   constexpr std::array<std::string_view, 2> names_of(Status) { return {"ok", "error"}; }
+//   constexpr std::array<std::string_view, 2> names_of(Status) {
+//     return {"ok", "error"};
+//   }
 
 #include <concepts>
 #include <cstdint>

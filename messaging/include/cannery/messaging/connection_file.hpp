@@ -4,7 +4,7 @@
 // Parallel's ipcontroller-*.json files, so the fields mean what they mean there:
 //
 //   {
-//     "endpoints": {"task": "tcp://127.0.0.1:5556", ...},
+//     "endpoints": {"engines": "tcp://127.0.0.1:5556"},
 //     "key": "<64 lowercase hex characters>",
 //     "signature_scheme": "hmac-sha256",
 //     "pack": "msgpack",

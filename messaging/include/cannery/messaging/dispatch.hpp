@@ -4,9 +4,11 @@
 // type (the engine's loop and the controller's core each have one).
 //
 //   using Inbox = protocol::MessageTable<protocol::Heartbeat, protocol::PullRequest>;
-//   Inbox::dispatch(message.header.msg_type, message.content, overloaded{
-//       [&](protocol::Heartbeat) { ... },
-//       [&](protocol::PullRequest pull) { ... pull.name ... }});
+//   const bool known = Inbox::dispatch(
+//       message.header.msg_type, message.content,
+//       protocol::overloaded{[&](protocol::Heartbeat) { answer_heartbeat(); },
+//                            [&](protocol::PullRequest pull) { serve(pull.task, pull.name); }});
+//   if (!known) refuse(message);  // a type not taken here
 
 #include <string_view>
 #include <utility>

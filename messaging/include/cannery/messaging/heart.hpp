@@ -1,5 +1,5 @@
 #pragma once
-// The heart channel (protocol.hpp, "Registration and liveness"): heartbeats
+// The heart channel (docs/protocol.md, "Overview" and "heartbeat"): heartbeats
 // travel on sockets of their own, served by threads of their own and by a
 // libzmq I/O thread that no other socket uses, so that bulk frames queued on
 // the engines' socket never hold one back.

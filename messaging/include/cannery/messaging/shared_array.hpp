@@ -8,9 +8,9 @@
 // many local engines (model weights, a lookup table), allocate it here:
 //
 //   std::vector<cannery::SharedArray<double>> weights;
-//   weights.emplace_back(1'000'000);          // zero-filled
-//   fill(weights.back().span());
-//   auto ref = controller.put(std::move(weights));   // nothing copied
+//   weights.emplace_back(1'000'000);  // zero-filled
+//   std::ranges::fill(weights.back().span(), 0.5);
+//   auto ref = controller.put(std::move(weights));  // nothing copied
 //
 // It cans as a one-dimensional array (receivers take it as NDArray,
 // std::span<const T>, Eigen::Map, std::vector, ...), or, made with rows and
