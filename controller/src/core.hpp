@@ -129,11 +129,13 @@ class Core final : public RefReleaser {
     std::uint64_t in_place_bytes = 0;
   };
   void count_sent(const SharedSends& sends) noexcept;
-  // The request task `id` sends to `engine`, and its frames: when some are
-  // SharedArrays and the engine sees this host's /dev/shm, placeholders with
-  // their segments named in the request (`sends` told).
-  std::pair<WorkRequest, std::vector<Buffer>> request_for(const Engine& engine, std::uint64_t id,
-                                                          SharedSends& sends) const;
+  // The request task `id` sends to `engine`, and, when some of its frames
+  // are SharedArrays and the engine sees this host's /dev/shm, the frames to
+  // send instead of the task's: placeholders, their segments named in the
+  // request (`sends` told).
+  std::pair<WorkRequest, std::optional<std::vector<Buffer>>> request_for(const Engine& engine,
+                                                                         std::uint64_t id,
+                                                                         SharedSends& sends) const;
   template <protocol::MessageType T>
   bool send(Engine& engine, const T& content, std::vector<Buffer> buffers = {}) {
     return send(engine, session_.message(T::type, Object(protocol::encode(content))),

@@ -113,8 +113,13 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     if (group.size() == 1) {
       // Not a structured binding: clang before 16 cannot capture one.
       auto work = request_for(engine, group.front(), sends);
+      const std::vector<Buffer>& frames = tasks_.at(group.front()).request.frames;
+      // The task's frames are shared, not copied: a retry may need them again.
       const bool sent = std::visit(
-          [&](const auto& r) { return send(engine, r, std::move(work.second)); }, work.first);
+          [&](const auto& r) {
+            return send(engine, r, work.second ? std::move(*work.second) : frames);
+          },
+          work.first);
       if (!sent) return;
       count_sent(sends);
       continue;
@@ -122,7 +127,9 @@ void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
     BatchBuilder batch;
     for (std::uint64_t id : group) {
       const auto work = request_for(engine, id, sends);
-      std::visit([&](const auto& r) { batch.add(r, work.second); }, work.first);
+      const std::vector<Buffer>& frames = tasks_.at(id).request.frames;
+      std::visit([&](const auto& r) { batch.add(r, work.second ? *work.second : frames); },
+                 work.first);
     }
     Message message = session_.message(protocol::batch_request,
                                        Object(batch.take_content(protocol::batch_requests_field)));
@@ -156,13 +163,11 @@ void Core::count_sent(const SharedSends& sends) noexcept {
   shared_memory_in_place_bytes_.fetch_add(sends.in_place_bytes, std::memory_order_relaxed);
 }
 
-std::pair<WorkRequest, std::vector<Buffer>> Core::request_for(const Engine& engine,
-                                                              std::uint64_t id,
-                                                              SharedSends& sends) const {
+std::pair<WorkRequest, std::optional<std::vector<Buffer>>> Core::request_for(
+    const Engine& engine, std::uint64_t id, SharedSends& sends) const {
   const Task& task = tasks_.at(id);
-  WorkRequest request = task.request.request;
-  // The frames are shared, not copied: a retry may need them again.
-  std::vector<Buffer> frames = task.request.frames;
+  std::pair<WorkRequest, std::optional<std::vector<Buffer>>> out{task.request.request,
+                                                                 std::nullopt};
   std::visit(
       [&](auto& r) {
         r.task = id;
@@ -172,16 +177,16 @@ std::pair<WorkRequest, std::vector<Buffer>> Core::request_for(const Engine& engi
           // frames, so their segments outlive its request; nothing is written
           // for a task.
           std::optional<SharedFrames> shared =
-              SharedFrames::in_place(frames, options_.shared_memory_min_frame);
+              SharedFrames::in_place(task.request.frames, options_.shared_memory_min_frame);
           if (!shared) return;
           r.shared_memory = shared->descriptor();
           ++sends.requests;
           sends.in_place_bytes += shared->in_place_bytes();
-          frames = shared->placeholders(frames);
+          out.second = shared->placeholders(task.request.frames);
         }
       },
-      request);
-  return {std::move(request), std::move(frames)};
+      out.first);
+  return out;
 }
 
 bool Core::send(Engine& engine, Message message, std::vector<Buffer> buffers) {

@@ -42,7 +42,7 @@ std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,
   const std::string_view batch_type = list_field == protocol::batch_requests_field
                                           ? protocol::batch_request
                                           : protocol::batch_reply;
-  const protocol::detail::Where where{batch_type, std::string(list_field)};
+  const protocol::detail::Where where(batch_type, nullptr, list_field);
   const Object* list = content.find(list_field);
   if (list == nullptr) protocol::detail::refuse(where, "is missing");
   if (list->kind() != Object::Kind::list) protocol::detail::wrong_kind(where, *list, "list");

@@ -2,8 +2,16 @@
 
 namespace cannery::protocol::detail {
 
+std::string Where::path() const {
+  std::string above = parent != nullptr ? parent->path() : std::string();
+  if (index != no_index) return above + "[" + std::to_string(index) + "]";
+  if (name.empty()) return above;
+  return above.empty() ? std::string(name) : above + "." + std::string(name);
+}
+
 void refuse(const Where& where, const std::string& what) {
-  const std::string place = where.path.empty() ? "content" : "field '" + where.path + "'";
+  const std::string path = where.path();
+  const std::string place = path.empty() ? "content" : "field '" + path + "'";
   throw error(errc::malformed_message,
               std::string(where.message) + ": " + place + " " + what +
                   " (the peer does not speak this protocol: see docs/protocol.md)");

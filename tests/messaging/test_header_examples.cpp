@@ -160,7 +160,7 @@ TEST_CASE("codec.hpp: the example struct and enum are encoded as the comment say
 TEST_CASE("docs/messaging.md: the Session example sends a typed request and reads the reply",
           "[messaging][docs]") {
   zmq::context_t context;
-  test::SocketPair pair(context, test::Transport::inproc, zmq::socket_type::router,
+  test::SocketPair pair(context, test::Transport::tcp, zmq::socket_type::router,
                         zmq::socket_type::dealer);
   ConnectionInfo info;
   info.key = generate_key();

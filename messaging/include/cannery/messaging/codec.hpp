@@ -86,14 +86,22 @@ concept MessageType = Record<T> && requires {
 namespace detail {
 
 // Where a value sits, for error texts: the message type and the field's path
-// ("shared_memory[0].frames[2]").
+// ("shared_memory[0].frames[2]"). The path is spelt out only when an error
+// needs it: decoding a valid message builds no strings. A Where refers to
+// the one it was made from, which must outlive it (they live on the stack of
+// the decoding calls).
 struct Where {
+  static constexpr std::size_t no_index = static_cast<std::size_t>(-1);
+  explicit Where(std::string_view message_type, const Where* above = nullptr,
+                 std::string_view field = {}, std::size_t item = no_index)
+      : message(message_type), parent(above), name(field), index(item) {}
   std::string_view message;
-  std::string path;
-  Where at(std::string_view name) const {
-    return {message, path.empty() ? std::string(name) : path + "." + std::string(name)};
-  }
-  Where at(std::size_t index) const { return {message, path + "[" + std::to_string(index) + "]"}; }
+  const Where* parent = nullptr;
+  std::string_view name;  // a field's name, or empty for a list item
+  std::size_t index = no_index;
+  Where at(std::string_view field) const { return Where(message, this, field); }
+  Where at(std::size_t item) const { return Where(message, this, {}, item); }
+  std::string path() const;
 };
 
 [[noreturn]] void refuse(const Where& where, const std::string& what);
@@ -248,14 +256,14 @@ Object::Dict encode(const T& message) {
 // naming T::type and the field when it does not fit.
 template <MessageType T>
 T decode(const Object& content) {
-  return detail::decode_record<T>(content, detail::Where{T::type, {}});
+  return detail::decode_record<T>(content, detail::Where{T::type});
 }
 
 // A record that is part of a larger message (a batch's part), for error texts
 // naming both.
 template <Record T>
 T decode(const Object& content, std::string_view message_type) {
-  return detail::decode_record<T>(content, detail::Where{message_type, {}});
+  return detail::decode_record<T>(content, detail::Where{message_type});
 }
 
 }  // namespace cannery::protocol
