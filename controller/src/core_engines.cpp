@@ -266,6 +266,7 @@ void Core::revive(Engine& engine, const std::string& routing, const Buffer& rout
 }
 
 void Core::declare_deaths() {
+  if (doomed_.empty()) return;  // most rounds
   // Re-queued tasks may be sent in this same round, to other engines; a
   // failed send then marks another engine, handled by the next pass.
   while (!doomed_.empty()) {
