@@ -155,6 +155,8 @@ class Core final : public RefReleaser {
   // where a registration replaces an engine). Re-queues or fails their tasks
   // and forgets what they held.
   void declare_deaths();
+  // One engine's death, for declare_deaths().
+  void bury(int id, const std::string& why);
   // Alive again (or for the first time) under `routing`.
   void revive(Engine& engine, const std::string& routing, const Buffer& routing_frame);
   // Aborts with what disagrees when the core's indexes do not (a build with

@@ -270,51 +270,54 @@ void Core::declare_deaths() {
   // Re-queued tasks may be sent in this same round, to other engines; a
   // failed send then marks another engine, handled by the next pass.
   while (!doomed_.empty()) {
-    const auto [id, why] = std::move(doomed_.front());
-    doomed_.erase(doomed_.begin());
-    Engine& engine = engines_.at(id);
-    engine.doomed = false;
-    engine.info.alive = false;
-    engine.died_at = Clock::now();
-    engines_died_.fetch_add(1, std::memory_order_relaxed);
-    by_routing_.erase(engine.routing_id);
-    heart_->forget(engine.routing_id);
-    if (!engine.leaving) {
-      refusals_.warn("cannery controller: engine " + std::to_string(id) + " (pid " +
-                     std::to_string(engine.info.pid) + " on " + engine.info.hostname +
-                     ") is declared dead: " + why);
-    }
-    // Whatever it cached is gone with it (no release_request goes to it when
-    // its tasks end below); a revived engine gets puts again.
-    holdings_.unlink_b(id);
-    // Tasks it was running: resubmitted (in their original order, ahead of
-    // newer work) while retries remain, else failed.
-    std::vector<std::uint64_t> lost = placement_.unlink_owner(id);
-    std::sort(lost.begin(), lost.end());
-    for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
-      Task& task = tasks_.at(*it);
-      if (task.request.target == -1 && task.request.retries > 0) {
-        --task.request.retries;
-        const std::uint64_t fresh = ++next_task_id_;  // a late reply to the old id is ignored
-        auto node = tasks_.extract(*it);
-        node.key() = fresh;
-        tasks_.insert(std::move(node));
-        any_queue_.push_front(fresh);
-        if (auto deadline = tasks_.at(fresh).request.deadline) deadlines_.push({*deadline, fresh});
-        tasks_retried_.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        end_task(*it, EngineDied(id, "engine " + std::to_string(id) +
-                                         " died while running the task: " + why));
-      }
-    }
-    std::deque<std::uint64_t> waiting;
-    waiting.swap(engine.queue);
-    for (std::uint64_t task_id : waiting) {
-      end_task(task_id, EngineDied(id, "engine " + std::to_string(id) +
-                                           " died before the task aimed at it was sent: " + why));
-    }
+    for (const auto& [id, why] : std::exchange(doomed_, {}))
+      bury(id, why);
   }
   publish_live_count();
+}
+
+void Core::bury(int id, const std::string& why) {
+  Engine& engine = engines_.at(id);
+  engine.doomed = false;
+  engine.info.alive = false;
+  engine.died_at = Clock::now();
+  engines_died_.fetch_add(1, std::memory_order_relaxed);
+  by_routing_.erase(engine.routing_id);
+  heart_->forget(engine.routing_id);
+  if (!engine.leaving) {
+    refusals_.warn("cannery controller: engine " + std::to_string(id) + " (pid " +
+                   std::to_string(engine.info.pid) + " on " + engine.info.hostname +
+                   ") is declared dead: " + why);
+  }
+  // Whatever it cached is gone with it (no release_request goes to it when
+  // its tasks end below); a revived engine gets puts again.
+  holdings_.unlink_b(id);
+  // Tasks it was running: resubmitted (in their original order, ahead of
+  // newer work) while retries remain, else failed.
+  std::vector<std::uint64_t> lost = placement_.unlink_owner(id);
+  std::sort(lost.begin(), lost.end());
+  for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
+    Task& task = tasks_.at(*it);
+    if (task.request.target == -1 && task.request.retries > 0) {
+      --task.request.retries;
+      const std::uint64_t fresh = ++next_task_id_;  // a late reply to the old id is ignored
+      auto node = tasks_.extract(*it);
+      node.key() = fresh;
+      tasks_.insert(std::move(node));
+      any_queue_.push_front(fresh);
+      if (auto deadline = tasks_.at(fresh).request.deadline) deadlines_.push({*deadline, fresh});
+      tasks_retried_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      end_task(*it, EngineDied(id, "engine " + std::to_string(id) +
+                                       " died while running the task: " + why));
+    }
+  }
+  std::deque<std::uint64_t> waiting;
+  waiting.swap(engine.queue);
+  for (std::uint64_t task_id : waiting) {
+    end_task(task_id, EngineDied(id, "engine " + std::to_string(id) +
+                                         " died before the task aimed at it was sent: " + why));
+  }
 }
 
 void Core::check_invariants() const {

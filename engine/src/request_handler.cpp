@@ -24,10 +24,15 @@ Reply ok(std::uint64_t task, std::vector<Buffer> buffers) {
   return reply;
 }
 
-// The error reply for the exception being handled. `function` is the name an
-// error reply reports: the function, or the kind of request.
-Reply failed(std::uint64_t task, std::string function) {
-  ErrorDescription d = describe_current_exception();
+// The kind of request ("apply", "map", ...) that an error reply names until
+// the function is known.
+std::string kind_of(std::string_view type) {
+  return std::string(type.substr(0, type.find("_request")));
+}
+
+// An error reply. `function` is the name it reports: the function, or the
+// kind of request.
+Reply failed(std::uint64_t task, std::string function, ErrorDescription d) {
   Reply reply;
   reply.content.task = task;
   reply.content.status = proto::Status::error;
@@ -35,6 +40,11 @@ Reply failed(std::uint64_t task, std::string function) {
   reply.content.ename = std::move(d.ename);
   reply.content.evalue = std::move(d.evalue);
   return reply;
+}
+
+// The error reply for the exception being handled.
+Reply failed(std::uint64_t task, std::string function) {
+  return failed(task, std::move(function), describe_current_exception());
 }
 
 // Maps back in, in place, the frames a controller on this host left in
@@ -81,7 +91,7 @@ std::optional<Reply> RequestHandler::handle(std::string_view type, const Object&
           "controller");
       return std::nullopt;
     }
-    reply = failed(task->task, std::string(type.substr(0, type.find("_request"))));
+    reply = failed(task->task, kind_of(type));
   }
   return reply;
 }
@@ -89,7 +99,7 @@ std::optional<Reply> RequestHandler::handle(std::string_view type, const Object&
 template <class Request, class Run>
 Reply RequestHandler::call(const Request& request, std::vector<Buffer>& buffers, Run&& run) {
   // "apply" or "map" until the call's header has been read.
-  std::string function(Request::type.substr(0, Request::type.find("_request")));
+  std::string function = kind_of(Request::type);
   try {
     restore_shared(request.shared_memory, buffers);
     ApplyMessage call(buffers, limits_);
@@ -149,12 +159,9 @@ std::optional<Reply> RequestHandler::operator()(const proto::PullRequest& reques
                                                 std::vector<Buffer>&) {
   auto found = names_.find(request.name);
   if (found == names_.end()) {
-    try {
-      throw error(errc::unknown_name,
-                  "no value named '" + request.name + "' on this engine: push it first");
-    } catch (...) {
-      return failed(request.task, "pull");
-    }
+    return failed(request.task, "pull",
+                  {"cannery." + std::string(to_string(errc::unknown_name)),
+                   "no value named '" + request.name + "' on this engine: push it first"});
   }
   return ok(request.task, found->second);  // the frames as pushed: nothing uncanned or copied
 }

@@ -150,15 +150,40 @@ Object::Dict encode_record(const T& record) {
   return out;
 }
 
+// A string's or list's length is checked on what arrived, before anything
+// is copied out of it (decode_value refuses any other kind); a number once
+// read.
+template <class V>
+void check_length(const Object& received, std::int64_t min, std::uint64_t max, const Where& where) {
+  if constexpr (std::is_same_v<V, std::string> || is_vector<V>::value) {
+    std::size_t n = 0;
+    if (received.kind() == Object::Kind::string) {
+      n = received.to_string().size();
+    } else if (received.kind() == Object::Kind::list) {
+      n = received.to_list().size();
+    } else {
+      return;
+    }
+    if (std::cmp_less(n, min) || std::cmp_greater(n, max))
+      out_of_bounds(where, "of length " + std::to_string(n), min, max);
+  }
+}
+
 template <class V>
 void check_bounds(const V& value, std::int64_t min, std::uint64_t max, const Where& where) {
   if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
     if (std::cmp_less(value, min) || std::cmp_greater(value, max))
       out_of_bounds(where, std::to_string(value), min, max);
-  } else if constexpr (std::is_same_v<V, std::string> || is_vector<V>::value) {
-    if (std::cmp_less(value.size(), min) || std::cmp_greater(value.size(), max))
-      out_of_bounds(where, "of length " + std::to_string(value.size()), min, max);
   }
+}
+
+// Reads one field's received value into `member`, bounds checked.
+template <class V>
+void decode_field(const Object& received, V& member, std::int64_t min, std::uint64_t max,
+                  const Where& where) {
+  check_length<V>(received, min, max, where);
+  member = decode_value<V>(received, where);
+  check_bounds(member, min, max, where);
 }
 
 template <Record T>
@@ -174,12 +199,10 @@ T decode_record(const Object& value, const Where& where) {
           const Object* found = value.find(one.name);
           if constexpr (is_optional<V>::value) {
             if (found == nullptr) return;
-            member = decode_value<typename V::value_type>(*found, here);
-            check_bounds(*member, one.min, one.max, here);
+            decode_field(*found, member.emplace(), one.min, one.max, here);
           } else {
             if (found == nullptr) refuse(here, "is missing");
-            member = decode_value<V>(*found, here);
-            check_bounds(member, one.min, one.max, here);
+            decode_field(*found, member, one.min, one.max, here);
           }
         };
         (get(f), ...);
