@@ -213,9 +213,6 @@ void controller_reads(Session& controller, std::vector<Buffer> frames,
     Message m = controller.deserialize(std::move(frames));
     if (m.header.msg_type == proto::batch_reply) {
       for (const BatchPart& part : split_batch(m.content, proto::batch_replies_field, m.buffers)) {
-        if (part.type != proto::ApplyReply::type) {
-          throw error(errc::malformed_message, "a batch_reply part of type " + part.type);
-        }
         got.push_back(proto::decode<proto::ApplyReply>(part.content));
       }
     } else {

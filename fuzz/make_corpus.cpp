@@ -528,11 +528,12 @@ void controller_seeds() {
   Frames batch_buffers = batch.take_buffers();
   seed(t, "batch_reply",
        request(proto::batch_reply, batch.take_content(proto::batch_replies_field), batch_buffers));
-  // A part that is no apply_reply, then one that is.
+  // A part that does not decode as an apply_reply (a request's), then one
+  // that does.
   batch.add(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt}, {});
   batch.add(reply(proto::Status::ok), canned(1));
   batch_buffers = batch.take_buffers();
-  seed(t, "batch_reply_other_part",
+  seed(t, "batch_reply_bad_part",
        request(proto::batch_reply, batch.take_content(proto::batch_replies_field), batch_buffers));
   seed(t, "heartbeat", request(proto::Heartbeat{}));
   seed(t, "unexpected_type",

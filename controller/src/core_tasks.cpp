@@ -242,11 +242,6 @@ void Core::on_batch_reply(Engine& engine, Message& message) {
   }
   for (const BatchPart& part : parts) {
     try {
-      if (part.type != protocol::ApplyReply::type) {
-        throw error(errc::malformed_message, "a batch_reply holds a part of type '" +
-                                                 part.type.substr(0, 64) +
-                                                 "'; only apply_reply parts belong there");
-      }
       on_reply(engine, protocol::decode<protocol::ApplyReply>(part.content), part.buffers);
     } catch (const error& e) {
       messages_refused_.fetch_add(1, std::memory_order_relaxed);

@@ -19,8 +19,12 @@ class ManyToOne {
  public:
   // Links `item` to `owner`, unlinking it from any other owner first.
   void link(Item item, Owner owner) {
-    unlink(item);
-    owner_.emplace(item, owner);
+    auto [it, added] = owner_.try_emplace(item, owner);
+    if (!added) {
+      if (it->second == owner) return;
+      remove_from(it->second, item);
+      it->second = owner;
+    }
     items_[owner].insert(item);
   }
   std::optional<Owner> owner_of(Item item) const {
@@ -30,9 +34,7 @@ class ManyToOne {
   bool unlink(Item item) {
     auto it = owner_.find(item);
     if (it == owner_.end()) return false;
-    auto items = items_.find(it->second);
-    items->second.erase(item);
-    if (items->second.empty()) items_.erase(items);
+    remove_from(it->second, item);
     owner_.erase(it);
     return true;
   }
@@ -70,6 +72,12 @@ class ManyToOne {
   }
 
  private:
+  void remove_from(Owner owner, Item item) {
+    auto items = items_.find(owner);
+    items->second.erase(item);
+    if (items->second.empty()) items_.erase(items);
+  }
+
   std::unordered_map<Item, Owner> owner_;
   std::unordered_map<Owner, std::unordered_set<Item>> items_;
 };

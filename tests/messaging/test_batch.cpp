@@ -49,9 +49,9 @@ Object with(Object part, const std::string& key, Object value) {
 }
 
 // The refusal of a malformed batch; fails the test when it is accepted.
-cannery::error split_error(Object content, std::vector<Buffer> buffers) {
-  return cannery::test::capture_error(
-      [&] { cannery::split_batch(content, proto::batch_requests_field, buffers); });
+cannery::error split_error(Object content, std::vector<Buffer> buffers,
+                           std::string_view list_field = proto::batch_requests_field) {
+  return cannery::test::capture_error([&] { cannery::split_batch(content, list_field, buffers); });
 }
 
 }  // namespace
@@ -73,10 +73,9 @@ TEST_CASE("a batch splits back into its parts each with its own buffers", "[mess
   REQUIRE(parts.size() == 3);
   CHECK(parts[0].type == proto::ApplyRequest::type);
   CHECK(parts[1].type == proto::PullRequest::type);
-  // What is left of a part is its message's content, read with the codec.
+  // A part's content is its message's, read with the codec, which ignores
+  // the batch's own "type" and "frames" left in it.
   CHECK(proto::decode<proto::ApplyRequest>(parts[0].content).task == 1);
-  CHECK(parts[0].content.find("frames") == nullptr);
-  CHECK(parts[0].content.find("type") == nullptr);
   CHECK(proto::decode<proto::PullRequest>(parts[1].content).name == "weights");
   REQUIRE(parts[0].buffers.size() == 2);
   CHECK(parts[0].buffers[1].as_string_view() == "bb");
@@ -118,4 +117,31 @@ TEST_CASE("a batch whose counts do not match what arrived is refused", "[messagi
 
   Object fine = batch_of({part(0), part(2)});
   CHECK(cannery::split_batch(fine, proto::batch_requests_field, two).size() == 2);
+}
+
+TEST_CASE("a batch_reply's parts are apply_replies that do not name their type",
+          "[messaging][batch]") {
+  BatchBuilder builder;
+  const std::vector<Buffer> result{bytes("r")};
+  proto::ApplyReply ok;
+  ok.task = 7;
+  ok.engine_id = 2;
+  builder.add(ok, result);
+  Object content(builder.take_content(proto::batch_replies_field));
+  const Object& written = content.at(proto::batch_replies_field).at(0);
+  CHECK(written.find("type") == nullptr);
+  CHECK(written.at("frames").to_uint64() == 1);
+
+  std::vector<Buffer> buffers{bytes("r")};
+  auto parts = cannery::split_batch(content, proto::batch_replies_field, buffers);
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].type == proto::ApplyReply::type);
+  CHECK(proto::decode<proto::ApplyReply>(parts[0].content).task == 7);
+
+  // Only "frames" is required of a reply part; its count is checked as in a request.
+  Object missing(Object::Dict{
+      {std::string(proto::batch_replies_field),
+       Object(Object::List{Object(Object::Dict{{"task", Object(std::uint64_t{7})}})})}});
+  const cannery::error e = split_error(missing, buffers, proto::batch_replies_field);
+  CHECK_THAT(e.what(), Contains("batch_reply: field 'replies[0].frames' is missing"));
 }

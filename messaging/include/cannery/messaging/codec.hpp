@@ -186,28 +186,47 @@ void decode_field(const Object& received, V& member, std::int64_t min, std::uint
   check_bounds(member, min, max, where);
 }
 
+// Reads one received value into the member `f` names.
+template <Record T, class F>
+void decode_member(const F& f, const Object& received, T& out, const Where& where) {
+  auto& member = out.*(f.member);
+  using V = std::remove_cvref_t<decltype(member)>;
+  if constexpr (is_optional<V>::value) {
+    decode_field(received, member.emplace(), f.min, f.max, where.at(f.name));
+  } else {
+    decode_field(received, member, f.min, f.max, where.at(f.name));
+  }
+}
+
+template <Record T, std::size_t... I>
+void decode_fields(const Object::Dict& received, T& out, const Where& where,
+                   std::index_sequence<I...>) {
+  [[maybe_unused]] constexpr auto fields = T::fields();
+  [[maybe_unused]] bool seen[sizeof...(I) + 1] = {};
+  // One walk over what arrived, each key compared with the names (by length
+  // first), rather than one search of the dict per field: messages are
+  // decoded on every task's way in and out.
+  for (const auto& [key, value] : received) {
+    [[maybe_unused]] const bool known =
+        ((key == std::get<I>(fields).name &&
+          (decode_member(std::get<I>(fields), value, out, where), seen[I] = true)) ||
+         ...);
+  }
+  [[maybe_unused]] auto require = [&](const auto& f, bool present) {
+    using V = std::remove_cvref_t<decltype(out.*(f.member))>;
+    if constexpr (!is_optional<V>::value) {
+      if (!present) refuse(where.at(f.name), "is missing");
+    }
+  };
+  (require(std::get<I>(fields), seen[I]), ...);
+}
+
 template <Record T>
 T decode_record(const Object& value, const Where& where) {
   if (value.kind() != Object::Kind::dict) wrong_kind(where, value, "dict");
   T out{};
-  std::apply(
-      [&](const auto&... f) {
-        [[maybe_unused]] auto get = [&](const auto& one) {
-          auto& member = out.*(one.member);
-          using V = std::remove_cvref_t<decltype(member)>;
-          const Where here = where.at(one.name);
-          const Object* found = value.find(one.name);
-          if constexpr (is_optional<V>::value) {
-            if (found == nullptr) return;
-            decode_field(*found, member.emplace(), one.min, one.max, here);
-          } else {
-            if (found == nullptr) refuse(here, "is missing");
-            decode_field(*found, member, one.min, one.max, here);
-          }
-        };
-        (get(f), ...);
-      },
-      T::fields());
+  decode_fields(value.to_dict(), out, where,
+                std::make_index_sequence<std::tuple_size_v<decltype(T::fields())>>{});
   return out;
 }
 

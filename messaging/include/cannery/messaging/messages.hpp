@@ -229,7 +229,8 @@ struct ShutdownRequest {
 
 // Batches (batch.hpp) carry several of the work messages above in one
 // envelope; their type names are here for the dispatch tables.
-// batch_request: {requests: [part, ...]}; batch_reply: {replies: [part, ...]}.
+// batch_request: {requests: [part, ...]}, each part naming its type;
+// batch_reply: {replies: [part, ...]}, every part an apply_reply (unnamed).
 inline constexpr std::string_view batch_request = "batch_request";
 inline constexpr std::string_view batch_reply = "batch_reply";
 inline constexpr std::string_view batch_requests_field = "requests";
