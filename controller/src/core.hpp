@@ -33,6 +33,7 @@
 #include "cannery/messaging/curve.hpp"
 #include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/messages.hpp"
+#include "cannery/messaging/receive_memory.hpp"
 #include "cannery/messaging/refusals.hpp"
 #include "cannery/messaging/session.hpp"
 #include "command_queue.hpp"
@@ -186,6 +187,8 @@ class Core final : public RefReleaser {
   std::unique_ptr<HeartMonitor> heart_;
   Session session_;
   RefusalLog refusals_;
+  // Within the bound of keep_receive_memory_warm(), when the program set one.
+  ReceiveMemoryKeeper receive_memory_;
   CommandQueue commands_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -68,7 +68,10 @@ bool Core::receive_available() {
       continue;
     }
     messages_received_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t bytes = buffer_bytes(message.buffers);
     on_message(message);
+    message = Message{};  // what the core does not keep, freed before the check
+    receive_memory_.after_message(bytes, Clock::now());
   }
   return true;
 }
@@ -208,6 +211,7 @@ Core::Clock::time_point Core::last_heard(const Engine& engine) const {
 }
 
 void Core::tick(Clock::time_point now) {
+  receive_memory_.tick(now);
   if (now >= next_liveness_check_) {
     const auto silence_allowed = options_.heartbeat * options_.allowed_misses;
     for (auto& [id, engine] : engines_) {

@@ -18,6 +18,7 @@
 #include "cannery/messaging/heart.hpp"
 #include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/protocol.hpp"
+#include "cannery/messaging/receive_memory.hpp"
 #include "cannery/messaging/session.hpp"
 #include "cannery/messaging/shared_memory.hpp"
 #include "heart.hpp"
@@ -121,6 +122,9 @@ class Engine::Loop {
   // Lets the controller find out that it can hand put() objects over in
   // shared memory; removed from /dev/shm when the loop ends.
   std::optional<SharedMemoryProbe> shared_memory_probe_;
+  // Keeps freed memory of large messages for the next ones, within the bound
+  // main() set (receive_memory.hpp); idle when none was set.
+  ReceiveMemoryKeeper receive_memory_;
   detail::Heart heart_;  // declared last: stopped before the context closes
 
   bool registered_ = false;
@@ -231,7 +235,9 @@ void Engine::Loop::poll_once(const detail::StopSignals& signals) {
       if (!message) break;
       // Refusals before this message are counted before it is answered.
       publish_refusals();
+      const std::size_t bytes = buffer_bytes(message->buffers);
       on_message(std::move(*message), Clock::now());
+      receive_memory_.after_message(bytes, now_);
     }
   }
   on_timers(Clock::now());
@@ -316,6 +322,7 @@ void Engine::Loop::register_again(Clock::time_point now, const std::string& why)
 }
 
 void Engine::Loop::on_timers(Clock::time_point now) {
+  receive_memory_.tick(now);
   if (registered_) {
     const milliseconds patience = heartbeat_ * allowed_misses_;
     if (heart_.take_unknown()) {

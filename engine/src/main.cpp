@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "cannery/engine.hpp"
+#include "cannery/messaging/receive_memory.hpp"
 
 namespace {
 
@@ -27,7 +29,7 @@ constexpr int exit_usage = 2;
 constexpr std::string_view usage =
     "usage: cannery-engine --connection-file FILE [--plugin LIB.so]... [--heartbeat-ms N]\n"
     "                      [--curve-key FILE] [--insecure] [--exit-with-parent]\n"
-    "                      [--no-shared-memory] [--version]\n"
+    "                      [--no-shared-memory] [--keep-receive-memory BYTES] [--version]\n"
     "\n"
     "Connects to the controller named in FILE (written by the controller), registers, and\n"
     "runs the functions it is asked to run until it is shut down or gets SIGTERM/SIGINT.\n"
@@ -43,6 +45,10 @@ constexpr std::string_view usage =
     "                          dies, even by SIGKILL: how local engines follow their controller\n"
     "  --no-shared-memory      receive put() objects over the socket even from a controller\n"
     "                          on this host (default: through /dev/shm, mapped, not copied)\n"
+    "  --keep-receive-memory BYTES\n"
+    "                          keep up to BYTES of freed memory for the next large message,\n"
+    "                          so that it lands in pages used before (default 1073741824;\n"
+    "                          0 leaves the C library's allocator as it is)\n"
     "  --version               print the protocol version this engine speaks\n"
     "  --help                  show this text\n"
     "\n"
@@ -58,6 +64,7 @@ struct Arguments {
   bool no_shared_memory = false;
   bool help = false;
   bool version = false;
+  std::size_t keep_receive_memory = std::size_t{1} << 30;
   // For tests of how a controller meets another protocol version; not in the
   // usage text.
   std::string announce_protocol;
@@ -94,6 +101,13 @@ Arguments parse(int argc, char** argv) {
       args.no_shared_memory = true;
     } else if (word == "--insecure") {
       args.insecure = true;
+    } else if (word == "--keep-receive-memory") {
+      std::string_view text = value();
+      auto [end, ec] =
+          std::from_chars(text.data(), text.data() + text.size(), args.keep_receive_memory);
+      if (ec != std::errc{} || end != text.data() + text.size()) {
+        throw UsageError{"--keep-receive-memory needs a whole number of bytes (0: off)"};
+      }
     } else if (word == "--heartbeat-ms") {
       std::string_view text = value();
       long ms = 0;
@@ -138,6 +152,9 @@ int main(int argc, char** argv) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent || parent == 1) return exit_ok;
   }
+  // First, while this is the only thread: glibc gives each thread its arena
+  // on its first allocation.
+  if (args.keep_receive_memory > 0) cannery::keep_receive_memory_warm(args.keep_receive_memory);
   try {
     cannery::EngineOptions options;
     options.connection_file = args.connection_file;

@@ -1,6 +1,7 @@
 #pragma once
-// A cannery-engine process started by a test (CANNERY_ENGINE_PROGRAM), its
-// output in a file the test reads; killed when the test ends, even on failure.
+// A process started by a test (cannery-engine, CANNERY_ENGINE_PROGRAM, unless
+// another program is named), its output in a file the test reads; killed
+// when the test ends, even on failure.
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -21,13 +22,13 @@ extern char** environ;
 
 namespace cannery::test {
 
-// A child process running cannery-engine with `args`; its standard output
-// and error both to `output` (a file the test reads, or /dev/null).
+// A child process running `program` with `args`; its standard output and
+// error both to `output` (a file the test reads, or /dev/null).
 class Program {
  public:
-  explicit Program(std::vector<std::string> args,
-                   const std::filesystem::path& output = "/dev/null") {
-    args.insert(args.begin(), CANNERY_ENGINE_PROGRAM);
+  Program(const std::string& program, std::vector<std::string> args,
+          const std::filesystem::path& output = "/dev/null") {
+    args.insert(args.begin(), program);
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -40,6 +41,11 @@ class Program {
     REQUIRE(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&actions);
   }
+#ifdef CANNERY_ENGINE_PROGRAM
+  // cannery-engine with `args`.
+  explicit Program(std::vector<std::string> args, const std::filesystem::path& output = "/dev/null")
+      : Program(CANNERY_ENGINE_PROGRAM, std::move(args), output) {}
+#endif
   ~Program() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -62,7 +68,9 @@ class Program {
     }
     return -1;
   }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const {
+    return pid_;
+  }
 
  private:
   pid_t pid_ = -1;
