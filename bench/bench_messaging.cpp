@@ -9,6 +9,12 @@
 //                            same 50 frames zero-copy plus a small header.
 //   weights_tcp_digests      weights_tcp with SessionOptions::buffer_digests:
 //                            the end-to-end cost of buffer integrity.
+//   borrowed_span_tcp/16MiB, /256MiB
+//                            one array canned from a span of the caller's
+//                            memory (a borrowed frame, lent to libzmq by the
+//                            blocking send), sent and uncanned as a view.
+//                            Baseline raw_zmq_span_tcp/<size>: cppzmq sending
+//                            the same bytes zero-copy. Target >= 0.9x.
 //   weights_<transport>_repeated
 //                            ten weights messages in a row to the same
 //                            receiver, which keeps its freed memory within
@@ -535,6 +541,74 @@ void raw_zmq_weights_reused(benchmark::State& state, Transport transport) {
   });
 }
 
+// --- borrowed spans ---------------------------------------------------------------
+//
+// One array canned from a span of the caller's memory (a borrowed frame), sent
+// with Session::send and uncanned as a view by the receiver, against cppzmq
+// sending the same bytes zero-copy plus a small header.
+
+void borrowed_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+  guarded(state, [&] {
+    const std::vector<double> values(bytes / sizeof(double), 1.5);
+    Session sender(session_options());
+    auto receiver = std::make_shared<Session>(session_options());
+    const std::size_t count = values.size();
+    Link link(
+        transport,
+        [receiver, count](zmq::socket_t& socket) {
+          std::optional<Message> m = receiver->receive(socket, std::chrono::seconds(120));
+          if (!m) throw std::runtime_error("no valid message within 120 s");
+          if (m->header.msg_type == "stop") return false;
+          const auto view = cannery::deserialize_object<std::span<const double>>(m->buffers).value;
+          if (view.size() != count || view.back() != 1.5) throw std::runtime_error("span differs");
+          return true;
+        },
+        [&sender](zmq::socket_t& socket) { sender.send(socket, sender.message("stop")); });
+    const Counting counting;
+    std::uint64_t sent = 0;
+    for (auto _ : state) {
+      Message m = sender.message("span");
+      m.buffers = cannery::can(std::span<const double>(values)).frames();
+      sender.send(link.socket(), m);
+      link.progress().wait_for(++sent);
+    }
+    counting.report(state);
+    set_bytes(state, bytes);
+  });
+}
+
+void raw_zmq_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+  guarded(state, [&] {
+    const std::vector<double> values(bytes / sizeof(double), 1.5);
+    const std::size_t count = values.size();
+    Link link(
+        transport,
+        [count, received = std::make_shared<std::vector<zmq::message_t>>()](zmq::socket_t& socket) {
+          std::vector<zmq::message_t>& parts = *received;
+          receive_parts(socket, parts);
+          if (is_raw_stop(parts)) return false;
+          if (parts.size() != 3 || parts[2].size() != count * sizeof(double) ||
+              parts[2].data<double>()[count - 1] != 1.5) {
+            throw std::runtime_error("span differs");
+          }
+          parts.clear();
+          return true;
+        },
+        send_raw_stop);
+    zmq::socket_t& socket = link.socket();
+    const Counting counting;
+    std::uint64_t sent = 0;
+    for (auto _ : state) {
+      check_sent(socket.send(zmq::str_buffer("header"), zmq::send_flags::sndmore).has_value());
+      zmq::message_t data(const_cast<double*>(values.data()), bytes, keep_memory);
+      check_sent(socket.send(data, zmq::send_flags::none).has_value());
+      link.progress().wait_for(++sent);
+    }
+    counting.report(state);
+    set_bytes(state, bytes);
+  });
+}
+
 // --- small messages -------------------------------------------------------------
 
 struct SmallCall {
@@ -745,6 +819,8 @@ void frame_transfer(benchmark::State& state, bool zero_copy) {
 constexpr int weights_rounds = 3;
 constexpr int small_rounds = 5;
 constexpr int repeated_rounds = 2;
+const std::pair<std::string, std::size_t> span_sizes[] = {{"16MiB", std::size_t{16} << 20},
+                                                          {"256MiB", std::size_t{256} << 20}};
 constexpr std::int64_t smallest_frame = 64;
 constexpr std::int64_t largest_frame = 1 << 20;
 
@@ -774,6 +850,16 @@ void register_benchmarks() {
         ->UseRealTime()
         ->Unit(ms)
         ->Iterations(1);
+  }
+  for (int round = 0; round < weights_rounds; ++round) {
+    for (const auto& [name, bytes] : span_sizes) {
+      RegisterBenchmark(("raw_zmq_span_tcp/" + name).c_str(), raw_zmq_span, tcp, bytes)
+          ->UseRealTime()
+          ->Unit(ms);
+      RegisterBenchmark(("borrowed_span_tcp/" + name).c_str(), borrowed_span, tcp, bytes)
+          ->UseRealTime()
+          ->Unit(ms);
+    }
   }
   for (int round = 0; round < small_rounds; ++round) {
     RegisterBenchmark("raw_zmq_small_tcp", raw_zmq_small, tcp)->UseRealTime()->Unit(us);
@@ -848,6 +934,17 @@ void print_summary(const Times& times) {
                    mine, repeated_messages * gbps(*t), repeated_messages * gbps(*r), *r / *t,
                    *r / *t >= 0.9 ? "met" : "MISSED");
     }
+  }
+  for (const auto& [name, bytes] : span_sizes) {
+    const double* t = times.find("borrowed_span_tcp/" + name);
+    const double* r = times.find("raw_zmq_span_tcp/" + name);
+    if (t == nullptr || r == nullptr) continue;
+    const auto size = static_cast<double>(bytes);
+    std::fprintf(stderr,
+                 "  borrowed_span_tcp/%-6s %6.2f GB/s vs raw zmq %6.2f GB/s: %.2fx, target >= "
+                 "0.9x: %s\n",
+                 name.c_str(), size / *t / 1e9, size / *r / 1e9, *r / *t,
+                 *r / *t >= 0.9 ? "met" : "MISSED");
   }
   for (const char* transport : {"tcp", "ipc"}) {
     const std::string mine = std::string("small_message_") + transport;

@@ -1,8 +1,10 @@
 #include "cannery/messaging/frames.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -112,14 +114,54 @@ struct FrameTally {
   }
 };
 
+// Borrowed frames a blocking send handed to libzmq as they are: the send
+// waits until libzmq has released every one (its free callback runs on the
+// I/O thread once the bytes are written out, or the message is dropped).
+class BorrowedFrames {
+ public:
+  BorrowedFrames() = default;
+  BorrowedFrames(const BorrowedFrames&) = delete;
+  BorrowedFrames& operator=(const BorrowedFrames&) = delete;
+  ~BorrowedFrames() { wait(); }
+
+  zmq::message_t lend(const Buffer& buffer) {
+    {
+      std::lock_guard lock(mutex_);
+      ++held_;
+    }
+    return zmq::message_t(const_cast<std::byte*>(buffer.data()), buffer.size(), release, this);
+  }
+  void wait() {
+    std::unique_lock lock(mutex_);
+    released_.wait(lock, [&] { return held_ == 0; });
+  }
+
+ private:
+  static void release(void* /*data*/, void* hint) noexcept {
+    auto* self = static_cast<BorrowedFrames*>(hint);
+    std::lock_guard lock(self->mutex_);
+    if (--self->held_ == 0) self->released_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable released_;
+  std::size_t held_ = 0;
+};
+
+// `borrowed`: where a borrowed frame above the threshold may be lent rather
+// than copied (a blocking send), or null.
 zmq::message_t tallied_zmq_message(const Buffer& buffer, const FrameOptions& options,
-                                   FrameTally& tally) {
+                                   FrameTally& tally, BorrowedFrames* borrowed = nullptr) {
   if (buffer.size() > options.copy_threshold && !buffer.is_borrowed()) {
     ++tally.zero_copy_frames;
     auto* owner = new ZeroCopyOwner(buffer.owner());
     // libzmq never writes to the data it is given; its API is just not const.
     return zmq::message_t(const_cast<std::byte*>(buffer.data()), buffer.size(), release_owner,
                           owner);
+  }
+  if (buffer.size() > options.copy_threshold && borrowed != nullptr) {
+    ++tally.zero_copy_frames;
+    return borrowed->lend(buffer);
   }
   ++tally.copied_frames;
   tally.copied_bytes += buffer.size();
@@ -151,13 +193,18 @@ bool send_frames(zmq::socket_ref socket, std::span<const std::span<const Buffer>
     left += part.size();
   if (left == 0) throw error(errc::invalid_argument, "a message needs at least one frame");
   FrameTally tally;
+  // Declared before anything is lent: waits, whichever way this returns,
+  // until libzmq holds none of the caller's memory.
+  BorrowedFrames borrowed;
+  const bool blocking = (flags & zmq::send_flags::dontwait) == zmq::send_flags::none;
+  BorrowedFrames* lender = blocking && options.lend_borrowed ? &borrowed : nullptr;
   bool first = true;
   try {
     for (std::span<const Buffer> part : parts) {
       for (const Buffer& frame : part) {
         zmq::send_flags f = flags;
         if (--left != 0) f = f | zmq::send_flags::sndmore;
-        auto sent = socket.send(tallied_zmq_message(frame, options, tally), f);
+        auto sent = socket.send(tallied_zmq_message(frame, options, tally, lender), f);
         // After the first frame libzmq accepts the rest of the message whole.
         if (!sent) {
           if (first) return false;

@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdio>
-#include <cstring>
+#include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -67,13 +69,24 @@ int main(int argc, char** argv) {
   receiver.set(zmq::sockopt::linger, 0);
   receiver.bind("tcp://127.0.0.1:*");
   const std::string endpoint = receiver.get(zmq::sockopt::last_endpoint);
+  // One message at a time: the sender waits until the last one was handled,
+  // so that what is live when a message arrives does not depend on timing.
+  std::mutex mutex;
+  std::condition_variable handled_one;
+  std::size_t handled = 0;
   std::thread sender_thread([&] {
     // Closed with everything delivered (the default linger): the receiver
     // reads all of it.
     zmq::socket_t sender(context, zmq::socket_type::push);
     sender.connect(endpoint);
+    std::size_t sent = 0;
     for (int pass = 0; pass < 2; ++pass) {
       for (std::size_t size : sizes_mib) {
+        {
+          std::unique_lock lock(mutex);
+          handled_one.wait(lock, [&] { return handled == sent; });
+        }
+        ++sent;
         std::size_t left = size * mib;
         while (left > 0) {
           const std::size_t n = std::min(left, largest_frame);
@@ -105,6 +118,11 @@ int main(int argc, char** argv) {
     if (i >= count) second_pass_bytes += bytes;
     keeper.after_message(bytes, std::chrono::steady_clock::now());
     max_held = std::max(max_held, cannery::free_memory_held());
+    {
+      std::lock_guard lock(mutex);
+      ++handled;
+    }
+    handled_one.notify_one();
   }
   const long second_pass_faults = minor_faults() - faults_before_second_pass;
   sender_thread.join();

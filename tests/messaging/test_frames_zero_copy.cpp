@@ -1,6 +1,7 @@
 // Buffers become zmq messages without copies above the threshold, owners are
 // released by libzmq's free callback, received frames are viewed in place.
 
+#include <algorithm>
 #include <cannery/canning.hpp>
 #include <cannery/messaging/frames.hpp>
 #include <catch2/catch.hpp>
@@ -13,7 +14,7 @@
 using cannery::test::SocketPair;
 using cannery::test::Transport;
 
-TEST_CASE("large owned buffers are handed to libzmq, small or borrowed ones are copied",
+TEST_CASE("large owned buffers are handed to libzmq, small ones and lone borrowed ones copied",
           "[messaging][frames]") {
   cannery::FrameOptions options;
   auto big = std::make_shared<std::vector<char>>(options.copy_threshold + 1, 'x');
@@ -28,6 +29,7 @@ TEST_CASE("large owned buffers are handed to libzmq, small or borrowed ones are 
   }
   CHECK(watch.expired());  // the free callback released the owner
 
+  // A message on its own cannot wait for libzmq to let go (send_frames can).
   std::vector<char> local(options.copy_threshold + 1, 'y');
   zmq::message_t borrowed =
       cannery::to_zmq_message(cannery::Buffer::borrow(local.data(), local.size()));
@@ -139,4 +141,39 @@ TEST_CASE("ZMQ_MAXMSGSIZE refuses an oversized frame at the socket", "[messaging
   auto received = cannery::receive_frames(pull);
   REQUIRE(received);
   CHECK(received->front().as_string_view() == "fits");
+}
+
+TEST_CASE("a blocking send lends large borrowed frames and returns once libzmq let go of them",
+          "[messaging][frames]") {
+  zmq::context_t context;
+  SocketPair pair(context, Transport::tcp, zmq::socket_type::pull, zmq::socket_type::push);
+  cannery::FrameStats& stats = cannery::frame_stats();
+  std::vector<char> local(std::size_t{4} << 20, 'y');
+  const std::vector<cannery::Buffer> frames{cannery::Buffer::borrow(local.data(), local.size())};
+
+  const auto lent_before = stats.zero_copy_frames.load();
+  const auto copied_before = stats.copied_bytes.load();
+  REQUIRE(cannery::send_frames(pair.client, frames));
+  CHECK(stats.zero_copy_frames.load() - lent_before == 1);
+  CHECK(stats.copied_bytes.load() == copied_before);
+  // libzmq read the bytes before the send returned: what the caller does to
+  // its memory now does not reach the message.
+  std::fill(local.begin(), local.end(), 'z');
+  auto received = cannery::receive_frames(pair.server);
+  REQUIRE(received);
+  REQUIRE(received->size() == 1);
+  const cannery::Buffer& got = received->front();
+  CHECK(std::all_of(got.data(), got.data() + got.size(),
+                    [](std::byte b) { return b == std::byte{'y'}; }));
+
+  // A non-blocking send cannot wait, and a blocking one may be told not to
+  // lend: both copy.
+  cannery::FrameOptions no_lending;
+  no_lending.lend_borrowed = false;
+  const auto before = stats.copied_bytes.load();
+  REQUIRE(cannery::send_frames(pair.client, frames, {}, zmq::send_flags::dontwait));
+  REQUIRE(cannery::send_frames(pair.client, frames, no_lending));
+  CHECK(stats.copied_bytes.load() - before == 2 * local.size());
+  REQUIRE(cannery::receive_frames(pair.server));
+  REQUIRE(cannery::receive_frames(pair.server));
 }

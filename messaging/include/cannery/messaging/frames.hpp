@@ -5,9 +5,12 @@
 // libzmq as is (zmq_msg_init_data); its owner is kept alive until libzmq's
 // free callback runs on its I/O thread. Smaller frames are copied: up to
 // about 1 KiB a copy costs less than that bookkeeping. A borrowed Buffer
-// (no owner) is always copied, because nothing tells when libzmq is done
-// with it: give ownership (std::move the container into cannery::can) to
-// send large data without a copy.
+// (no owner: canned from an lvalue or a span) is lent to libzmq by a
+// blocking send, which then returns only once libzmq has released it (the
+// bytes written out to the connection, or the message dropped): the caller's
+// memory is never read after the send returns. A non-blocking send cannot
+// wait, so it copies borrowed frames; so does a blocking one with
+// FrameOptions::lend_borrowed false.
 //
 // Receiving: each zmq::message_t is moved into the owner of the Buffer that
 // views it, so uncanned arrays point straight at the received bytes.
@@ -31,6 +34,11 @@ struct FrameOptions {
   // crossover: handing a frame over costs about 0.1 us whatever its size, a
   // copy as much up to 512 bytes and 1.2x at 1 KiB, 8x at 32 KiB.
   std::size_t copy_threshold = 1024;
+  // A blocking send lends borrowed frames above copy_threshold to libzmq
+  // and waits until it has released them. While the peer does not read, the
+  // send waits with them, as it would at the high-water mark; false copies
+  // them instead and returns as soon as libzmq has queued the message.
+  bool lend_borrowed = true;
   // Most frames one received message may have before it is refused (the
   // rest is drained so the socket stays usable).
   std::size_t max_frames = 65536 + 64;
