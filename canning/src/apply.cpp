@@ -23,7 +23,10 @@ detail::ApplyHeader canner<detail::ApplyHeader>::uncan(const Node& n) {
 }
 
 ApplyMessage::ApplyMessage(std::span<const Buffer> frames, const Limits& limits)
-    : limits_(limits), budget_(limits), external_budget_(limits.shared_budget.get()) {
+    : frames_(frames),
+      limits_(limits),
+      budget_(limits),
+      external_budget_(limits.shared_budget.get()) {
   auto [header, rest] = deserialize_object<detail::ApplyHeader>(frames, this->limits());
   header_ = std::move(header);
   remaining_ = rest;

@@ -1,5 +1,7 @@
 #include "cannery/engine/functions.hpp"
 
+#include <cstdint>
+
 #include <string>
 
 namespace cannery {
@@ -41,12 +43,26 @@ std::string map_count_message(std::size_t got, std::size_t count) {
          std::to_string(count) + ": send one element per call in every argument";
 }
 
-CannedObject owned_result(CannedObject canned) {
-  // A borrowed buffer views memory nobody keeps alive once the function has
-  // returned (a span or NDArray over a local): copy it once.
-  canned.header = canned.header.owned();
+CannedObject owned_result(CannedObject canned, std::span<const Buffer> inputs) {
+  auto owned = [&](const Buffer& b) {
+    if (!b.is_borrowed() || b.empty()) return b;
+    // An argument's bytes, returned as a view (an echo, a slice): the
+    // received frame's owner keeps them as long as the reply needs them.
+    const auto first = reinterpret_cast<std::uintptr_t>(b.data());
+    for (const Buffer& input : inputs) {
+      if (input.is_borrowed() || input.empty()) continue;
+      const auto begin = reinterpret_cast<std::uintptr_t>(input.data());
+      if (first >= begin && b.size() <= input.size() && first - begin <= input.size() - b.size()) {
+        return Buffer(b.data(), b.size(), input.owner());
+      }
+    }
+    // A view of memory nobody keeps alive once the function has returned (a
+    // span or NDArray over a local): copied once.
+    return b.owned();
+  };
+  canned.header = owned(canned.header);
   for (Buffer& b : canned.buffers)
-    b = b.owned();
+    b = owned(b);
   return canned;
 }
 

@@ -4,6 +4,7 @@
 // arrived, results canned with ownership.
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cannery/canning.hpp>
 #include <cannery/engine/functions.hpp>
 #include <catch2/catch.hpp>
@@ -231,7 +232,7 @@ TEST_CASE("owning parameters: values, containers, references", "[engine][functio
             "modify", std::vector<double>{1.0})))) == std::vector<double>{1.0, 2.0});
 }
 
-TEST_CASE("results are owning: a view of the arguments is copied into the reply",
+TEST_CASE("results own their bytes: a view of an argument shares its frame and a local is copied",
           "[engine][functions]") {
   cannery::FunctionRegistry registry;
   registry.function("same_span", [](std::span<const double> s) { return s; });
@@ -239,12 +240,29 @@ TEST_CASE("results are owning: a view of the arguments is copied into the reply"
   registry.function(
       "big", [](std::int64_t n) { return std::vector<double>(static_cast<std::size_t>(n), 1.5); });
 
+  registry.function("local_span", [](std::int64_t n) {
+    thread_local std::vector<double> scratch;
+    scratch.assign(static_cast<std::size_t>(n), 2.5);
+    return std::span<const double>(scratch);
+  });
+
   std::vector<double> v = cannery::test::ramp(1000);
   {
-    auto out = registry.apply(wire(cannery::pack_apply_message("same_span", v)));
+    const std::vector<cannery::Buffer> request = wire(cannery::pack_apply_message("same_span", v));
+    auto out = registry.apply(request);
     CHECK(result_as<std::vector<double>>(out) == v);
-    for (const auto& b : out.buffers)
-      CHECK_FALSE(b.is_borrowed());
+    REQUIRE(out.buffers.size() == 1);
+    CHECK_FALSE(out.buffers[0].is_borrowed());
+    // The argument's received frame, not a copy: its owner keeps it.
+    CHECK(std::any_of(request.begin(), request.end(), [&](const cannery::Buffer& frame) {
+      return inside(out.buffers[0].data(), frame);
+    }));
+  }
+  {
+    auto out = registry.apply(wire(cannery::pack_apply_message("local_span", 1000)));
+    REQUIRE(out.buffers.size() == 1);
+    CHECK_FALSE(out.buffers[0].is_borrowed());
+    CHECK(result_as<std::vector<double>>(out) == std::vector<double>(1000, 2.5));
   }
   Eigen::MatrixXd m = Eigen::MatrixXd::Random(30, 30);
   auto twice = registry.apply(wire(cannery::pack_apply_message("twice", m)));

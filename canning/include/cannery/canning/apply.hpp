@@ -124,6 +124,8 @@ class ApplyMessage {
   std::size_t args_read() const noexcept { return args_read_; }
   std::size_t kwargs_read() const noexcept { return kwargs_read_; }
   std::span<const Buffer> remaining() const noexcept { return remaining_; }
+  // All of the call's frames, the header's included.
+  std::span<const Buffer> frames() const noexcept { return frames_; }
 
   // The next positional argument. Errors name the function and position.
   template <class T = Object>
@@ -183,6 +185,7 @@ class ApplyMessage {
   }
 
   detail::ApplyHeader header_;
+  std::span<const Buffer> frames_;
   std::span<const Buffer> remaining_;
   // Linked again by limits() on every use, so that a copied or moved
   // ApplyMessage links its own budget, never the one it came from.

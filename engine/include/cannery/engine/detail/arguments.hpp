@@ -51,6 +51,8 @@ class ArgumentReader {
 
   [[noreturn]] void fail(errc code, const std::string& what) const;
   const std::string& function() const noexcept { return call_.function(); }
+  // All of the call's received frames (results may view them).
+  std::span<const Buffer> call_frames() const noexcept { return call_.frames(); }
 
  private:
   std::string where() const;

@@ -41,6 +41,39 @@ auto to_owning(T&& result) {
   }
 }
 
+// Makes every buffer of a canned result owned, so the reply keeps its bytes:
+// a borrowed one that lies inside one of the call's received frames (a view
+// of an argument, returned) shares that frame's owner; any other (a view of
+// a local or of a converted argument) is copied once.
+CannedObject owned_result(CannedObject canned, std::span<const Buffer> inputs);
+
+// An apply's result, canned and owned while the argument holders still live:
+// a view of memory (a span, an Eigen Map, Ref or direct block) is canned as
+// a view, so that owned_result can share the received frame it points into
+// instead of copying it; an Eigen expression that is no view is evaluated.
+template <class F, class... A>
+CannedObject call_canned(F& f, std::span<const Buffer> inputs, A&&... args) {
+  if constexpr (std::is_void_v<std::invoke_result_t<F&, A&&...>>) {
+    std::invoke(f, std::forward<A>(args)...);
+    return can(nullptr);
+  } else {
+    decltype(auto) result = std::invoke(f, std::forward<A>(args)...);
+    using D = std::remove_cvref_t<decltype(result)>;
+    if constexpr (std::is_base_of_v<Eigen::DenseBase<D>, D> && !eigen_plain<D> &&
+                  !eigen_direct_dense<D>) {
+      return owned_result(can(typename D::PlainObject(std::move(result))), inputs);
+    } else {
+      static_assert(cannable<D> || std::is_same_v<D, std::string_view>,
+                    CANNERY_DETAIL_NOT_CANNABLE("result type of a registered function"));
+      if constexpr (std::is_same_v<D, std::string_view>) {
+        return owned_result(can(std::string(result)), inputs);
+      } else {
+        return owned_result(can(std::forward<decltype(result)>(result)), inputs);
+      }
+    }
+  }
+}
+
 template <class F, class... A>
 auto call_owning(F& f, A&&... args) {
   if constexpr (std::is_void_v<std::invoke_result_t<F&, A&&...>>) {
@@ -53,9 +86,9 @@ auto call_owning(F& f, A&&... args) {
 
 // Reads parameter I (and, recursively, the ones after it), then calls f.
 template <class Params, std::size_t I, class F, class... Done>
-auto invoke_reading(F& f, ArgumentReader& r, Done&&... done) {
+CannedObject invoke_reading(F& f, ArgumentReader& r, Done&&... done) {
   if constexpr (I == std::tuple_size_v<Params>) {
-    return call_owning(f, std::forward<Done>(done)...);
+    return call_canned(f, r.call_frames(), std::forward<Done>(done)...);
   } else {
     ArgHolder<std::tuple_element_t<I, Params>> holder(r);
     auto&& arg = holder.get();
@@ -79,8 +112,6 @@ auto invoke_at(F& f, Chunks& chunks, std::size_t index, Done&&... done) {
 // Non-template checks and finishing steps (functions.cpp).
 void check_arguments(const ApplyMessage& call, std::size_t arity);
 [[noreturn]] void refuse_map_without_arguments(const ApplyMessage& call);
-// Copies any borrowed buffer of a canned result, so the reply owns its bytes.
-CannedObject owned_result(CannedObject canned);
 
 template <class F, class Params>
 struct Invoker;
@@ -90,10 +121,7 @@ struct Invoker<F, std::tuple<P...>> {
   static CannedObject apply(F& f, ApplyMessage& call, const ObjectCache* cache) {
     check_arguments(call, sizeof...(P));
     ArgumentReader reader(call, cache);
-    auto result = invoke_reading<std::tuple<P...>, 0>(f, reader);
-    static_assert(cannable<decltype(result)>,
-                  CANNERY_DETAIL_NOT_CANNABLE("result type of a registered function"));
-    return owned_result(can(std::move(result)));
+    return invoke_reading<std::tuple<P...>, 0>(f, reader);
   }
 
   static CannedObject map(F& f, ApplyMessage& call, std::size_t count, const ObjectCache* cache) {
@@ -110,7 +138,7 @@ struct Invoker<F, std::tuple<P...>> {
       results.reserve(count);
       for (std::size_t i = 0; i < count; ++i)
         results.push_back(invoke_at<0>(f, chunks, i));
-      return owned_result(can(std::move(results)));
+      return owned_result(can(std::move(results)), call.frames());
     }
   }
 };
