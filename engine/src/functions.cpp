@@ -1,8 +1,9 @@
 #include "cannery/engine/functions.hpp"
 
 #include <cstdint>
-
 #include <string>
+
+#include "cannery/messaging/shared_memory.hpp"
 
 namespace cannery {
 namespace detail {
@@ -50,7 +51,9 @@ CannedObject owned_result(CannedObject canned, std::span<const Buffer> inputs) {
     // received frame's owner keeps them as long as the reply needs them.
     const auto first = reinterpret_cast<std::uintptr_t>(b.data());
     for (const Buffer& input : inputs) {
-      if (input.is_borrowed() || input.empty()) continue;
+      // Not a shared memory segment's bytes: another process could truncate
+      // it while libzmq sends the reply, after the task's check for that.
+      if (input.is_borrowed() || input.empty() || views_shared_memory(input)) continue;
       const auto begin = reinterpret_cast<std::uintptr_t>(input.data());
       if (first >= begin && b.size() <= input.size() && first - begin <= input.size() - b.size()) {
         return Buffer(b.data(), b.size(), input.owner());

@@ -102,6 +102,10 @@ std::optional<std::string> damaged_mapping(const std::shared_ptr<const void>& ow
   return mapping->segment;
 }
 
+bool is_guarded_mapping(const std::shared_ptr<const void>& owner) noexcept {
+  return std::get_deleter<GuardedMapping>(owner) != nullptr;
+}
+
 std::uint64_t damaged_mappings() noexcept {
   return damaged_total.load(std::memory_order_relaxed);
 }

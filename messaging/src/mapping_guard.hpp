@@ -24,6 +24,8 @@ std::shared_ptr<const void> guard_mapping(void* data, std::size_t size, std::str
 // The segment `owner` maps when it is a guarded mapping that was found
 // truncated; nullopt otherwise.
 std::optional<std::string> damaged_mapping(const std::shared_ptr<const void>& owner);
+// Whether `owner` is a guarded mapping of a shared memory segment.
+bool is_guarded_mapping(const std::shared_ptr<const void>& owner) noexcept;
 
 // How many guarded mappings were found truncated since the process started.
 std::uint64_t damaged_mappings() noexcept;

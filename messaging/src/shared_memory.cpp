@@ -535,6 +535,10 @@ std::optional<std::string> damaged_segment(std::span<const Buffer> frames) {
   return std::nullopt;
 }
 
+bool views_shared_memory(const Buffer& frame) noexcept {
+  return detail::is_guarded_mapping(frame.owner());
+}
+
 std::uint64_t damaged_segments_seen() noexcept {
   return detail::damaged_mappings();
 }

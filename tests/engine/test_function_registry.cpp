@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cannery/canning.hpp>
 #include <cannery/engine/functions.hpp>
+#include <cannery/messaging/shared_memory.hpp>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -272,4 +274,31 @@ TEST_CASE("results own their bytes: a view of an argument shares its frame and a
   REQUIRE(big.buffers.size() == 1);
   CHECK_FALSE(big.buffers[0].is_borrowed());
   CHECK(big.buffers[0].size() == 100000 * sizeof(double));
+}
+
+TEST_CASE("a result viewing an argument in shared memory is copied, not sent from the segment",
+          "[engine][functions]") {
+  // Another process may truncate a segment while libzmq would still be
+  // reading it for the reply, after the task's check for damage.
+  cannery::FunctionRegistry registry;
+  registry.function("same_span", [](std::span<const double> s) { return s; });
+  const std::vector<double> v(1 << 17, 0.5);  // 1 MiB, above the segment's threshold
+  const std::vector<cannery::Buffer> frames = cannery::pack_apply_message("same_span", v);
+  std::optional<cannery::SharedSegment> segment = cannery::SharedSegment::store(frames, 4096);
+  REQUIRE(segment);
+  std::vector<cannery::Buffer> received = frames;
+  for (const auto& p : segment->placements())
+    received.at(p.index) = cannery::Buffer();
+  cannery::restore_shared_frames({segment->descriptor()}, received);
+  REQUIRE(std::any_of(received.begin(), received.end(),
+                      [](const cannery::Buffer& f) { return cannery::views_shared_memory(f); }));
+
+  auto out = registry.apply(received);
+  CHECK(result_as<std::vector<double>>(out) == v);
+  REQUIRE(out.buffers.size() == 1);
+  CHECK_FALSE(out.buffers[0].is_borrowed());
+  CHECK_FALSE(cannery::views_shared_memory(out.buffers[0]));
+  CHECK(std::none_of(received.begin(), received.end(), [&](const cannery::Buffer& frame) {
+    return inside(out.buffers[0].data(), frame);
+  }));
 }

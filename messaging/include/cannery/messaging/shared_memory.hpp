@@ -151,6 +151,9 @@ void restore_shared_frames(const protocol::SharedMemoryDescriptor& descriptor,
 // The name of a segment that was found truncated among those `frames` view;
 // nullopt when none was.
 std::optional<std::string> damaged_segment(std::span<const Buffer> frames);
+// Whether `frame` views a mapped segment (restore_shared_frames made it):
+// another process may still truncate what it reads.
+bool views_shared_memory(const Buffer& frame) noexcept;
 // How many mapped segments were found truncated since the process started:
 // compared before and after a task, it tells whether anything the task read
 // may have been zeros instead of data.
