@@ -130,60 +130,69 @@ int raw_echo(const char* endpoint) {
   }
 }
 
+// A DEALER connected to the raw echo process (this program with --raw-echo),
+// which stops when this goes away.
+class RawEchoPeer {
+ public:
+  RawEchoPeer() : dealer_(context_, zmq::socket_type::dealer) {
+    dealer_.set(zmq::sockopt::linger, 0);
+    dealer_.set(zmq::sockopt::rcvtimeo, 60000);
+    dealer_.bind("tcp://127.0.0.1:*");
+    const std::string endpoint = dealer_.get(zmq::sockopt::last_endpoint);
+    char* argv[] = {const_cast<char*>("bench_cluster"), const_cast<char*>("--raw-echo"),
+                    const_cast<char*>(endpoint.c_str()), nullptr};
+    if (::posix_spawn(&peer_, "/proc/self/exe", nullptr, nullptr, argv, environ) != 0) peer_ = 0;
+  }
+  RawEchoPeer(const RawEchoPeer&) = delete;
+  RawEchoPeer& operator=(const RawEchoPeer&) = delete;
+  ~RawEchoPeer() {
+    if (peer_ == 0) return;
+    dealer_.send(zmq::str_buffer("stop"), zmq::send_flags::none);
+    ::waitpid(peer_, nullptr, 0);
+  }
+  bool started() const noexcept { return peer_ != 0; }
+  zmq::socket_t& socket() noexcept { return dealer_; }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t dealer_;
+  pid_t peer_ = 0;
+};
+
 void raw_zmq_roundtrip(benchmark::State& state) {
-  zmq::context_t context;
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::rcvtimeo, 10000);
-  dealer.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = dealer.get(zmq::sockopt::last_endpoint);
-  char* argv[] = {const_cast<char*>("bench_cluster"), const_cast<char*>("--raw-echo"),
-                  const_cast<char*>(endpoint.c_str()), nullptr};
-  pid_t peer = 0;
-  if (::posix_spawn(&peer, "/proc/self/exe", nullptr, nullptr, argv, environ) != 0) {
+  RawEchoPeer peer;
+  if (!peer.started()) {
     state.SkipWithError("cannot start the echo process");
     return;
   }
   for (auto _ : state) {
-    dealer.send(zmq::str_buffer("ping"), zmq::send_flags::none);
+    peer.socket().send(zmq::str_buffer("ping"), zmq::send_flags::none);
     zmq::message_t reply;
-    if (!dealer.recv(reply)) {
+    if (!peer.socket().recv(reply)) {
       state.SkipWithError("no reply");
       break;
     }
   }
-  dealer.send(zmq::str_buffer("stop"), zmq::send_flags::none);
-  ::waitpid(peer, nullptr, 0);
 }
 
 // One array of `bytes` to the raw echo process and back, zero-copy both ways:
 // two transfers of the same bytes, the baseline of apply_echo.
 void raw_zmq_echo(benchmark::State& state, std::size_t bytes) {
-  zmq::context_t context;
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::rcvtimeo, 60000);
-  dealer.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = dealer.get(zmq::sockopt::last_endpoint);
-  char* argv[] = {const_cast<char*>("bench_cluster"), const_cast<char*>("--raw-echo"),
-                  const_cast<char*>(endpoint.c_str()), nullptr};
-  pid_t peer = 0;
-  if (::posix_spawn(&peer, "/proc/self/exe", nullptr, nullptr, argv, environ) != 0) {
+  RawEchoPeer peer;
+  if (!peer.started()) {
     state.SkipWithError("cannot start the echo process");
     return;
   }
   const std::vector<double> values(bytes / sizeof(double), 1.5);
   for (auto _ : state) {
     zmq::message_t out(const_cast<double*>(values.data()), bytes, [](void*, void*) {});
-    dealer.send(out, zmq::send_flags::none);
+    peer.socket().send(out, zmq::send_flags::none);
     zmq::message_t reply;
-    if (!dealer.recv(reply) || reply.size() != bytes) {
+    if (!peer.socket().recv(reply) || reply.size() != bytes) {
       state.SkipWithError("no reply");
       break;
     }
   }
-  dealer.send(zmq::str_buffer("stop"), zmq::send_flags::none);
-  ::waitpid(peer, nullptr, 0);
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes));
 }
 
