@@ -323,6 +323,15 @@ void check_array(std::size_t i, std::span<const double> values) {
   }
 }
 
+// Uncans received weights as views and checks each array.
+void check_weights(std::span<const Buffer> buffers) {
+  const WeightViews views = cannery::deserialize_object<WeightViews>(buffers).value;
+  if (views.size() != weight_arrays) throw std::runtime_error("weights: array count");
+  std::size_t i = 0;
+  for (const auto& entry : views)
+    check_array(i++, entry.second);
+}
+
 void weights(benchmark::State& state, Transport transport, bool buffer_digests) {
   guarded(state, [&] {
     const std::vector<Buffer> frames = canned_weights().frames();
@@ -337,11 +346,7 @@ void weights(benchmark::State& state, Transport transport, bool buffer_digests) 
                                      std::to_string(receiver->refusals().total()) + " refused");
           }
           if (m->header.msg_type == "stop") return false;
-          const WeightViews views = cannery::deserialize_object<WeightViews>(m->buffers).value;
-          if (views.size() != weight_arrays) throw std::runtime_error("weights: array count");
-          std::size_t i = 0;
-          for (const auto& entry : views)
-            check_array(i++, entry.second);
+          check_weights(m->buffers);
           return true;
         },
         [&sender](zmq::socket_t& socket) { sender.send(socket, sender.message("stop")); });
@@ -360,6 +365,22 @@ void weights(benchmark::State& state, Transport transport, bool buffer_digests) 
 
 // libzmq's free callback for memory that outlives every message.
 void keep_memory(void* /*data*/, void* /*hint*/) {}
+
+// The raw baselines' message: the canned header, then each array zero-copy.
+void send_raw_weights(zmq::socket_t& socket, const cannery::CannedObject& canned) {
+  check_sent(socket
+                 .send(zmq::message_t(canned.header.data(), canned.header.size()),
+                       zmq::send_flags::sndmore)
+                 .has_value());
+  for (std::size_t i = 0; i < canned.buffers.size(); ++i) {
+    const Buffer& b = canned.buffers[i];
+    zmq::message_t part(const_cast<std::byte*>(b.data()), b.size(), keep_memory);
+    check_sent(socket
+                   .send(part, i + 1 < canned.buffers.size() ? zmq::send_flags::sndmore
+                                                             : zmq::send_flags::none)
+                   .has_value());
+  }
+}
 
 void raw_zmq_weights(benchmark::State& state, Transport transport) {
   guarded(state, [&] {
@@ -387,18 +408,7 @@ void raw_zmq_weights(benchmark::State& state, Transport transport) {
     const Counting counting;
     std::uint64_t sent = 0;
     for (auto _ : state) {
-      check_sent(socket
-                     .send(zmq::message_t(canned.header.data(), canned.header.size()),
-                           zmq::send_flags::sndmore)
-                     .has_value());
-      for (std::size_t i = 0; i < canned.buffers.size(); ++i) {
-        const Buffer& b = canned.buffers[i];
-        zmq::message_t part(const_cast<std::byte*>(b.data()), b.size(), keep_memory);
-        check_sent(socket
-                       .send(part, i + 1 < canned.buffers.size() ? zmq::send_flags::sndmore
-                                                                 : zmq::send_flags::none)
-                       .has_value());
-      }
+      send_raw_weights(socket, canned);
       link.progress().wait_for(++sent);
     }
     counting.report(state);
@@ -444,11 +454,7 @@ void weights_repeated(benchmark::State& state, Transport transport) {
             std::optional<Message> m = receiver->receive(socket, std::chrono::seconds(120));
             if (!m) throw std::runtime_error("no valid message within 120 s");
             if (m->header.msg_type == "stop") return false;
-            const WeightViews views = cannery::deserialize_object<WeightViews>(m->buffers).value;
-            if (views.size() != weight_arrays) throw std::runtime_error("weights: array count");
-            std::size_t i = 0;
-            for (const auto& entry : views)
-              check_array(i++, entry.second);
+            check_weights(m->buffers);
             bytes = cannery::buffer_bytes(m->buffers);
           }
           // As the engine's loop does once a message is handled and freed.
@@ -519,18 +525,7 @@ void raw_zmq_weights_reused(benchmark::State& state, Transport transport) {
     std::uint64_t sent = 0;
     for (auto _ : state) {
       for (int k = 0; k < repeated_messages; ++k) {
-        check_sent(socket
-                       .send(zmq::message_t(canned.header.data(), canned.header.size()),
-                             zmq::send_flags::sndmore)
-                       .has_value());
-        for (std::size_t i = 0; i < canned.buffers.size(); ++i) {
-          const Buffer& b = canned.buffers[i];
-          zmq::message_t part(const_cast<std::byte*>(b.data()), b.size(), keep_memory);
-          check_sent(socket
-                         .send(part, i + 1 < canned.buffers.size() ? zmq::send_flags::sndmore
-                                                                   : zmq::send_flags::none)
-                         .has_value());
-        }
+        send_raw_weights(socket, canned);
         link.progress().wait_for(++sent);
         if (sent == 1) faults.first_done();
       }

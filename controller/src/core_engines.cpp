@@ -59,18 +59,20 @@ bool Core::receive_available() {
       continue;
     }
     if (!frames) return false;
-    Message message;
-    try {
-      message = session_.deserialize(std::move(*frames));  // left whole when refused
-    } catch (const error& e) {
-      messages_refused_.fetch_add(1, std::memory_order_relaxed);
-      refusals_.record(e, frames->empty() ? "unknown" : peer_name(frames->front()));
-      continue;
-    }
-    messages_received_.fetch_add(1, std::memory_order_relaxed);
-    const std::size_t bytes = buffer_bytes(message.buffers);
-    on_message(message);
-    message = Message{};  // what the core does not keep, freed before the check
+    std::size_t bytes = 0;
+    {
+      Message message;
+      try {
+        message = session_.deserialize(std::move(*frames));  // left whole when refused
+      } catch (const error& e) {
+        messages_refused_.fetch_add(1, std::memory_order_relaxed);
+        refusals_.record(e, frames->empty() ? "unknown" : peer_name(frames->front()));
+        continue;
+      }
+      messages_received_.fetch_add(1, std::memory_order_relaxed);
+      bytes = buffer_bytes(message.buffers);
+      on_message(message);
+    }  // what the core does not keep is freed before the memory check
     receive_memory_.after_message(bytes, Clock::now());
   }
   return true;
