@@ -28,6 +28,10 @@
 //                            put(std::move(weights)); the caller keeps its
 //                            weights, written to shared memory from where
 //                            they are (no copy on the heap first).
+//                            by_value_weights: no put; the same weights
+//                            (an lvalue) given by value to each of the 20
+//                            tasks, put for the caller once (target: <= 1.5x
+//                            put_once_weights, the same peak memory).
 //                            put_once_weights_shared_arrays: the same weights
 //                            allocated as cannery::SharedArray, which put()
 //                            names where they are (nothing is written).
@@ -250,9 +254,10 @@ void pipelined_small_tasks(benchmark::State& state) {
 // `shared_memory`: through /dev/shm (the default for local engines) or over
 // the socket, once per engine. `Array`: std::vector<double>, or
 // cannery::SharedArray<double> (allocated in shared memory from the start).
-// `keep`: put(weights), the caller keeping its weights, instead of
-// put(std::move(weights)).
-template <class Array, bool keep = false>
+// `pass`: put(std::move(weights)), put(weights) (the caller keeping its
+// weights), or no put at all: the weights given by value to each task.
+enum class Pass { put_moved, put_kept, by_value };
+template <class Array, Pass pass = Pass::put_moved>
 void put_once_weights(benchmark::State& state, const char* task, bool shared_memory) {
   cannery::Controller& controller = cluster(2, shared_memory);
   // The peaks are those of this exercise, not of the benchmarks before it
@@ -276,10 +281,16 @@ void put_once_weights(benchmark::State& state, const char* task, bool shared_mem
       weights.emplace("layer" + std::to_string(i), std::move(layer));
     }
     state.ResumeTiming();
-    cannery::ObjectRef ref = keep ? controller.put(weights) : controller.put(std::move(weights));
     std::vector<cannery::AsyncResult> tasks;
-    for (int t = 0; t < 20; ++t)
-      tasks.push_back(controller.apply(cannery::any_engine, task, ref));
+    if (pass == Pass::by_value) {
+      for (int t = 0; t < 20; ++t)
+        tasks.push_back(controller.apply(cannery::any_engine, task, weights));
+    } else {
+      cannery::ObjectRef ref =
+          pass == Pass::put_kept ? controller.put(weights) : controller.put(std::move(weights));
+      for (int t = 0; t < 20; ++t)
+        tasks.push_back(controller.apply(cannery::any_engine, task, ref));
+    }
     for (auto& result : tasks)
       benchmark::DoNotOptimize(result.get<cannery::Object>(120s));
   }
@@ -340,7 +351,10 @@ void register_put_exercises() {
   RegisterBenchmark("memcpy_weights_fresh", memcpy_weights_fresh)->Apply(one_exercise);
   RegisterBenchmark("put_once_weights_sum", put_once_weights<Heap>, "sum_all", true)
       ->Apply(one_exercise);
-  RegisterBenchmark("put_once_weights_lvalue", put_once_weights<Heap, true>, "nbytes_all", true)
+  RegisterBenchmark("put_once_weights_lvalue", put_once_weights<Heap, Pass::put_kept>, "nbytes_all",
+                    true)
+      ->Apply(one_exercise);
+  RegisterBenchmark("by_value_weights", put_once_weights<Heap, Pass::by_value>, "nbytes_all", true)
       ->Apply(one_exercise);
   RegisterBenchmark("put_once_weights_shared_arrays", put_once_weights<Shared>, "nbytes_all", true)
       ->Apply(one_exercise);
@@ -397,6 +411,13 @@ void print_summary(const Times& times) {
   if (const double* t = times.find("put_once_weights_lvalue")) {
     std::fprintf(stderr,
                  "  put_once_weights_lvalue %7.3f s (put(weights), the caller keeping them)\n", *t);
+  }
+  const double* by_value = times.find("by_value_weights");
+  if (by_value != nullptr && put != nullptr) {
+    std::fprintf(stderr,
+                 "  by_value_weights %7.3f s (the same weights given by value to each task) vs "
+                 "put_once_weights: %.2fx, target <= 1.5x: %s\n",
+                 *by_value, *by_value / *put, *by_value / *put <= 1.5 ? "met" : "MISSED");
   }
 }
 

@@ -1,7 +1,8 @@
 // The weights exercise: 50 float64 arrays of 1,000,000 elements (400 MB)
-// given to 20 tasks, first by value (sent with every task), then once per
-// engine with put() and passed to the tasks by reference, and last made as
-// SharedArrays, which put() hands to these local engines without a copy.
+// given to 20 tasks, first by value (the controller puts them for the caller:
+// once for these local engines, through shared memory), then put() by hand
+// and passed to the tasks by reference, and last made as SharedArrays, which
+// put() hands to these local engines without a copy.
 
 #include <algorithm>
 #include <cannery/controller.hpp>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "auto_puts.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "core.hpp"
 #include "host.hpp"
@@ -87,6 +88,7 @@ Controller::Controller(ControllerOptions options) : options_(std::move(options))
     throw;
   }
   spawner_ = std::make_unique<detail::Spawner>();
+  auto_puts_ = std::make_unique<detail::AutoPuts>(options_.auto_put_min_bytes);
   core_->start();
 }
 
@@ -136,6 +138,22 @@ std::vector<int> Controller::engine_ids() const {
   for (const EngineInfo& e : core_->engines())
     if (e.alive) ids.push_back(e.id);
   return ids;
+}
+
+void Controller::keep_argument(detail::Submission& s, std::vector<Buffer>& frames,
+                               std::size_t first) {
+  const std::span<const Buffer> argument(frames.data() + first, frames.size() - first);
+  std::optional<ObjectRef> ref = auto_puts_->ref_for(
+      argument, [this](std::vector<Buffer> object) { return put_frames(std::move(object)); });
+  if (!ref) {
+    for (std::size_t i = first; i < frames.size(); ++i)
+      frames[i] = frames[i].owned();
+    return;
+  }
+  frames.resize(first);
+  can(*ref).append_to(frames);
+  s.refs.push_back(ref->id());
+  s.held.push_back(std::move(*ref));
 }
 
 AsyncResult Controller::submit_one(detail::Submission s, int target, const ApplyOptions& options) {
@@ -230,7 +248,10 @@ std::uint64_t Controller::bytes_sent() const {
 }
 
 ControllerStats Controller::stats() const {
-  return core_->stats();
+  ControllerStats s = core_->stats();
+  s.auto_puts = auto_puts_->puts();
+  s.auto_put_reuses = auto_puts_->reuses();
+  return s;
 }
 
 }  // namespace cannery

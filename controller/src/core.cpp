@@ -223,6 +223,7 @@ void Core::fail_everything() {
   commands_.take(left);
   for (Command& c : left) {
     if (auto* s = std::get_if<Submission>(&c)) {
+      s->held.clear();  // as end_task does
       s->sink->fail(s->slot, stopped);
     } else if (auto* query = std::get_if<QueryCommand>(&c)) {
       query->reply.set_value({});

@@ -14,6 +14,7 @@ namespace cannery::detail {
 void Core::accept(Submission&& s) {
   auto refuse = [&](TaskFailure why) {
     ++released_;
+    s.held.clear();  // as end_task does
     s.sink->fail(s.slot, std::move(why));
   };
   for (std::uint64_t ref : s.refs) {
@@ -277,6 +278,9 @@ void Core::end_task(std::uint64_t id, std::optional<TaskFailure> failure, int en
   if (task.counted_pending) ++released_;
   for (std::uint64_t ref : task.request.refs)
     release_ref_use(ref);
+  // Before the end is told: once the caller has seen every task given an
+  // object by value end, giving it again puts it anew (AutoPuts).
+  task.request.held.clear();
   task.request.sink->retire(std::move(task.request.frames));
   if (failure) {
     task.request.sink->fail(task.request.slot, std::move(*failure));

@@ -27,17 +27,39 @@ TEST_CASE("a put object reaches each engine once, however many tasks use it", "[
   CHECK(sent >= payload);
   CHECK(sent < 2 * payload + 1'000'000);
 
-  // By value, the same 20 tasks send the weights 20 times.
+  // By value, the same lvalue is put for the caller: it too goes to each
+  // engine once (here through shared memory), however many tasks get it.
   std::map<std::string, std::vector<double>> again;
   for (int i = 0; i < 10; ++i)
     again.emplace("w" + std::to_string(i), std::vector<double>(100000, 1.0));
-  const auto by_value_before = controller.bytes_sent();
+  const auto by_value_before = controller.stats();
+  // The engines sleep first, so that no task given the weights ends before
+  // all 20 are submitted (one that did would let them go: a later task
+  // would put them again).
+  std::vector<cannery::AsyncResult> sleeps;
+  for (int id : controller.engine_ids())
+    sleeps.push_back(controller.apply(id, "sleep_ms", std::int64_t{1000}));
   tasks.clear();
   for (int i = 0; i < 20; ++i)
     tasks.push_back(controller.apply(cannery::any_engine, "sum_all", again));
   for (auto& task : tasks)
     CHECK(task.get<double>(60s) == 1e6);
-  CHECK(controller.bytes_sent() - by_value_before >= 20 * payload);
+  for (auto& sleep : sleeps)
+    sleep.get(60s);
+  const auto by_value_after = controller.stats();
+  CHECK(by_value_after.auto_puts - by_value_before.auto_puts == 1);
+  CHECK(by_value_after.bytes_sent - by_value_before.bytes_sent +
+            (by_value_after.shared_memory_bytes - by_value_before.shared_memory_bytes) <
+        2 * payload + 1'000'000);
+
+  // A copy handed to each task travels with each: 20 times.
+  const auto copies_before = controller.bytes_sent();
+  tasks.clear();
+  for (int i = 0; i < 20; ++i)
+    tasks.push_back(controller.apply(cannery::any_engine, "sum_all", std::map(again)));
+  for (auto& task : tasks)
+    CHECK(task.get<double>(60s) == 1e6);
+  CHECK(controller.bytes_sent() - copies_before >= 20 * payload);
 }
 
 TEST_CASE("pushed values can be pulled back by name", "[cluster]") {

@@ -274,3 +274,34 @@ TEST_CASE("a put segment truncated under a local engine fails the task, not the 
   }
   CHECK(controller.stats().engines_died == 0);
 }
+
+TEST_CASE("a large lvalue given by value reaches local engines through shared memory once",
+          "[cluster][shared_memory]") {
+  Cluster cluster(2, false);
+  auto& controller = cluster.controller;
+  CHECK(engines_sharing(controller) == 2);
+  const cannery::ControllerStats before = controller.stats();
+  {
+    const auto w = weights();
+    // Each engine sleeps first, so that no task given the weights ends
+    // before all 20 are submitted: the object stays cached throughout.
+    std::vector<cannery::AsyncResult> sleeps;
+    for (int id : controller.engine_ids())
+      sleeps.push_back(controller.apply(id, "sleep_ms", std::int64_t{1000}));
+    std::vector<cannery::AsyncResult> tasks;
+    for (int i = 0; i < 20; ++i)
+      tasks.push_back(controller.apply(cannery::any_engine, "sum_all", w));
+    for (auto& task : tasks)
+      CHECK(task.get<double>(60s) == static_cast<double>(arrays * elements));
+    for (auto& sleep : sleeps)
+      sleep.get(60s);
+  }
+  const cannery::ControllerStats after = controller.stats();
+  CHECK(after.auto_puts - before.auto_puts == 1);
+  CHECK(after.auto_put_reuses - before.auto_put_reuses == 19);
+  CHECK(after.shared_memory_bytes - before.shared_memory_bytes == payload);
+  CHECK(after.shared_memory_sends - before.shared_memory_sends == 2);
+  CHECK(after.bytes_sent - before.bytes_sent < payload / 4);
+  // Released with the last task: its segments are gone.
+  CHECK(no_own_segments_within(5s));
+}

@@ -6,7 +6,8 @@
 //
 //   functions   the built-in ones, and whoami() -> its uuid;
 //               which_engine(double) -> its uuid, for maps; hold() -> its uuid, replied only when
-//               the test calls release_held(); reply_after_ms(ms) -> ms,
+//               the test calls release_held(); hold_sum(values) -> their sum, held
+//               the same way; reply_after_ms(ms) -> ms,
 //               replied after ms without blocking the engine (in a map, after
 //               the chunk's largest ms)
 //   faults      silent (no heartbeats, no replies, as unplugged), duplicate

@@ -1,5 +1,6 @@
 // The in-process engine the controller tests run (in_process_engine.hpp), and
 // a check that it speaks the protocol to a bare ROUTER.
+#include <numeric>
 #include "in_process_engine.hpp"
 
 #include <pthread.h>
@@ -68,6 +69,10 @@ void InProcessEngine::register_functions() {
   functions_.function("hold", [this] {
     hold_reply_ = true;
     return options_.uuid;
+  });
+  functions_.function("hold_sum", [this](std::span<const double> values) {
+    hold_reply_ = true;
+    return std::accumulate(values.begin(), values.end(), 0.0);
   });
   functions_.function("reply_after_ms", [this](double ms) {
     reply_delay_ = std::max(reply_delay_, std::chrono::milliseconds(static_cast<long>(ms)));

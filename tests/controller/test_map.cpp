@@ -64,6 +64,28 @@ TEST_CASE("map over several ranges passes element i of each", "[controller]") {
         errc::invalid_argument);
 }
 
+TEST_CASE("the chunks of a vector given as an rvalue view it, copying nothing", "[controller]") {
+  // Chunks large enough to travel out of band, not inlined in their header.
+  std::vector<double> values = iota(100000);
+  const double* storage = values.data();
+  const detail::MapChunks<std::vector<double>> cut(std::move(values));
+  const NDArray chunk = cut(40000, 70000);
+  CHECK(chunk.shape() == NDArray::Shape{30000});
+  CHECK(chunk.data_as<double>() == storage + 40000);
+  const CannedObject canned = can(chunk);
+  REQUIRE(canned.buffers.size() == 1);
+  CHECK(!canned.buffers[0].is_borrowed());  // owned: the task keeps the vector alive
+  CHECK(canned.buffers[0].data() == reinterpret_cast<const std::byte*>(storage + 40000));
+
+  // Such chunks beside the copied chunks of an lvalue range, on engines.
+  Cluster cluster(2);
+  const std::vector<double> tens{0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+  MapOptions o;
+  o.chunk_size = 3;
+  auto sums = cluster.controller.map("add", o, iota(10), tens).get<double>(5000ms);
+  CHECK(sums == std::vector<double>{0, 11, 22, 33, 44, 55, 66, 77, 88, 99});
+}
+
 TEST_CASE("unordered map results come in completion order", "[controller]") {
   Cluster cluster(1);
   std::vector<double> delays{300, 200, 100, 0};

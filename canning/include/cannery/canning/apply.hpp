@@ -62,9 +62,16 @@ struct canner<detail::ApplyHeader> {
   static detail::ApplyHeader uncan(const Node& n);
 };
 
-template <class... Args>
-std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
-                                            std::string_view function, Args&&... args) {
+namespace detail {
+
+// pack_apply_message_with, calling `on_argument(frames, first)` after each
+// argument is canned: frames[first] is its header frame, its buffer frames
+// follow to the end. The hook may replace those frames (a sender that keeps
+// large arguments elsewhere, or copies what it cannot keep borrowing).
+template <class OnArgument, class... Args>
+std::vector<Buffer> pack_apply_message_hooked(const SerializeOptions& options,
+                                              OnArgument&& on_argument, std::string_view function,
+                                              Args&&... args) {
   detail::ApplyHeader header{std::string(function), 0, {}};
   bool kwargs_started = false;
   [[maybe_unused]] auto note = [&]<class A>(const A& arg) {
@@ -85,12 +92,19 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
   frames.reserve(1 + sizeof...(Args));  // a header frame each; arrays add theirs
   // The header frames share allocations: a small call's all fit in one.
   detail::HeaderArena arena;
+  auto can_header = [&](const detail::ApplyHeader& h) {
+    Writer writer(options, arena);
+    writer.write(h);
+    std::move(writer).finish_into(frames);
+  };
   auto can_into_frames = [&](auto&& value) {
+    const std::size_t first = frames.size();
     Writer writer(options, arena);
     writer.write(std::forward<decltype(value)>(value));
     std::move(writer).finish_into(frames);
+    on_argument(frames, first);
   };
-  can_into_frames(header);
+  can_header(header);
   [[maybe_unused]] auto append = [&]<class A>(A&& arg) {
     if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
       using V = decltype(arg.value);
@@ -105,6 +119,15 @@ std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
   };
   (append(std::forward<Args>(args)), ...);
   return frames;
+}
+
+}  // namespace detail
+
+template <class... Args>
+std::vector<Buffer> pack_apply_message_with(const SerializeOptions& options,
+                                            std::string_view function, Args&&... args) {
+  return detail::pack_apply_message_hooked(
+      options, [](std::vector<Buffer>&, std::size_t) {}, function, std::forward<Args>(args)...);
 }
 
 template <class... Args>

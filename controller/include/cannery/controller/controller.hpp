@@ -26,11 +26,13 @@
 #include <ranges>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "cannery/canning/apply.hpp"
 #include "cannery/canning/error.hpp"
+#include "cannery/canning/ndarray.hpp"
 #include "cannery/canning/object.hpp"
 #include "cannery/canning/serialize.hpp"
 #include "cannery/controller/async_map_result.hpp"
@@ -48,6 +50,7 @@ namespace cannery {
 inline constexpr int any_engine = -1;
 
 namespace detail {
+class AutoPuts;
 class Core;
 class Spawner;
 
@@ -62,6 +65,36 @@ auto map_chunk(const Range& range, std::size_t begin, std::size_t end) {
   std::ranges::advance(last, static_cast<std::ranges::range_difference_t<Range>>(end - begin));
   return std::vector<Element>(first, last);
 }
+
+// Cuts a map's range into chunks (map_chunk). A std::vector of numbers
+// handed over (an rvalue) is kept once and its chunks are views of it: no
+// element is copied. Anything else is held as given (a reference for an
+// lvalue) and its chunks are new vectors, which own what they send.
+template <class Range>
+class MapChunks {
+ public:
+  explicit MapChunks(Range&& range) : range_(std::forward<Range>(range)) {}
+  auto operator()(std::size_t begin, std::size_t end) const {
+    return map_chunk(range_, begin, end);
+  }
+
+ private:
+  Range range_;
+};
+
+template <array_element T>
+requires(!std::same_as<T, bool>)  // std::vector<bool> packs bits
+    class MapChunks<std::vector<T>> {
+ public:
+  explicit MapChunks(std::vector<T>&& values) : data_(Buffer::take(std::move(values))) {}
+  NDArray operator()(std::size_t begin, std::size_t end) const {
+    return NDArray(dtype_of<T>(), {end - begin},
+                   data_.slice(begin * sizeof(T), (end - begin) * sizeof(T)));
+  }
+
+ private:
+  Buffer data_;
+};
 
 std::size_t common_map_size(std::string_view function, std::initializer_list<std::size_t> sizes);
 }  // namespace detail
@@ -97,11 +130,15 @@ class Controller {
   std::vector<int> engine_ids() const;
 
   // Runs `function(args...)` on engine `target` (or any_engine). Arguments
-  // are canned once, now: rvalues hand their memory over (zero copy); the
-  // out-of-band frames of lvalues are copied once, because the caller's
-  // object may be gone before the queued message leaves. ObjectRefs travel as
-  // references. kw("name", value) adds keyword arguments. Blocks while
-  // max_pending tasks are queued (back-pressure).
+  // are canned once, now: rvalues hand their memory over (zero copy).
+  // Arguments that borrow the caller's memory (lvalue arrays, spans) for at
+  // least ControllerOptions::auto_put_min_bytes are put() for the caller:
+  // written to shared memory for local engines, copied once otherwise, sent
+  // once per engine however many tasks are given the same object, released
+  // when the last of them ends. Smaller ones are copied into the task, since
+  // the caller's object may be gone before the queued message leaves.
+  // ObjectRefs travel as references. kw("name", value) adds keyword
+  // arguments. Blocks while max_pending tasks are queued (back-pressure).
   template <class... Args>
   AsyncResult apply(int target, std::string_view function, Args&&... args) {
     return apply_with(ApplyOptions{}, target, function, std::forward<Args>(args)...);
@@ -109,10 +146,7 @@ class Controller {
   template <class... Args>
   AsyncResult apply_with(const ApplyOptions& options, int target, std::string_view function,
                          Args&&... args) {
-    detail::Submission s;
-    s.refs = detail::collect_refs(args...);
-    s.frames = detail::owned_frames(pack_apply_message(function, std::forward<Args>(args)...));
-    return submit_one(std::move(s), target, options);
+    return submit_one(call(function, std::forward<Args>(args)...), target, options);
   }
 
   // Runs `function(args...)` once on every live engine. The arguments are
@@ -124,15 +158,14 @@ class Controller {
   template <class... Args>
   std::vector<AsyncResult> broadcast_with(const ApplyOptions& options, std::string_view function,
                                           Args&&... args) {
-    detail::Submission s;
-    s.refs = detail::collect_refs(args...);
-    s.frames = detail::owned_frames(pack_apply_message(function, std::forward<Args>(args)...));
-    return submit_to_all(std::move(s), options);
+    return submit_to_all(call(function, std::forward<Args>(args)...), options);
   }
 
   // Calls `function(a[i], b[i], ...)` for every index of the ranges (all of
   // one size), `chunk_size` indices per task (a map_request whose argument j
-  // is the chunk of range j), spread over engines by `options.scheme`.
+  // is the chunk of range j), spread over engines by `options.scheme`. A
+  // std::vector of numbers given as an rvalue is kept as it is and its
+  // chunks are views of it; other ranges are copied into their chunks.
   template <class... Ranges>
   AsyncMapResult map(std::string_view function, const MapOptions& options, Ranges&&... ranges) {
     static_assert(sizeof...(Ranges) > 0, "cannery::Controller::map needs at least one range");
@@ -147,6 +180,7 @@ class Controller {
     std::vector<std::size_t> counts(chunks, options.chunk_size);
     if (chunks != 0) counts.back() = n - (chunks - 1) * options.chunk_size;
     auto state = std::make_shared<detail::MapState>(counts, options.ordered, options_.wait_spin);
+    std::tuple<detail::MapChunks<Ranges>...> cut{std::forward<Ranges>(ranges)...};
     std::vector<detail::Submission> batch;
     batch.reserve(std::min<std::size_t>(chunks, map_batch));
     for (std::size_t c = 0; c < chunks; ++c) {
@@ -156,8 +190,11 @@ class Controller {
       protocol::MapRequest request;
       request.count = counts[c];
       s.request = std::move(request);
-      s.frames = detail::owned_frames(
-          pack_apply_message(function, detail::map_chunk(ranges, begin, end)...));
+      s.frames = std::apply(
+          [&](const auto&... chunk) {
+            return detail::owned_frames(pack_apply_message(function, chunk(begin, end)...));
+          },
+          cut);
       s.scheme = options.scheme;
       s.retries = options.retries;
       s.deadline = detail::deadline_after(options.timeout);
@@ -206,6 +243,23 @@ class Controller {
  private:
   static constexpr std::size_t map_batch = 1024;
 
+  // One call canned for apply or broadcast: every argument kept by
+  // keep_argument.
+  template <class... Args>
+  detail::Submission call(std::string_view function, Args&&... args) {
+    detail::Submission s;
+    s.refs = detail::collect_refs(args...);
+    s.frames = detail::pack_apply_message_hooked(
+        SerializeOptions{},
+        [&](std::vector<Buffer>& frames, std::size_t first) { keep_argument(s, frames, first); },
+        function, std::forward<Args>(args)...);
+    return s;
+  }
+  // The argument canned into frames[first...]: replaced by the ref of its
+  // automatic put when it borrows enough of the caller's memory, else made
+  // to own its bytes.
+  void keep_argument(detail::Submission& s, std::vector<Buffer>& frames, std::size_t first);
+
   AsyncResult submit_one(detail::Submission s, int target, const ApplyOptions& options);
   std::vector<AsyncResult> submit_to_all(detail::Submission s, const ApplyOptions& options);
   void submit_batch(std::vector<detail::Submission> batch);
@@ -218,6 +272,7 @@ class Controller {
   ConnectionInfo info_;
   std::shared_ptr<detail::Core> core_;
   std::unique_ptr<detail::Spawner> spawner_;
+  std::unique_ptr<detail::AutoPuts> auto_puts_;
 };
 
 }  // namespace cannery

@@ -20,6 +20,8 @@ namespace cannery {
 
 namespace detail {
 
+class AutoPuts;
+
 // Implemented by the controller's core; a dropped ref reaches it through this.
 class RefReleaser {
  public:
@@ -58,6 +60,7 @@ class ObjectRef {
   long use_count() const noexcept { return handle_.use_count(); }
 
  private:
+  friend class detail::AutoPuts;  // keeps weak handles to the refs it made
   std::shared_ptr<const detail::RefHandle> handle_;
 };
 

@@ -93,6 +93,16 @@ struct ControllerOptions {
   // parallel; figures in docs/controller.md). The caller's thread is one of
   // them. 0: one per core, at most 4.
   std::size_t shared_memory_writers = 0;
+  // A task argument passed by value whose buffers borrow the caller's memory
+  // (an lvalue array, a span, ...) for at least this many bytes is put()
+  // for the caller: it reaches each engine once (each host once, through
+  // shared memory), however many tasks are given it, and is released when
+  // the last of those tasks ends. Tasks given the same object (same memory,
+  // same shape) while earlier ones are pending share that copy, so do not
+  // change it until they have ended. Smaller arguments travel inside each
+  // task. 0: never (every argument travels with its task).
+  // docs/controller.md, "Large arguments by value".
+  std::size_t auto_put_min_bytes = std::size_t{1} << 20;
   // Where refused messages and engine deaths are logged (rate-limited).
   // Empty: standard error.
   std::function<void(std::string_view line)> log_sink;

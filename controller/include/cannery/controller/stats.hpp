@@ -23,6 +23,10 @@ struct ControllerStats {
   // are instead of carrying (counted per message, put() or task).
   std::uint64_t shared_memory_in_place_bytes = 0;
   std::uint64_t shared_memory_sends = 0;  // requests that named a segment
+  // Large arguments by value put for the caller (auto_put_min_bytes), and the
+  // tasks given one of them again while it was still cached.
+  std::uint64_t auto_puts = 0;
+  std::uint64_t auto_put_reuses = 0;
 };
 
 }  // namespace cannery

@@ -33,6 +33,11 @@ struct Submission {
   std::vector<Buffer> frames;
   // Cached objects the frames refer to; sent to the engine first if needed.
   std::vector<std::uint64_t> refs;
+  // The refs put for this task's large arguments by value
+  // (ControllerOptions::auto_put_min_bytes), held until the task ends and
+  // dropped before its end is told, so that a caller who saw every task
+  // given an object end never has that object's old copy reused.
+  std::vector<ObjectRef> held;
   int target = -1;  // engine id, or any_engine
   Scheme scheme = Scheme::leastload;
   int retries = 0;
