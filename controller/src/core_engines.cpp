@@ -184,6 +184,7 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
   engine->info.pid = pid;
   engine->batches = protocol::has_capability(request.capabilities, protocol::capability::batches);
   engine->info.hostname = request.hostname;
+  engine->info.rank = request.rank.value_or(-1);
   engine->info.shared_memory =
       options_.shared_memory &&
       protocol::has_capability(request.capabilities, protocol::capability::shared_memory) &&

@@ -129,6 +129,9 @@ class Engine::Loop {
 
   bool registered_ = false;
   bool shutdown_ = false;
+  Clock::time_point started_{};
+  // Why run() gives up: no controller answered the first registration.
+  std::optional<std::string> unreachable_;
   // Why the controller refused this engine; run() throws it.
   std::optional<std::string> refused_;
   Clock::time_point now_{};  // of the message being handled
@@ -201,7 +204,8 @@ void Engine::Loop::connect() {
 
 void Engine::Loop::run() {
   detail::StopSignals signals(engine_.options_.stop_on_signals);
-  send_registration(Clock::now());
+  started_ = Clock::now();
+  send_registration(started_);
   while (!should_stop(signals)) {
     try {
       poll_once(signals);
@@ -210,10 +214,11 @@ void Engine::Loop::run() {
     }
   }
   if (refused_) throw error(errc::version_mismatch, *refused_);
+  if (unreachable_) throw error(errc::timeout, *unreachable_);
 }
 
 bool Engine::Loop::should_stop(const detail::StopSignals& signals) {
-  if (shutdown_ || refused_ || engine_.stop_requested_.load()) return true;
+  if (shutdown_ || refused_ || unreachable_ || engine_.stop_requested_.load()) return true;
   if (int signal = signals.received(); signal != 0) {
     log("cannery-engine: stopping on signal " + std::to_string(signal));
     shutdown_ = true;
@@ -336,6 +341,19 @@ void Engine::Loop::on_timers(Clock::time_point now) {
     }
     return;
   }
+  const milliseconds limit = engine_.options_.register_timeout;
+  if (limit.count() > 0 && engine_.registrations_.load() == 0 && now - started_ >= limit) {
+    unreachable_ =
+        "no registration_reply from the controller at " + engine_.endpoint_ + " in " +
+        std::to_string(std::chrono::duration_cast<milliseconds>(now - started_).count()) +
+        " ms (a registration_request every " + std::to_string(heartbeat_.count()) +
+        " ms); check that the controller runs, that this host can reach that address (a "
+        "controller bound to a loopback address such as 127.0.0.1 is reachable from its own "
+        "host only: bind it to an interface the engines reach), and that the connection "
+        "info is the running controller's";
+    log("cannery-engine: " + *unreachable_);
+    return;
+  }
   if (now >= next_registration_) send_registration(now);
 }
 
@@ -354,7 +372,8 @@ void Engine::Loop::send_registration(Clock::time_point now) {
                                      .protocol = engine_.options_.protocol,
                                      .capabilities = {std::string(proto::capability::batches)},
                                      .registrations = engine_.registrations_.load(),
-                                     .shared_memory = std::nullopt};
+                                     .shared_memory = std::nullopt,
+                                     .rank = engine_.options_.rank};
   if (shared_memory_probe_) {
     request.capabilities.emplace_back(proto::capability::shared_memory);
     request.shared_memory = shared_memory_probe_->describe();

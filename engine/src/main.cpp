@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,17 +28,25 @@ constexpr int exit_error = 1;
 constexpr int exit_usage = 2;
 
 constexpr std::string_view usage =
-    "usage: cannery-engine --connection-file FILE [--plugin LIB.so]... [--heartbeat-ms N]\n"
-    "                      [--curve-key FILE] [--insecure] [--exit-with-parent]\n"
-    "                      [--no-shared-memory] [--keep-receive-memory BYTES] [--version]\n"
+    "usage: cannery-engine [--connection-file FILE] [--plugin LIB.so]... [--heartbeat-ms N]\n"
+    "                      [--register-timeout SECONDS] [--curve-key FILE] [--insecure]\n"
+    "                      [--exit-with-parent] [--no-shared-memory]\n"
+    "                      [--keep-receive-memory BYTES] [--version]\n"
     "\n"
     "Connects to the controller named in FILE (written by the controller), registers, and\n"
     "runs the functions it is asked to run until it is shut down or gets SIGTERM/SIGINT.\n"
+    "Without --connection-file, the file's JSON text is read from the environment variable\n"
+    "CANNERY_CONNECTION_INFO (how launchers start engines without copying files). Started\n"
+    "by mpiexec or srun, the engine reports its rank (OMPI_COMM_WORLD_RANK, PMI_RANK,\n"
+    "PMIX_RANK or SLURM_PROCID) when it registers.\n"
     "\n"
     "  --connection-file FILE  the controller's connection file (endpoint and key)\n"
     "  --plugin LIB.so         load functions from a CANNERY_PLUGIN library (repeatable)\n"
     "  --heartbeat-ms N        registration interval until the controller sets the\n"
     "                          heartbeat (default 500)\n"
+    "  --register-timeout SECONDS\n"
+    "                          give up, exit status 1, when the controller has not answered\n"
+    "                          the first registration by then (default 60; 0: never)\n"
     "  --curve-key FILE        this engine's CURVE secret key file (cannery-keygen), needed\n"
     "                          when the controller uses CURVE\n"
     "  --insecure              accept a connection file without a key (unsigned messages)\n"
@@ -65,6 +74,7 @@ struct Arguments {
   bool help = false;
   bool version = false;
   std::size_t keep_receive_memory = std::size_t{1} << 30;
+  long register_timeout_s = 60;
   // For tests of how a controller meets another protocol version; not in the
   // usage text.
   std::string announce_protocol;
@@ -73,6 +83,19 @@ struct Arguments {
 struct UsageError {
   std::string what;
 };
+
+// `text` as a whole number from `min` to `max`; a UsageError naming `flag`
+// and `what` it needs otherwise.
+template <class Number>
+Number whole_number(std::string_view flag, std::string_view text, Number min, Number max,
+                    std::string_view what) {
+  Number n{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
+    throw UsageError{std::string(flag) + " needs " + std::string(what)};
+  }
+  return n;
+}
 
 Arguments parse(int argc, char** argv) {
   Arguments args;
@@ -102,26 +125,24 @@ Arguments parse(int argc, char** argv) {
     } else if (word == "--insecure") {
       args.insecure = true;
     } else if (word == "--keep-receive-memory") {
-      std::string_view text = value();
-      auto [end, ec] =
-          std::from_chars(text.data(), text.data() + text.size(), args.keep_receive_memory);
-      if (ec != std::errc{} || end != text.data() + text.size()) {
-        throw UsageError{"--keep-receive-memory needs a whole number of bytes (0: off)"};
-      }
+      args.keep_receive_memory =
+          whole_number(word, value(), std::size_t{0}, std::numeric_limits<std::size_t>::max(),
+                       "a whole number of bytes (0: off)");
     } else if (word == "--heartbeat-ms") {
-      std::string_view text = value();
-      long ms = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-      if (ec != std::errc{} || end != text.data() + text.size() || ms < 1 || ms > 3'600'000) {
-        throw UsageError{"--heartbeat-ms needs a whole number of milliseconds from 1 to 3600000"};
-      }
-      args.heartbeat_ms = ms;
+      args.heartbeat_ms = whole_number(word, value(), 1L, 3'600'000L,
+                                       "a whole number of milliseconds from 1 to 3600000");
+    } else if (word == "--register-timeout") {
+      args.register_timeout_s = whole_number(word, value(), 0L, 31'536'000L,
+                                             "a whole number of seconds (0: wait forever)");
     } else {
       throw UsageError{"unknown argument '" + std::string(word) + "'"};
     }
   }
-  if (!args.help && !args.version && args.connection_file.empty()) {
-    throw UsageError{"--connection-file is required"};
+  if (!args.help && !args.version && args.connection_file.empty() &&
+      std::getenv(std::string(cannery::connection_info_variable).c_str()) == nullptr) {
+    throw UsageError{"give --connection-file FILE, or set " +
+                     std::string(cannery::connection_info_variable) +
+                     " to the connection file's JSON text"};
   }
   return args;
 }
@@ -157,7 +178,15 @@ int main(int argc, char** argv) {
   if (args.keep_receive_memory > 0) cannery::keep_receive_memory_warm(args.keep_receive_memory);
   try {
     cannery::EngineOptions options;
-    options.connection_file = args.connection_file;
+    if (!args.connection_file.empty()) {
+      options.connection_file = args.connection_file;
+    } else {
+      const std::string variable(cannery::connection_info_variable);
+      options.connection = cannery::parse_connection_info(std::getenv(variable.c_str()),
+                                                          "environment variable " + variable);
+    }
+    options.register_timeout = std::chrono::seconds(args.register_timeout_s);
+    if (auto rank = cannery::launcher_rank()) options.rank = rank->rank;
     if (args.heartbeat_ms) options.heartbeat = std::chrono::milliseconds(*args.heartbeat_ms);
     if (!args.curve_key.empty()) options.curve_keys = cannery::read_curve_keypair(args.curve_key);
     options.insecure = args.insecure;

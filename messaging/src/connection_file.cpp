@@ -241,9 +241,8 @@ std::string generate_key() {
   return key;
 }
 
-void write_connection_file(const fs::path& path, const ConnectionInfo& info) {
-  check_info(info, "cannot write connection file '" + path.string() + "'");
-  std::string text;
+std::string connection_info_json(const ConnectionInfo& info) {
+  check_info(info, "cannot write connection info");
   try {
     json doc;
     doc["endpoints"] = json::object();
@@ -255,20 +254,31 @@ void write_connection_file(const fs::path& path, const ConnectionInfo& info) {
     doc["unpack"] = info.packer;
     if (!info.curve_server_public_key.empty())
       doc["curve_server_key"] = info.curve_server_public_key;
-    text = doc.dump(2) + "\n";
+    return doc.dump(2) + "\n";
   } catch (const json::exception& e) {
     // dump refuses strings that are not UTF-8.
-    invalid("cannot write connection file '" + path.string() + "'",
+    invalid("cannot write connection info",
             std::string("an endpoint or the key is not valid UTF-8 text (") + e.what() + ")");
+  }
+}
+
+void write_connection_file(const fs::path& path, const ConnectionInfo& info) {
+  std::string text;
+  try {
+    text = connection_info_json(info);
+  } catch (const error& e) {
+    throw error(e.code(), "connection file '" + path.string() + "': " + e.message());
   }
   detail::write_file_atomically(path, text, fs::perms::owner_read | fs::perms::owner_write,
                                 detail::IfExists::replace, "connection file");
 }
 
 ConnectionInfo read_connection_file(const fs::path& path) {
-  const std::string where = "connection file '" + path.string() + "'";
-  const std::string text = detail::read_small_file(path, "connection file", false);
+  return parse_connection_info(detail::read_small_file(path, "connection file", false),
+                               "connection file '" + path.string() + "'");
+}
 
+ConnectionInfo parse_connection_info(std::string_view text, const std::string& where) {
   json doc;
   try {
     doc = json::parse(text);

@@ -368,3 +368,28 @@ TEST_CASE("a frame larger than max_frame_bytes closes the sender's connection un
   REQUIRE(wait_until([&] { return controller.engines().size() == 1; }));
   CHECK(controller.engines().front().uuid == "fine");
 }
+
+TEST_CASE("an engine's host and launcher rank show in engines()", "[controller]") {
+  Controller controller(fast_options());
+  RawPeer ranked(controller, controller.endpoint(), "engine-ranked");
+  protocol::RegistrationRequest request = registration("ranked", 77);
+  request.hostname = "node-3";
+  request.rank = 12;
+  ranked.send(request);
+  // An engine of protocol 1.0 sends no rank.
+  RawPeer plain(controller, controller.endpoint(), "engine-plain");
+  protocol::RegistrationRequest older = registration("plain", 78);
+  older.protocol = "1.0";
+  plain.send(older);
+  controller.wait_for_engines(2, 5000ms);
+  for (const EngineInfo& e : controller.engines()) {
+    INFO(e.uuid);
+    if (e.uuid == "ranked") {
+      CHECK(e.rank == 12);
+      CHECK(e.hostname == "node-3");
+      CHECK(e.pid == 77);
+    } else {
+      CHECK(e.rank == -1);
+    }
+  }
+}

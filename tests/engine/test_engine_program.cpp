@@ -62,7 +62,7 @@ TEST_CASE("cannery-engine serves a controller until shutdown_request or SIGTERM"
 TEST_CASE("cannery-engine --version prints the protocol version it speaks", "[engine][program]") {
   TempDir dir;
   CHECK(Program({"--version"}, dir / "out.txt").exit_status_within(10s) == 0);
-  CHECK(contents_of(dir / "out.txt").find("protocol 1.0") != std::string::npos);
+  CHECK(contents_of(dir / "out.txt").find("protocol 1.1") != std::string::npos);
 }
 
 TEST_CASE("cannery-engine --announce-protocol sets the version it registers with",
@@ -88,5 +88,59 @@ TEST_CASE("cannery-engine exits with status 1 when the controller refuses its pr
   CHECK(engine.exit_status_within(10s) == 1);
   const std::string output = contents_of(dir / "out.txt");
   CHECK(output.find("protocol 2.0") != std::string::npos);
-  CHECK(output.find("protocol 1.0") != std::string::npos);
+  CHECK(output.find("protocol 1.1") != std::string::npos);
+}
+
+TEST_CASE("cannery-engine reads its connection info from CANNERY_CONNECTION_INFO",
+          "[engine][program]") {
+  ScriptedController controller;
+  TempDir dir;
+  Program engine(
+      {"--heartbeat-ms", "100"}, dir / "out.txt",
+      {"CANNERY_CONNECTION_INFO=" + cannery::connection_info_json(controller.connection()),
+       "OMPI_COMM_WORLD_RANK=5"});
+  const proto::RegistrationRequest request = controller.register_engine().content;
+  CHECK(request.pid == engine.pid());
+  CHECK(request.rank == 5);  // as mpiexec would have started it
+  controller.send(proto::ShutdownRequest{});
+  CHECK(engine.exit_status_within(10s) == 0);
+
+  // Neither a file nor the variable: a usage error that names both.
+  Program neither({}, dir / "neither.txt");
+  CHECK(neither.exit_status_within(10s) == 2);
+  CHECK(contents_of(dir / "neither.txt").find("CANNERY_CONNECTION_INFO") != std::string::npos);
+  // The variable, but not a connection file's text.
+  Program garbled({}, dir / "garbled.txt", {"CANNERY_CONNECTION_INFO={\"endpoints\": 5}"});
+  CHECK(garbled.exit_status_within(10s) == 1);
+  CHECK(contents_of(dir / "garbled.txt").find("environment variable CANNERY_CONNECTION_INFO") !=
+        std::string::npos);
+  // A rank variable that holds no rank.
+  Program bad_rank(
+      {}, dir / "rank.txt",
+      {"CANNERY_CONNECTION_INFO=" + cannery::connection_info_json(controller.connection()),
+       "PMI_RANK=first"});
+  CHECK(bad_rank.exit_status_within(10s) == 1);
+  CHECK(contents_of(dir / "rank.txt").find("PMI_RANK is 'first'") != std::string::npos);
+}
+
+TEST_CASE("cannery-engine that reaches no controller says where it tried and exits 1",
+          "[engine][program]") {
+  TempDir dir;
+  // An ipc endpoint nobody binds: nothing answers the registration.
+  cannery::ConnectionInfo nowhere;
+  nowhere.endpoints["engines"] = "ipc://" + (dir / "nobody-here").string();
+  nowhere.key = cannery::generate_key();
+  const std::string file = (dir / "controller.json").string();
+  cannery::write_connection_file(file, nowhere);
+  Program engine({"--connection-file", file, "--heartbeat-ms", "100", "--register-timeout", "1"},
+                 dir / "out.txt");
+  CHECK(engine.exit_status_within(20s) == 1);
+  const std::string output = contents_of(dir / "out.txt");
+  INFO(output);
+  CHECK(output.find("no registration_reply from the controller at " +
+                    nowhere.endpoints["engines"]) != std::string::npos);
+  CHECK(output.find("reachable from its own host only") != std::string::npos);
+  CHECK(
+      Program({"--connection-file", file, "--register-timeout", "soon"}).exit_status_within(10s) ==
+      2);
 }

@@ -461,13 +461,13 @@ TEST_CASE("a registration_reply with values out of range is ignored", "[engine][
   CHECK(log.contains("registration_reply: field 'heartbeat_ms' is 0, outside 1..3600000"));
 }
 
-TEST_CASE("an engine announces protocol 1.0 and the batches capability when it registers",
+TEST_CASE("an engine announces protocol 1.1 and the batches capability when it registers",
           "[engine][runtime][protocol]") {
   ScriptedController controller;
   RunningEngine running(options_for(controller));
   running.start();
   const proto::RegistrationRequest request = controller.register_engine().content;
-  CHECK(request.protocol == "1.0");
+  CHECK(request.protocol == "1.1");
   CHECK(proto::parse_version(request.protocol) == proto::version);
   CHECK(proto::has_capability(request.capabilities, proto::capability::batches));
 
@@ -522,7 +522,7 @@ TEST_CASE("an engine refused for its protocol version stops and names both versi
   const cannery::error e = capture_error([&] { running.finished_within(5s); });
   CHECK(e.code() == cannery::errc::version_mismatch);
   CHECK(e.message().find("2.0") != std::string::npos);
-  CHECK(e.message().find("1.0") != std::string::npos);
+  CHECK(e.message().find(proto::to_string(proto::version)) != std::string::npos);
   CHECK(e.message().find("its own major version") != std::string::npos);
   CHECK(log.contains("refused this engine"));
   CHECK_FALSE(running.engine.id());

@@ -57,7 +57,8 @@ proto::RegistrationRequest sample() {
           .protocol = "1.0",
           .capabilities = {"batches", "shared_memory"},
           .registrations = 2,
-          .shared_memory = proto::ProbeDescription{"/cannery-1-2-ef", "00ff00ff"}};
+          .shared_memory = proto::ProbeDescription{"/cannery-1-2-ef", "00ff00ff"},
+          .rank = 7};
 }
 
 template <>

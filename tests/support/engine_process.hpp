@@ -23,11 +23,19 @@ extern char** environ;
 namespace cannery::test {
 
 // A child process running `program` with `args`; its standard output and
-// error both to `output` (a file the test reads, or /dev/null).
+// error both to `output` (a file the test reads, or /dev/null). Its
+// environment is this process's plus `environment` ("NAME=value" each).
 class Program {
  public:
   Program(const std::string& program, std::vector<std::string> args,
-          const std::filesystem::path& output = "/dev/null") {
+          const std::filesystem::path& output = "/dev/null",
+          std::vector<std::string> environment = {}) {
+    std::vector<char*> envp;
+    for (char** e = environ; *e != nullptr; ++e)
+      envp.push_back(*e);
+    for (auto& e : environment)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
     args.insert(args.begin(), program);
     std::vector<char*> argv;
     for (auto& a : args)
@@ -38,13 +46,14 @@ class Program {
     posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0600);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    REQUIRE(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+    REQUIRE(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) == 0);
     posix_spawn_file_actions_destroy(&actions);
   }
 #ifdef CANNERY_ENGINE_PROGRAM
   // cannery-engine with `args`.
-  explicit Program(std::vector<std::string> args, const std::filesystem::path& output = "/dev/null")
-      : Program(CANNERY_ENGINE_PROGRAM, std::move(args), output) {}
+  explicit Program(std::vector<std::string> args, const std::filesystem::path& output = "/dev/null",
+                   std::vector<std::string> environment = {})
+      : Program(CANNERY_ENGINE_PROGRAM, std::move(args), output, std::move(environment)) {}
 #endif
   ~Program() {
     if (pid_ > 0) {

@@ -7,5 +7,6 @@
 #include "cannery/engine/engine.hpp"
 #include "cannery/engine/errors.hpp"
 #include "cannery/engine/functions.hpp"
+#include "cannery/engine/launcher_rank.hpp"
 #include "cannery/engine/object_cache.hpp"
 #include "cannery/engine/plugin.hpp"

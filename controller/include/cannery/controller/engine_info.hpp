@@ -12,6 +12,9 @@ struct EngineInfo {
   std::string uuid;      // the engine's own identity
   int pid = 0;           // process id on its host
   std::string hostname;  // host it runs on
+  // Its rank among the processes its launcher started (MPI, Slurm:
+  // launcher_rank() in the engine); -1 when it reported none.
+  long long rank = -1;
   std::vector<std::string> functions;  // what it can run
   std::size_t in_flight = 0;           // tasks sent and not yet answered
   bool alive = false;                  // registered and heard from recently

@@ -48,6 +48,15 @@ struct EngineOptions {
   // registration_reply sets heartbeat_ms (and allowed_misses) for the rest.
   std::chrono::milliseconds heartbeat{500};
   int allowed_misses = 10;
+  // run() gives up with cannery::error(timeout), naming the endpoint it
+  // tried, when the controller has not answered the first registration
+  // within this time (an unreachable address, a controller that is not
+  // running). Once registered, a lost controller is waited for without
+  // bound. 0: wait forever.
+  std::chrono::milliseconds register_timeout{60'000};
+  // This engine's rank among the processes its launcher started
+  // (launcher_rank(): MPI, Slurm), sent at registration.
+  std::optional<std::int64_t> rank;
 
   // This engine's CURVE key pair; needed when the connection names a
   // curve_server_key (the controller must allow its public key).

@@ -51,6 +51,18 @@ void write_connection_file(const std::filesystem::path& path, const ConnectionIn
 // Fields this version does not know are ignored, as IPython's are.
 ConnectionInfo read_connection_file(const std::filesystem::path& path);
 
+// The same checks on the file's text from elsewhere (an engine's
+// CANNERY_CONNECTION_INFO variable); `where` names that source in errors.
+ConnectionInfo parse_connection_info(std::string_view text, const std::string& where);
+
+// The file's text for `info`, for launchers that pass it without a file
+// (CANNERY_CONNECTION_INFO). Throws invalid_argument as write_connection_file.
+std::string connection_info_json(const ConnectionInfo& info);
+
+// The environment variable cannery-engine reads its connection info from
+// when it is given no --connection-file.
+inline constexpr std::string_view connection_info_variable = "CANNERY_CONNECTION_INFO";
+
 namespace detail {
 
 // Private files shared by connection files and CURVE key files.

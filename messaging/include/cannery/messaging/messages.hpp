@@ -76,6 +76,9 @@ struct RegistrationRequest {
   // How many registration_replies this engine process accepted before.
   std::uint64_t registrations = 0;
   std::optional<ProbeDescription> shared_memory;
+  // Since 1.1: the engine's rank among the processes its launcher started
+  // (MPI, Slurm); absent otherwise.
+  std::optional<std::int64_t> rank;
   static constexpr auto fields() {
     using M = RegistrationRequest;
     // The routing id, "engine-<uuid>", must fit ZeroMQ's 255 bytes.
@@ -86,7 +89,8 @@ struct RegistrationRequest {
                       field("protocol", &M::protocol, 1, 32),
                       field("capabilities", &M::capabilities),
                       field("registrations", &M::registrations),
-                      field("shared_memory", &M::shared_memory)};
+                      field("shared_memory", &M::shared_memory),
+                      field("rank", &M::rank, 0, std::numeric_limits<std::int64_t>::max())};
   }
 };
 

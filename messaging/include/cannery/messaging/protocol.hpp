@@ -31,7 +31,7 @@ struct Version {
   int minor = 0;
   friend bool operator==(const Version&, const Version&) = default;
 };
-inline constexpr Version version{1, 0};
+inline constexpr Version version{1, 1};
 
 std::string to_string(Version v);
 // Nullopt unless "<major>.<minor>" with both whole numbers.
