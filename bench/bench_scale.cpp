@@ -13,6 +13,14 @@
 //                             before heartbeats had sockets of their own (30 of
 //                             64 engines declared dead in one run); N = 1 is
 //                             the single transfer beside it.
+//   registration_storm/N      N engine processes started at once by a fresh
+//                             controller (spawn_local_engines), timed until
+//                             all have registered. Counters: repeated (the
+//                             registrations beyond one per engine: engines
+//                             that had to ask again, target 0) and
+//                             controller_bytes_per_engine (the growth of this
+//                             process's resident memory, the controller's,
+//                             over N). Baseline: registration_storm/1.
 //
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
@@ -20,6 +28,7 @@
 
 #include <cannery/controller.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,6 +93,45 @@ BENCHMARK(false_deaths_broadcast)
     ->Arg(64)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3)
+    ->UseRealTime();
+
+// This process's resident memory, in bytes.
+double resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) * 1024;
+  return 0;
+}
+
+void registration_storm(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  double repeated = 0;
+  double per_engine = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const double before = resident_bytes();
+    auto controller = std::make_unique<cannery::Controller>();
+    state.ResumeTiming();
+    controller->spawn_local_engines(n);
+    controller->wait_for_engines(n, 600s);
+    state.PauseTiming();
+    per_engine = (resident_bytes() - before) / static_cast<double>(n);
+    for (const cannery::EngineInfo& e : controller->engines())
+      repeated += static_cast<double>(e.registrations) - 1;
+    controller.reset();  // stopping the engines is not what this measures
+    state.ResumeTiming();
+  }
+  state.counters["repeated"] = repeated;
+  state.counters["controller_bytes_per_engine"] = per_engine;
+}
+
+BENCHMARK(registration_storm)
+    ->Arg(1)
+    ->Arg(200)
+    ->Arg(500)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
     ->UseRealTime();
 
 }  // namespace

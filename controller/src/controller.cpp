@@ -9,6 +9,7 @@
 #include "cannery/messaging/protocol.hpp"
 #include "core.hpp"
 #include "host.hpp"
+#include "launch.hpp"
 #include "spawner.hpp"
 
 namespace cannery {
@@ -103,6 +104,10 @@ Controller::~Controller() {
   }
   core_->stop();
   spawner_.reset();
+  if (remove_launch_logs_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(launch_logs_, ignored);
+  }
   if (!private_dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(private_dir_, ignored);
@@ -117,6 +122,27 @@ void Controller::spawn_local_engines(std::size_t n, EngineSpawnOptions options) 
   spawner_->spawn(n, options, connection_file_);
 }
 
+void Controller::start_engines(std::size_t n, const Launcher& launcher,
+                               EngineSpawnOptions options) {
+  if (std::holds_alternative<LocalLauncher>(launcher)) return spawn_local_engines(n, options);
+  detail::check_reachable(endpoint(), launcher);
+  for (detail::Launch& launch : detail::launches(n, launcher, options, info_, launch_logs()))
+    spawner_->start(std::move(launch));
+}
+
+const std::filesystem::path& Controller::launch_logs() {
+  if (launch_logs_.empty()) {
+    if (!options_.launch_log_directory.empty()) {
+      std::filesystem::create_directories(options_.launch_log_directory);
+      launch_logs_ = options_.launch_log_directory;
+    } else {
+      launch_logs_ = private_directory();
+      remove_launch_logs_ = true;
+    }
+  }
+  return launch_logs_;
+}
+
 const std::string& Controller::heartbeat_endpoint() const {
   return core_->heart_endpoint();
 }
@@ -126,7 +152,17 @@ std::vector<int> Controller::spawned_pids() const {
 }
 
 void Controller::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout) {
-  core_->wait_for_engines(n, timeout);
+  try {
+    core_->wait_for_engines(n, timeout);
+  } catch (const error& e) {
+    if (e.code() != errc::timeout) throw;
+    const std::vector<std::string> failed = spawner_->failures();
+    if (failed.empty()) throw;
+    std::string why = e.message() + ". Of the processes started for engines, ";
+    for (std::size_t i = 0; i < failed.size(); ++i)
+      why += (i == 0 ? "" : "; ") + failed[i];
+    throw error(errc::timeout, why);
+  }
 }
 
 std::vector<EngineInfo> Controller::engines() const {

@@ -1,13 +1,18 @@
 #include "spawner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -52,36 +57,122 @@ void Spawner::spawn(std::size_t n, const EngineSpawnOptions& options,
                     const std::filesystem::path& connection_file) {
   const std::filesystem::path program = resolve_engine_program(options);
   // Local engines follow their controller: even if it is killed, they stop.
-  std::vector<std::string> args{program.string(), "--connection-file", connection_file.string(),
-                                "--exit-with-parent"};
+  Launch launch;
+  launch.argv = {program.string(), "--connection-file", connection_file.string(),
+                 "--exit-with-parent"};
   for (const auto& plugin : options.plugins) {
-    args.emplace_back("--plugin");
-    args.push_back(plugin);
+    launch.argv.emplace_back("--plugin");
+    launch.argv.push_back(plugin);
   }
-  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args)
+  launch.argv.insert(launch.argv.end(), options.extra_args.begin(), options.extra_args.end());
+  launch.label = "local engine " + program.string();
+  for (std::size_t i = 0; i < n; ++i)
+    start(launch);
+}
+
+namespace {
+
+// File actions and standard input for one Launch; closes what it opened.
+class ChildIo {
+ public:
+  explicit ChildIo(const Launch& launch) {
+    posix_spawn_file_actions_init(&actions_);
+    if (!launch.input.empty()) {
+      // A socket, not a pipe: writing to a child that already exited must
+      // fail with EPIPE (MSG_NOSIGNAL), not kill us with SIGPIPE.
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input_) != 0) {
+        throw error(errc::io_error, std::string("could not make the standard input of '") +
+                                        launch.argv.front() + "': " + std::strerror(errno));
+      }
+      posix_spawn_file_actions_adddup2(&actions_, input_[1], 0);
+    }
+    if (!launch.output.empty()) {
+      posix_spawn_file_actions_addopen(&actions_, 1, launch.output.c_str(),
+                                       O_WRONLY | O_CREAT | O_APPEND, 0600);
+      posix_spawn_file_actions_adddup2(&actions_, 1, 2);
+    }
+  }
+  ~ChildIo() {
+    posix_spawn_file_actions_destroy(&actions_);
+    for (int fd : input_)
+      if (fd >= 0) ::close(fd);
+  }
+  ChildIo(const ChildIo&) = delete;
+  ChildIo& operator=(const ChildIo&) = delete;
+
+  const posix_spawn_file_actions_t* actions() const { return &actions_; }
+  // After the spawn: hands `input` over and closes our end. A child that is
+  // gone already is reported by its exit status, not here.
+  void give(const std::string& input) {
+    if (input_[0] < 0) return;
+    ::close(input_[1]);
+    input_[1] = -1;
+    for (std::size_t sent = 0; sent < input.size();) {
+      const ssize_t n = ::send(input_[0], input.data() + sent, input.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
+    ::close(input_[0]);
+    input_[0] = -1;
+  }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+  int input_[2] = {-1, -1};  // ours, the child's
+};
+
+// The last lines of a launcher's output, for an error message.
+std::string output_tail(const std::filesystem::path& output) {
+  std::ifstream in(output, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  constexpr std::streamoff window = 1024;
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - window));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace
+
+void Spawner::start(Launch launch) {
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e)
+    environment.emplace_back(*e);
+  environment.insert(environment.end(), launch.environment.begin(), launch.environment.end());
+  std::vector<char*> argv, envp;
+  for (auto& a : launch.argv)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  for (auto& e : environment)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
 
-  // A bare name is looked up on PATH, as a shell would.
-  const bool search_path = program.string().find('/') == std::string::npos;
+  ChildIo io(launch);
+  const bool search_path = launch.argv.front().find('/') == std::string::npos;
   std::lock_guard lock(mutex_);
   reap_exited_locked();
-  for (std::size_t i = 0; i < n; ++i) {
-    pid_t pid = 0;
-    const int rc = search_path
-                       ? ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ)
-                       : ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-    if (rc != 0) {
-      throw error(errc::io_error,
-                  "could not start engine program '" + program.string() +
-                      "': " + std::strerror(rc) +
-                      " (set EngineSpawnOptions::program or $CANNERY_ENGINE to its path, or put "
-                      "cannery-engine on PATH)");
-    }
-    children_.push_back({pid});
+  pid_t pid = 0;
+  const int rc =
+      search_path ? ::posix_spawnp(&pid, argv[0], io.actions(), nullptr, argv.data(), envp.data())
+                  : ::posix_spawn(&pid, argv[0], io.actions(), nullptr, argv.data(), envp.data());
+  if (rc != 0) {
+    throw error(errc::io_error,
+                "could not start '" + launch.argv.front() + "' (" + launch.label +
+                    "): " + std::strerror(rc) +
+                    " (give its full path, or put it on PATH; for the engine program, set "
+                    "EngineSpawnOptions::program or $CANNERY_ENGINE)");
   }
+  children_.push_back({pid, launch.label, launch.output, launch.launcher});
+  io.give(launch.input);
 }
 
 std::vector<int> Spawner::pids() const {
@@ -97,7 +188,23 @@ std::vector<int> Spawner::running() {
   reap_exited_locked();
   std::vector<int> out;
   for (const Child& c : children_)
-    if (!c.reaped) out.push_back(c.pid);
+    if (!c.reaped && !c.launcher) out.push_back(c.pid);
+  return out;
+}
+
+std::vector<std::string> Spawner::failures() {
+  std::lock_guard lock(mutex_);
+  reap_exited_locked();
+  std::vector<std::string> out;
+  for (const Child& c : children_) {
+    if (!c.reaped || c.status == 0) continue;
+    std::string line =
+        c.label + " (pid " + std::to_string(c.pid) + ") " + describe_status(c.status);
+    if (const std::string tail = c.output.empty() ? "" : output_tail(c.output); !tail.empty()) {
+      line += ", its output ending: " + tail;
+    }
+    out.push_back(std::move(line));
+  }
   return out;
 }
 
@@ -105,9 +212,12 @@ bool Spawner::reap_exited_locked() {
   bool all = true;
   for (Child& c : children_) {
     if (c.reaped) continue;
-    const pid_t r = ::waitpid(c.pid, nullptr, WNOHANG);
-    // ECHILD: someone else reaped it (a SIGCHLD handler of the program).
+    int status = 0;
+    const pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+    // ECHILD: someone else reaped it (a SIGCHLD handler of the program), and
+    // its status is not ours to know.
     if (r == c.pid || (r < 0 && errno == ECHILD)) {
+      c.status = r == c.pid ? status : 0;
       c.reaped = true;
     } else {
       all = false;
@@ -127,6 +237,9 @@ bool Spawner::wait_all_locked(std::chrono::milliseconds grace) {
 
 void Spawner::terminate(std::chrono::milliseconds grace) {
   std::lock_guard lock(mutex_);
+  reap_exited_locked();
+  for (const Child& c : children_)
+    if (!c.reaped && c.launcher) ::kill(c.pid, SIGTERM);
   if (wait_all_locked(grace)) return;
   for (const Child& c : children_)
     if (!c.reaped) ::kill(c.pid, SIGTERM);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "cannery/controller/options.hpp"
@@ -18,6 +19,21 @@ namespace cannery::detail {
 // (looked up on PATH).
 std::filesystem::path resolve_engine_program(const EngineSpawnOptions& options);
 
+// One process for the Spawner to start.
+struct Launch {
+  // argv[0] without a '/' is looked up on PATH, as a shell would.
+  std::vector<std::string> argv;
+  std::string label;                     // names it in failures(): "ssh node-7"
+  std::vector<std::string> environment;  // "NAME=value", added to this process's
+  // Written to its standard input, which is then closed; empty: it inherits ours.
+  std::string input;
+  std::filesystem::path output;  // its standard output and error; empty: ours
+  // A launcher (ssh, mpiexec, srun) rather than an engine: terminate() sends
+  // it SIGTERM at once, which it passes on to its engines, instead of
+  // waiting for it to exit after the engines were asked to shut down.
+  bool launcher = false;
+};
+
 class Spawner {
  public:
   Spawner() = default;
@@ -26,20 +42,31 @@ class Spawner {
   Spawner(const Spawner&) = delete;
   Spawner& operator=(const Spawner&) = delete;
 
+  // Local engines: `n` of `options`' program with the connection file.
   void spawn(std::size_t n, const EngineSpawnOptions& options,
              const std::filesystem::path& connection_file);
+  // Throws cannery::error(io_error) naming the program when it cannot start.
+  void start(Launch launch);
   // Every process started so far, in order.
   std::vector<int> pids() const;
-  // Processes not reaped yet.
+  // Engine processes (not launchers) not reaped yet.
   std::vector<int> running();
-  // Waits up to `grace` for the children to exit by themselves, then sends
-  // SIGTERM and waits up to `grace` again, then SIGKILL; reaps all of them.
+  // The processes that ended with a failure so far: their label, exit status
+  // or signal, and the end of their output.
+  std::vector<std::string> failures();
+  // Sends launchers SIGTERM; waits up to `grace` for the children to exit by
+  // themselves, then sends SIGTERM and waits up to `grace` again, then
+  // SIGKILL; reaps all of them.
   void terminate(std::chrono::milliseconds grace);
 
  private:
   struct Child {
     pid_t pid;
+    std::string label;
+    std::filesystem::path output;
+    bool launcher = false;
     bool reaped = false;
+    int status = 0;  // as waitpid gives it, once reaped
   };
   // Reaps the children that have exited; true when none is left running.
   bool reap_exited_locked();

@@ -10,6 +10,7 @@
 #include "cannery/controller/controller.hpp"
 #include "cannery/controller/engine_info.hpp"
 #include "cannery/controller/errors.hpp"
+#include "cannery/controller/launchers.hpp"
 #include "cannery/controller/object_ref.hpp"
 #include "cannery/controller/options.hpp"
 #include "cannery/controller/stats.hpp"

@@ -39,6 +39,7 @@
 #include "cannery/controller/async_result.hpp"
 #include "cannery/controller/detail/submission.hpp"
 #include "cannery/controller/engine_info.hpp"
+#include "cannery/controller/launchers.hpp"
 #include "cannery/controller/object_ref.hpp"
 #include "cannery/controller/options.hpp"
 #include "cannery/controller/stats.hpp"
@@ -121,8 +122,21 @@ class Controller {
   //   <program> --connection-file <file> --exit-with-parent [--plugin <p>]... [extra args...]
   // Throws cannery::error(io_error) when the program cannot be started.
   void spawn_local_engines(std::size_t n, EngineSpawnOptions options = {});
+  // Starts `n` engines with `launcher` (launchers.hpp): LocalLauncher as
+  // spawn_local_engines does; ssh, mpiexec and srun hand the engines the
+  // connection info in their environment or on standard input. `options`'
+  // plugins and extra_args go to every engine, its program to local ones
+  // (the other launchers name theirs). Throws cannery::error(invalid_argument)
+  // when those engines could not reach this controller (bound to a loopback
+  // address or ipc), io_error when the launcher program cannot be started.
+  // A launcher that starts and then fails is reported by wait_for_engines.
+  void start_engines(std::size_t n, const Launcher& launcher, EngineSpawnOptions options = {});
+  // Processes started by spawn_local_engines and start_engines (engines, or
+  // their launchers: ssh, mpiexec, srun).
   std::vector<int> spawned_pids() const;
-  // Waits until at least `n` engines are alive; error(timeout) otherwise.
+  // Waits until at least `n` engines are alive; error(timeout) otherwise,
+  // naming the started processes that failed (a launcher's exit status and
+  // the end of its output).
   void wait_for_engines(std::size_t n, std::chrono::milliseconds timeout);
   // Every engine ever registered, dead ones included (alive = false).
   std::vector<EngineInfo> engines() const;
@@ -269,6 +283,11 @@ class Controller {
   ControllerOptions options_;
   std::filesystem::path connection_file_;
   std::filesystem::path private_dir_;  // made by us, removed with us
+  // Where launchers' output goes (ControllerOptions::launch_log_directory,
+  // else a private directory made on first use and removed with us).
+  std::filesystem::path launch_logs_;
+  bool remove_launch_logs_ = false;
+  const std::filesystem::path& launch_logs();
   ConnectionInfo info_;
   std::shared_ptr<detail::Core> core_;
   std::unique_ptr<detail::Spawner> spawner_;

@@ -109,6 +109,9 @@ struct ControllerOptions {
   // How long the destructor waits for spawned engines to exit after asking
   // them to, before SIGTERM (and as long again before SIGKILL).
   std::chrono::milliseconds shutdown_grace{2000};
+  // Where start_engines' launchers (ssh, mpiexec, srun) write their output,
+  // one file each. Empty: a private directory, removed with the controller.
+  std::filesystem::path launch_log_directory;
 };
 
 struct EngineSpawnOptions {

@@ -1,0 +1,64 @@
+#pragma once
+// Where Controller::start_engines starts engines: this machine, other
+// machines through ssh, or the cluster's own launchers (mpiexec, srun).
+//
+// Every launcher but the local one hands the engines the connection info in
+// their environment (CANNERY_CONNECTION_INFO) or on ssh's standard input,
+// never on a command line, which other users of a machine can read. Its
+// processes' output goes to a log file; when engines do not come,
+// Controller::wait_for_engines names the launcher that failed, its exit
+// status and the end of that output. docs/controller.md, "Launchers".
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace cannery {
+
+// Processes on this machine, as spawn_local_engines starts them.
+struct LocalLauncher {};
+
+// One `ssh HOST` per engine, running `program` there, which must be on the
+// PATH of a non-interactive login (or give its full path). Engines stop when
+// their ssh ends (--exit-with-parent), so they stop with the controller.
+struct SshLauncher {
+  // Hosts as ssh takes them ("node-7", "user@node-7", a ~/.ssh/config alias)
+  // and how many engines to start on each.
+  std::vector<std::pair<std::string, std::size_t>> hosts;
+  std::filesystem::path ssh = "ssh";
+  // Before the host, after ours ("-o BatchMode=yes -T"): {"-p", "2222"}.
+  std::vector<std::string> ssh_args;
+  std::string program = "cannery-engine";
+};
+
+// One `mpiexec -n N program` for all N engines; each reports its rank.
+struct MpiexecLauncher {
+  // How the environment variable is passed on: Open MPI's `-x NAME` or
+  // MPICH's (Hydra's) `-genvlist NAME`.
+  enum class Flavor { open_mpi, mpich };
+  Flavor flavor = Flavor::open_mpi;
+  std::filesystem::path mpiexec = "mpiexec";
+  // After `-n N` and the environment flag: {"--hostfile", "hosts"}.
+  std::vector<std::string> mpiexec_args;
+  std::string program = "cannery-engine";
+  // Every rank runs on this machine (no hostfile, no allocation): then a
+  // controller bound to a loopback address or ipc is reachable.
+  bool same_host = false;
+};
+
+// `srun --ntasks N program` inside a Slurm allocation (salloc, sbatch);
+// srun passes the environment on. Each engine reports its rank.
+struct SlurmLauncher {
+  std::filesystem::path srun = "srun";
+  // After `--ntasks N`: {"--nodes", "4"}, {"--partition", "debug"}.
+  std::vector<std::string> srun_args;
+  std::string program = "cannery-engine";
+  bool same_host = false;  // as MpiexecLauncher::same_host
+};
+
+using Launcher = std::variant<LocalLauncher, SshLauncher, MpiexecLauncher, SlurmLauncher>;
+
+}  // namespace cannery

@@ -1,0 +1,189 @@
+#include "launch.hpp"
+
+#include <numeric>
+#include <type_traits>
+#include <variant>
+
+#include "cannery/canning/error.hpp"
+#include "host.hpp"
+
+namespace cannery::detail {
+namespace {
+
+const std::string variable_assignment(const ConnectionInfo& info) {
+  return std::string(connection_info_variable) + "=" + connection_info_json(info);
+}
+
+// A host name or address that is this machine.
+bool is_this_host(std::string host) {
+  if (auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host.starts_with("127.") || host == "::1" ||
+         host == this_hostname();
+}
+
+// An endpoint that only processes of this host can connect to.
+bool reachable_from_here_only(const std::string& endpoint) {
+  if (endpoint.starts_with("ipc://") || endpoint.starts_with("inproc://")) return true;
+  constexpr std::string_view tcp = "tcp://";
+  if (!endpoint.starts_with(tcp)) return false;
+  const std::string authority = endpoint.substr(tcp.size());
+  const auto colon = authority.rfind(':');
+  const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
+  return host != this_hostname() && is_this_host(host);
+}
+
+// One word for sh, whatever it holds.
+std::string shell_quoted(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// The engine's arguments after its program: it stops when whatever started
+// it ends (ssh, a rank's launcher daemon), then the plugins and extra args.
+std::vector<std::string> engine_arguments(const EngineSpawnOptions& options) {
+  std::vector<std::string> args{"--exit-with-parent"};
+  for (const auto& plugin : options.plugins) {
+    args.emplace_back("--plugin");
+    args.push_back(plugin);
+  }
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  return args;
+}
+
+// A file name part made of the host's letters, digits, '-' and '.'.
+std::string file_part(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    out += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.') ? c : '_';
+  return out;
+}
+
+std::vector<Launch> by_ssh(std::size_t n, const SshLauncher& ssh, const EngineSpawnOptions& options,
+                           const ConnectionInfo& info, const std::filesystem::path& logs) {
+  const std::size_t listed =
+      std::accumulate(ssh.hosts.begin(), ssh.hosts.end(), std::size_t{0},
+                      [](std::size_t sum, const auto& host) { return sum + host.second; });
+  if (listed != n) {
+    throw error(errc::invalid_argument,
+                "start_engines(" + std::to_string(n) + ", SshLauncher) lists " +
+                    std::to_string(listed) +
+                    " engines in its hosts; give n as the sum of the hosts' counts");
+  }
+  // The connection info arrives on standard input, read into the variable
+  // the engine reads: it holds the key, so never on a command line.
+  std::string command = std::string(connection_info_variable) + "=\"$(cat)\" && export " +
+                        std::string(connection_info_variable) + " && exec " +
+                        shell_quoted(ssh.program);
+  for (const std::string& arg : engine_arguments(options))
+    command += " " + shell_quoted(arg);
+  std::vector<Launch> out;
+  for (const auto& [host, count] : ssh.hosts) {
+    for (std::size_t i = 0; i < count; ++i) {
+      Launch launch;
+      launch.argv = {ssh.ssh.string()};
+      launch.argv.insert(launch.argv.end(), ssh.ssh_args.begin(), ssh.ssh_args.end());
+      // No password prompt to hang on, no terminal: a failure is an exit status.
+      launch.argv.insert(launch.argv.end(), {"-o", "BatchMode=yes", "-T", host, command});
+      launch.label = "ssh " + host + " (engine " + std::to_string(i + 1) + " of " +
+                     std::to_string(count) + " there)";
+      launch.input = connection_info_json(info);
+      launch.output = logs / ("ssh-" + file_part(host) + "-" + std::to_string(i + 1) + ".log");
+      launch.launcher = true;
+      out.push_back(std::move(launch));
+    }
+  }
+  return out;
+}
+
+// One launcher process for all `n` engines (mpiexec, srun): `head`, then the
+// program and the engine's arguments; the connection info in its environment,
+// which it passes on to the ranks.
+std::vector<Launch> one_for_all(std::vector<std::string> head, const std::string& program,
+                                const EngineSpawnOptions& options, const ConnectionInfo& info,
+                                const std::filesystem::path& output) {
+  Launch launch;
+  launch.label = head.front() + " " + head[1] + " " + head[2];
+  launch.argv = std::move(head);
+  launch.argv.push_back(program);
+  for (std::string& arg : engine_arguments(options))
+    launch.argv.push_back(std::move(arg));
+  launch.environment = {variable_assignment(info)};
+  launch.output = output;
+  launch.launcher = true;
+  return {std::move(launch)};
+}
+
+std::vector<Launch> by_mpiexec(std::size_t n, const MpiexecLauncher& mpi,
+                               const EngineSpawnOptions& options, const ConnectionInfo& info,
+                               const std::filesystem::path& logs) {
+  const bool open_mpi = mpi.flavor == MpiexecLauncher::Flavor::open_mpi;
+  std::vector<std::string> head{mpi.mpiexec.string(), "-n", std::to_string(n),
+                                open_mpi ? "-x" : "-genvlist",
+                                std::string(connection_info_variable)};
+  head.insert(head.end(), mpi.mpiexec_args.begin(), mpi.mpiexec_args.end());
+  return one_for_all(std::move(head), mpi.program, options, info, logs / "mpiexec.log");
+}
+
+std::vector<Launch> by_srun(std::size_t n, const SlurmLauncher& slurm,
+                            const EngineSpawnOptions& options, const ConnectionInfo& info,
+                            const std::filesystem::path& logs) {
+  // srun passes the whole environment on (--export=ALL, its default).
+  std::vector<std::string> head{slurm.srun.string(), "--ntasks", std::to_string(n)};
+  head.insert(head.end(), slurm.srun_args.begin(), slurm.srun_args.end());
+  return one_for_all(std::move(head), slurm.program, options, info, logs / "srun.log");
+}
+
+}  // namespace
+
+void check_reachable(const std::string& endpoint, const Launcher& launcher) {
+  if (!reachable_from_here_only(endpoint)) return;
+  std::string elsewhere;
+  if (const auto* ssh = std::get_if<SshLauncher>(&launcher)) {
+    for (const auto& [host, count] : ssh->hosts)
+      if (!is_this_host(host)) elsewhere = "ssh host " + host;
+  } else if (const auto* mpi = std::get_if<MpiexecLauncher>(&launcher)) {
+    if (!mpi->same_host) elsewhere = "mpiexec";
+  } else if (const auto* slurm = std::get_if<SlurmLauncher>(&launcher)) {
+    if (!slurm->same_host) elsewhere = "srun";
+  }
+  if (elsewhere.empty()) return;
+  throw error(errc::invalid_argument,
+              "engines started by " + elsewhere + " could not reach this controller at " +
+                  endpoint +
+                  ", which only processes of this host can connect to; bind it where they "
+                  "reach it: ControllerOptions::interface = \"tcp://<an address of this host "
+                  "on their network>\", or endpoint = \"tcp://0.0.0.0:<port>\" (with "
+                  "advertised_host if this host's name does not resolve there). For mpiexec "
+                  "or srun ranks that all run on this host, set same_host = true");
+}
+
+std::vector<Launch> launches(std::size_t n, const Launcher& launcher,
+                             const EngineSpawnOptions& options, const ConnectionInfo& info,
+                             const std::filesystem::path& log_directory) {
+  return std::visit(
+      [&](const auto& l) -> std::vector<Launch> {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<L, SshLauncher>) {
+          return by_ssh(n, l, options, info, log_directory);
+        } else if constexpr (std::is_same_v<L, MpiexecLauncher>) {
+          return by_mpiexec(n, l, options, info, log_directory);
+        } else if constexpr (std::is_same_v<L, SlurmLauncher>) {
+          return by_srun(n, l, options, info, log_directory);
+        } else {
+          throw error(errc::invalid_argument, "a LocalLauncher runs no launcher program");
+        }
+      },
+      launcher);
+}
+
+}  // namespace cannery::detail

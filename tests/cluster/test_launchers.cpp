@@ -1,0 +1,190 @@
+// start_engines with the ssh, mpiexec and srun launchers: the connection
+// info reaches the engines off the command line, ranks show in engines(),
+// a loopback controller refuses launchers that may start engines elsewhere,
+// and a launcher that fails is named by wait_for_engines. The launcher
+// programs are stand-ins written by the test (shell scripts that start the
+// engines on this host as ssh, Open MPI's mpiexec and srun would start them
+// elsewhere), so no daemon, allocation or second host is needed.
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "cluster_fixture.hpp"
+
+using namespace std::chrono_literals;
+using cannery::test::capture_error;
+using cannery::test::TempDir;
+
+namespace {
+
+// An executable script `name` in `dir`.
+std::filesystem::path script(const TempDir& dir, const std::string& name, const std::string& body) {
+  const std::filesystem::path path = dir / name;
+  std::ofstream(path) << "#!/bin/sh\n" << body;
+  ::chmod(path.c_str(), 0700);
+  return path;
+}
+
+// ssh: records its arguments, then runs the remote command (the last
+// argument) here, its standard input passed on as ssh passes it.
+std::filesystem::path fake_ssh(const TempDir& dir) {
+  return script(dir, "ssh",
+                "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/ssh-args-$$\"\n"
+                "for last; do :; done\n"
+                "exec sh -c \"$last\"\n");
+}
+
+// A launcher of `n` ranks, each told its rank in `rank_variable`, the
+// connection info passed on only when named by `pass_flag` (as mpiexec -x):
+// "-n N -x NAME program args..." or "--ntasks N program args...".
+std::filesystem::path fake_rank_launcher(const TempDir& dir, const std::string& name,
+                                         const std::string& count_flag,
+                                         const std::string& rank_variable, bool needs_pass) {
+  return script(dir, name,
+                "n=1; pass=''\n"
+                "while [ $# -gt 0 ]; do\n"
+                "  case \"$1\" in\n"
+                "    " +
+                    count_flag +
+                    ") n=$2; shift 2 ;;\n"
+                    "    -x) pass=\"$pass $2\"; shift 2 ;;\n"
+                    "    *) break ;;\n"
+                    "  esac\n"
+                    "done\n" +
+                    (needs_pass ? "case \" $pass \" in *' CANNERY_CONNECTION_INFO '*) ;; *) unset "
+                                  "CANNERY_CONNECTION_INFO ;; esac\n"
+                                : "") +
+                    "pids=''; i=0\n"
+                    "while [ $i -lt $n ]; do\n"
+                    "  " +
+                    rank_variable +
+                    "=$i \"$@\" &\n"
+                    "  pids=\"$pids $!\"; i=$((i + 1))\n"
+                    "done\n"
+                    "trap 'kill -TERM $pids 2>/dev/null' TERM\n"
+                    "wait\n");
+}
+
+std::set<long long> ranks_of(const cannery::Controller& controller) {
+  std::set<long long> ranks;
+  for (const auto& e : controller.engines())
+    if (e.alive) ranks.insert(e.rank);
+  return ranks;
+}
+
+bool gone(int pid) {
+  return ::kill(pid, 0) != 0;
+}
+
+}  // namespace
+
+TEST_CASE("the ssh launcher hands engines the connection info on standard input",
+          "[cluster][launchers]") {
+  TempDir dir;
+  cannery::SshLauncher ssh;
+  ssh.hosts = {{"localhost", 2}};
+  ssh.ssh = fake_ssh(dir);
+  ssh.ssh_args = {"-p", "2222"};
+  ssh.program = CANNERY_ENGINE_PROGRAM;
+  std::vector<int> pids;
+  std::string key;
+  {
+    cannery::Controller controller;
+    key = controller.connection_info().key;
+    controller.start_engines(2, ssh);
+    controller.wait_for_engines(2, cannery::test::engine_start_timeout);
+    CHECK(controller.apply(cannery::any_engine, "add", 1.0, 2.0).get<double>(30s) == 3.0);
+    pids = controller.spawned_pids();
+    CHECK(pids.size() == 2);
+  }
+  // The engines stopped with the controller (their ssh ended).
+  for (int pid : pids)
+    CHECK(gone(pid));
+  std::size_t calls = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (!entry.path().filename().string().starts_with("ssh-args-")) continue;
+    ++calls;
+    std::ifstream in(entry.path());
+    const std::string args((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(args);
+    CHECK(args.starts_with("-p\n2222\n-o\nBatchMode=yes\n-T\nlocalhost\n"));
+    CHECK(args.find("CANNERY_CONNECTION_INFO=\"$(cat)\"") != std::string::npos);
+    CHECK(args.find(key) == std::string::npos);  // never on a command line
+  }
+  CHECK(calls == 2);
+}
+
+TEST_CASE("mpiexec and srun launchers start ranked engines", "[cluster][launchers]") {
+  TempDir dir;
+  cannery::Controller controller;
+  // Both run every rank here (same_host), as on a one-node allocation.
+  auto start = [&](auto launcher, std::size_t n, std::size_t alive) {
+    launcher.program = CANNERY_ENGINE_PROGRAM;
+    launcher.same_host = true;
+    controller.start_engines(n, launcher);
+    controller.wait_for_engines(alive, cannery::test::engine_start_timeout);
+  };
+  cannery::MpiexecLauncher mpi;
+  mpi.mpiexec = fake_rank_launcher(dir, "mpiexec", "-n", "OMPI_COMM_WORLD_RANK", true);
+  start(mpi, 3, 3);
+  CHECK(ranks_of(controller) == std::set<long long>{0, 1, 2});
+
+  cannery::SlurmLauncher slurm;
+  slurm.srun = fake_rank_launcher(dir, "srun", "--ntasks", "SLURM_PROCID", false);
+  start(slurm, 2, 5);
+  std::multiset<long long> all;
+  for (const auto& e : controller.engines())
+    all.insert(e.rank);
+  CHECK(all == std::multiset<long long>{0, 0, 1, 1, 2});
+}
+
+TEST_CASE("a loopback controller refuses launchers that may start engines elsewhere",
+          "[cluster][launchers]") {
+  cannery::Controller controller;  // tcp on 127.0.0.1
+  cannery::SshLauncher ssh;
+  ssh.hosts = {{"localhost", 1}, {"user@node-a", 1}};
+  const cannery::error by_ssh = capture_error([&] { controller.start_engines(2, ssh); });
+  CHECK(by_ssh.code() == cannery::errc::invalid_argument);
+  CHECK_THAT(by_ssh.message(), Catch::Contains("ssh host user@node-a") &&
+                                   Catch::Contains(controller.endpoint()) &&
+                                   Catch::Contains("ControllerOptions::interface"));
+  for (const cannery::Launcher& launcher : {cannery::Launcher(cannery::MpiexecLauncher{}),
+                                            cannery::Launcher(cannery::SlurmLauncher{})}) {
+    const cannery::error e = capture_error([&] { controller.start_engines(1, launcher); });
+    CHECK(e.code() == cannery::errc::invalid_argument);
+    CHECK_THAT(e.message(), Catch::Contains("same_host"));
+  }
+  CHECK(controller.spawned_pids().empty());  // nothing was started
+
+  ssh.hosts = {{"localhost", 2}};
+  CHECK(capture_error([&] { controller.start_engines(3, ssh); }).code() ==
+        cannery::errc::invalid_argument);
+}
+
+TEST_CASE("wait_for_engines names a launcher that failed, with its status and output",
+          "[cluster][launchers]") {
+  TempDir dir;
+  cannery::Controller controller;
+  cannery::SshLauncher ssh;
+  ssh.hosts = {{"localhost", 1}};
+  ssh.ssh = script(dir, "ssh",
+                   "echo 'ssh: connect to host localhost port 22: Connection refused' >&2\n"
+                   "exit 255\n");
+  controller.start_engines(1, ssh);
+  const cannery::error e = capture_error([&] { controller.wait_for_engines(1, 3s); });
+  CHECK(e.code() == cannery::errc::timeout);
+  CHECK_THAT(e.message(), Catch::Contains("0 of 1 engines") &&
+                              Catch::Contains("ssh localhost (engine 1 of 1 there)") &&
+                              Catch::Contains("exited with status 255") &&
+                              Catch::Contains("Connection refused"));
+
+  // A launcher program that does not exist fails at once.
+  ssh.ssh = dir / "no-such-ssh";
+  CHECK(capture_error([&] { controller.start_engines(1, ssh); }).code() == cannery::errc::io_error);
+}
