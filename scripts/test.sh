@@ -56,6 +56,8 @@ else
   label_args=(-LE soak)
 fi
 
+# The launchers' tests: a real sshd in test hosts, a real Open MPI mpiexec.
+CANNERY_PACKAGES+=(openssh-server openssh-client openmpi-bin)
 cannery_install_missing
 cannery_build "$build_dir" "${cmake_args[@]}"
 

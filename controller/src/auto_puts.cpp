@@ -4,13 +4,15 @@
 
 namespace cannery::detail {
 
-std::optional<ObjectRef> AutoPuts::ref_for(std::span<const Buffer> argument, const Put& put) {
-  if (min_bytes_ == 0 || argument.size() < 2) return std::nullopt;
+bool AutoPuts::borrows_enough(std::span<const Buffer> argument) const noexcept {
+  if (min_bytes_ == 0 || argument.size() < 2) return false;
   std::size_t borrowed = 0;
   for (const Buffer& frame : argument.subspan(1))
     borrowed += frame.is_borrowed() ? frame.size() : 0;
-  if (borrowed < min_bytes_) return std::nullopt;
+  return borrowed >= min_bytes_;
+}
 
+ObjectRef AutoPuts::ref_for(std::span<const Buffer> argument, const Put& put) {
   Key key{std::string(argument.front().as_string_view()), {}};
   key.buffers.reserve(argument.size() - 1);
   for (const Buffer& frame : argument.subspan(1))

@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -30,11 +29,13 @@ class AutoPuts {
 
   explicit AutoPuts(std::size_t min_bytes) : min_bytes_(min_bytes) {}
 
-  // The ref standing for one canned argument (header frame, then buffers):
-  // the cached one when the same memory was given before and a task still
-  // holds it, else a new one from `put`. Nothing when the argument borrows
-  // fewer than min_bytes of the caller's memory: it travels with its task.
-  std::optional<ObjectRef> ref_for(std::span<const Buffer> argument, const Put& put);
+  // Whether one canned argument (header frame, then buffers) borrows at
+  // least min_bytes of the caller's memory; if not, it travels with its task.
+  bool borrows_enough(std::span<const Buffer> argument) const noexcept;
+  // The ref standing for such an argument: the cached one when the same
+  // memory was given before and a task still holds it, else a new one from
+  // `put`.
+  ObjectRef ref_for(std::span<const Buffer> argument, const Put& put);
 
   std::uint64_t puts() const noexcept { return puts_.load(std::memory_order_relaxed); }
   std::uint64_t reuses() const noexcept { return reuses_.load(std::memory_order_relaxed); }

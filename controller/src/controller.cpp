@@ -179,17 +179,17 @@ std::vector<int> Controller::engine_ids() const {
 void Controller::keep_argument(detail::Submission& s, std::vector<Buffer>& frames,
                                std::size_t first) {
   const std::span<const Buffer> argument(frames.data() + first, frames.size() - first);
-  std::optional<ObjectRef> ref = auto_puts_->ref_for(
-      argument, [this](std::vector<Buffer> object) { return put_frames(std::move(object)); });
-  if (!ref) {
+  if (!auto_puts_->borrows_enough(argument)) {
     for (std::size_t i = first; i < frames.size(); ++i)
       frames[i] = frames[i].owned();
     return;
   }
+  ObjectRef ref = auto_puts_->ref_for(
+      argument, [this](std::vector<Buffer> object) { return put_frames(std::move(object)); });
   frames.resize(first);
-  can(*ref).append_to(frames);
-  s.refs.push_back(ref->id());
-  s.held.push_back(std::move(*ref));
+  can(ref).append_to(frames);
+  s.refs.push_back(ref.id());
+  s.held.push_back(std::move(ref));
 }
 
 AsyncResult Controller::submit_one(detail::Submission s, int target, const ApplyOptions& options) {

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "cluster_fixture.hpp"
 
@@ -187,4 +188,36 @@ TEST_CASE("wait_for_engines names a launcher that failed, with its status and ou
   // A launcher program that does not exist fails at once.
   ssh.ssh = dir / "no-such-ssh";
   CHECK(capture_error([&] { controller.start_engines(1, ssh); }).code() == cannery::errc::io_error);
+}
+
+TEST_CASE("a real Open MPI mpiexec starts ranked engines", "[cluster][launchers]") {
+  TempDir dir;
+  if (!cannery::test::command_succeeds(
+          "mpiexec --version 2>/dev/null | grep -q -e OpenRTE -e 'Open MPI'")) {
+    WARN("skipped: needs Open MPI's mpiexec: apt-get install openmpi-bin");
+    return;
+  }
+  // Open MPI refuses to run as root unless told that it is meant.
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  std::vector<int> pids;
+  {
+    cannery::Controller controller;
+    cannery::MpiexecLauncher mpi;
+    mpi.mpiexec_args = {"--oversubscribe"};  // more ranks than this machine's cores
+    mpi.program = CANNERY_ENGINE_PROGRAM;
+    mpi.same_host = true;
+    controller.start_engines(3, mpi);
+    controller.wait_for_engines(3, cannery::test::engine_start_timeout);
+    CHECK(ranks_of(controller) == std::set<long long>{0, 1, 2});
+    for (const auto& e : controller.engines())
+      pids.push_back(e.pid);
+  }
+  // mpiexec passed the controller's SIGTERM on to its ranks.
+  for (int pid : pids) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!gone(pid) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    CHECK(gone(pid));
+  }
 }

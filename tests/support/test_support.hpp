@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,11 @@ error capture_error(F&& f) {
 }
 
 // n doubles start, start + 0.5, start + 1, ...
+// Whether `command`, run by sh, exits with status 0.
+inline bool command_succeeds(const std::string& command) {
+  return std::system(command.c_str()) == 0;
+}
+
 inline std::vector<double> ramp(std::size_t n, double start = 0.0) {
   std::vector<double> v(n);
   for (std::size_t i = 0; i < n; ++i)
