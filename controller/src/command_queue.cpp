@@ -20,7 +20,7 @@ void CommandQueue::wake_locked() {
   wake_.notify();
 }
 
-void CommandQueue::push_tasks(std::vector<Submission>&& tasks) {
+void CommandQueue::push_tasks(std::span<Submission> tasks) {
   std::size_t next = 0;
   std::unique_lock lock(mutex_);
   while (next < tasks.size()) {

@@ -14,6 +14,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -55,9 +56,9 @@ class CommandQueue {
   // What the I/O thread polls.
   int wake_fd() const noexcept { return wake_.fd(); }
 
-  // Appends tasks in order, blocking while max_pending tasks are pending.
+  // Appends (moves in) the tasks in order, blocking while max_pending tasks are pending.
   // Throws cannery::error once the queue is closed.
-  void push_tasks(std::vector<Submission>&& tasks);
+  void push_tasks(std::span<Submission> tasks);
   // Appends any other command; false once closed (the command is dropped).
   bool push(Command command);
 

@@ -200,9 +200,7 @@ AsyncResult Controller::submit_one(detail::Submission s, int target, const Apply
   s.retries = options.retries;
   s.deadline = detail::deadline_after(options.timeout);
   s.sink = state;
-  std::vector<detail::Submission> one;
-  one.push_back(std::move(s));
-  core_->submit(std::move(one));
+  core_->submit(std::span(&s, 1));
   return AsyncResult(std::move(state));
 }
 
@@ -223,12 +221,12 @@ std::vector<AsyncResult> Controller::submit_to_all(detail::Submission s,
     batch.push_back(std::move(copy));
     results.emplace_back(std::move(state));
   }
-  if (!batch.empty()) core_->submit(std::move(batch));
+  if (!batch.empty()) core_->submit(batch);
   return results;
 }
 
 void Controller::submit_batch(std::vector<detail::Submission> batch) {
-  core_->submit(std::move(batch));
+  core_->submit(batch);
 }
 
 ObjectRef Controller::put_frames(std::vector<Buffer> frames) {

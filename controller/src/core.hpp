@@ -62,7 +62,8 @@ class Core final : public RefReleaser {
   // Ends the I/O thread; every task not ended yet fails. Idempotent.
   void stop() noexcept;
 
-  void submit(std::vector<Submission>&& tasks) { commands_.push_tasks(std::move(tasks)); }
+  // Moves the tasks out of `tasks`.
+  void submit(std::span<Submission> tasks) { commands_.push_tasks(tasks); }
   // Unique in the process, so a ref given to the wrong controller is refused
   // rather than mistaken for one of its own.
   static std::uint64_t new_ref_id() noexcept;

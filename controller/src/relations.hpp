@@ -61,7 +61,6 @@ class ManyToOne {
   bool consistent() const {
     std::size_t linked = 0;
     for (const auto& [owner, items] : items_) {
-      if (items.empty()) return false;
       for (const Item& item : items) {
         auto it = owner_.find(item);
         if (it == owner_.end() || it->second != owner) return false;
@@ -72,11 +71,9 @@ class ManyToOne {
   }
 
  private:
-  void remove_from(Owner owner, Item item) {
-    auto items = items_.find(owner);
-    items->second.erase(item);
-    if (items->second.empty()) items_.erase(items);
-  }
+  // An owner's set stays when it empties (until unlink_owner): an engine
+  // with one task at a time would otherwise make and free a set per task.
+  void remove_from(Owner owner, Item item) { items_.find(owner)->second.erase(item); }
 
   std::unordered_map<Item, Owner> owner_;
   std::unordered_map<Owner, std::unordered_set<Item>> items_;

@@ -40,7 +40,11 @@ void BatchBuilder::add(std::string_view type, Object::Dict content,
 }
 
 Object::Dict BatchBuilder::take_content(std::string_view list_field) {
-  return Object::Dict{{std::string(list_field), Object(std::exchange(parts_, {}))}};
+  // Not an initializer list: its elements are const, so the map would copy
+  // every part's tree instead of moving the list in.
+  Object::Dict content;
+  content.emplace(std::string(list_field), Object(std::exchange(parts_, {})));
+  return content;
 }
 
 std::vector<BatchPart> split_batch(Object& content, std::string_view list_field,
