@@ -97,8 +97,10 @@ Controller::~Controller() {
   try {
     if (auto running = spawner_->running(); !running.empty()) {
       core_->shutdown_engines(running, false);
-      spawner_->terminate(options_.shutdown_grace);
     }
+    // Launchers get SIGTERM and batch jobs their scancel even when no local
+    // engine runs.
+    spawner_->terminate(options_.shutdown_grace);
   } catch (...) {
     // The Spawner's destructor still kills and reaps what is left.
   }
@@ -126,6 +128,10 @@ void Controller::start_engines(std::size_t n, const Launcher& launcher,
                                EngineSpawnOptions options) {
   if (std::holds_alternative<LocalLauncher>(launcher)) return spawn_local_engines(n, options);
   detail::check_reachable(endpoint(), launcher);
+  if (const auto* sbatch = std::get_if<SbatchLauncher>(&launcher)) {
+    spawner_->track(detail::submit_batch_job(n, *sbatch, options, info_, launch_logs()));
+    return;
+  }
   for (detail::Launch& launch : detail::launches(n, launcher, options, info_, launch_logs()))
     spawner_->start(std::move(launch));
 }
@@ -157,10 +163,15 @@ void Controller::wait_for_engines(std::size_t n, std::chrono::milliseconds timeo
   } catch (const error& e) {
     if (e.code() != errc::timeout) throw;
     const std::vector<std::string> failed = spawner_->failures();
-    if (failed.empty()) throw;
-    std::string why = e.message() + ". Of the processes started for engines, ";
+    const std::vector<std::string> jobs = spawner_->jobs();
+    if (failed.empty() && jobs.empty()) throw;
+    std::string why = e.message();
     for (std::size_t i = 0; i < failed.size(); ++i)
-      why += (i == 0 ? "" : "; ") + failed[i];
+      why += (i == 0 ? ". Of the processes started for engines, " : "; ") + failed[i];
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      why +=
+          (i == 0 ? ". Submitted and perhaps still waiting for nodes (squeue shows it): " : "; ") +
+          jobs[i];
     throw error(errc::timeout, why);
   }
 }

@@ -1,5 +1,8 @@
 #include "launch.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <fstream>
 #include <numeric>
 #include <type_traits>
 #include <variant>
@@ -60,6 +63,23 @@ std::vector<std::string> engine_arguments(const EngineSpawnOptions& options) {
   return args;
 }
 
+// The engine program and its arguments as one sh command line.
+std::string engine_command(const std::string& program, const EngineSpawnOptions& options) {
+  std::string command = shell_quoted(program);
+  for (const std::string& arg : engine_arguments(options))
+    command += " " + shell_quoted(arg);
+  return command;
+}
+
+// `text` with every `placeholder` replaced by `value`.
+std::string filled(std::string text, std::string_view placeholder, const std::string& value) {
+  for (auto at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at + value.size())) {
+    text.replace(at, placeholder.size(), value);
+  }
+  return text;
+}
+
 // A file name part made of the host's letters, digits, '-' and '.'.
 std::string file_part(const std::string& text) {
   std::string out;
@@ -81,11 +101,9 @@ std::vector<Launch> by_ssh(std::size_t n, const SshLauncher& ssh, const EngineSp
   }
   // The connection info arrives on standard input, read into the variable
   // the engine reads: it holds the key, so never on a command line.
-  std::string command = std::string(connection_info_variable) + "=\"$(cat)\" && export " +
-                        std::string(connection_info_variable) + " && exec " +
-                        shell_quoted(ssh.program);
-  for (const std::string& arg : engine_arguments(options))
-    command += " " + shell_quoted(arg);
+  const std::string command = std::string(connection_info_variable) + "=\"$(cat)\" && export " +
+                              std::string(connection_info_variable) + " && exec " +
+                              engine_command(ssh.program, options);
   std::vector<Launch> out;
   for (const auto& [host, count] : ssh.hosts) {
     for (std::size_t i = 0; i < count; ++i) {
@@ -155,6 +173,8 @@ void check_reachable(const std::string& endpoint, const Launcher& launcher) {
     if (!mpi->same_host) elsewhere = "mpiexec";
   } else if (const auto* slurm = std::get_if<SlurmLauncher>(&launcher)) {
     if (!slurm->same_host) elsewhere = "srun";
+  } else if (std::holds_alternative<SbatchLauncher>(launcher)) {
+    elsewhere = "sbatch";
   }
   if (elsewhere.empty()) return;
   throw error(errc::invalid_argument,
@@ -180,10 +200,49 @@ std::vector<Launch> launches(std::size_t n, const Launcher& launcher,
         } else if constexpr (std::is_same_v<L, SlurmLauncher>) {
           return by_srun(n, l, options, info, log_directory);
         } else {
-          throw error(errc::invalid_argument, "a LocalLauncher runs no launcher program");
+          throw error(errc::invalid_argument,
+                      "a LocalLauncher or SbatchLauncher runs no process that lasts");
         }
       },
       launcher);
+}
+
+BatchJob submit_batch_job(std::size_t n, const SbatchLauncher& launcher,
+                          const EngineSpawnOptions& options, const ConnectionInfo& info,
+                          const std::filesystem::path& log_directory) {
+  static std::atomic<int> submitted{0};
+  const std::string name = "sbatch-" + std::to_string(++submitted);
+  const std::filesystem::path script = log_directory / (name + ".sh");
+  {
+    std::ofstream out(script);
+    out << filled(filled(launcher.script_template, "{ntasks}", std::to_string(n)), "{engines}",
+                  engine_command(launcher.program, options));
+    if (!out) throw error(errc::io_error, "could not write the batch script " + script.string());
+  }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  BatchJob job{{}, launcher.scancel, log_directory / (name + "-job.log")};
+  Launch submit;
+  submit.argv = {launcher.sbatch.string(), "--parsable", "--output=" + job.output.string()};
+  submit.argv.insert(submit.argv.end(), launcher.sbatch_args.begin(), launcher.sbatch_args.end());
+  submit.argv.push_back(script.string());
+  submit.label = launcher.sbatch.string() + " " + script.string();
+  submit.environment = {variable_assignment(info)};
+  submit.output = log_directory / (name + ".log");
+  const RunOutcome outcome = run_to_end(std::move(submit), std::chrono::seconds(60));
+  if (outcome.status != 0) throw error(errc::io_error, "sbatch failed: " + outcome.output);
+  // --parsable prints "<job id>" or "<job id>;<cluster>" on its last line
+  // (warnings may come before it).
+  std::string last = outcome.output;
+  while (!last.empty() && (last.back() == '\n' || last.back() == ' '))
+    last.pop_back();
+  last =
+      last.substr(last.find_last_of('\n') == std::string::npos ? 0 : last.find_last_of('\n') + 1);
+  job.id = last.substr(0, last.find(';'));
+  if (job.id.empty() || job.id.find_first_not_of("0123456789_") != std::string::npos) {
+    throw error(errc::io_error, "sbatch printed no job id, but '" + outcome.output.substr(0, 200) +
+                                    "'; check its arguments (sbatch_args)");
+  }
+  return job;
 }
 
 }  // namespace cannery::detail

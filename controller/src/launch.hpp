@@ -27,4 +27,12 @@ std::vector<Launch> launches(std::size_t n, const Launcher& launcher,
                              const EngineSpawnOptions& options, const ConnectionInfo& info,
                              const std::filesystem::path& log_directory);
 
+// Writes the batch script for `n` engines from the launcher's template into
+// `log_directory` and submits it, waiting up to a minute for sbatch. Throws
+// cannery::error(io_error) with sbatch's exit status and output when it
+// fails or prints no job id.
+BatchJob submit_batch_job(std::size_t n, const SbatchLauncher& launcher,
+                          const EngineSpawnOptions& options, const ConnectionInfo& info,
+                          const std::filesystem::path& log_directory);
+
 }  // namespace cannery::detail

@@ -141,9 +141,8 @@ std::string describe_status(int status) {
   return "ended";
 }
 
-}  // namespace
-
-void Spawner::start(Launch launch) {
+// Starts `launch` and hands it its input; throws io_error when it cannot.
+pid_t spawn_child(Launch& launch) {
   std::vector<std::string> environment;
   for (char** e = environ; *e != nullptr; ++e)
     environment.emplace_back(*e);
@@ -158,8 +157,6 @@ void Spawner::start(Launch launch) {
 
   ChildIo io(launch);
   const bool search_path = launch.argv.front().find('/') == std::string::npos;
-  std::lock_guard lock(mutex_);
-  reap_exited_locked();
   pid_t pid = 0;
   const int rc =
       search_path ? ::posix_spawnp(&pid, argv[0], io.actions(), nullptr, argv.data(), envp.data())
@@ -171,8 +168,42 @@ void Spawner::start(Launch launch) {
                     " (give its full path, or put it on PATH; for the engine program, set "
                     "EngineSpawnOptions::program or $CANNERY_ENGINE)");
   }
-  children_.push_back({pid, launch.label, launch.output, launch.launcher});
   io.give(launch.input);
+  return pid;
+}
+
+}  // namespace
+
+void Spawner::start(Launch launch) {
+  std::lock_guard lock(mutex_);
+  reap_exited_locked();
+  const pid_t pid = spawn_child(launch);
+  children_.push_back({pid, launch.label, launch.output, launch.launcher});
+}
+
+RunOutcome run_to_end(Launch launch, std::chrono::milliseconds timeout) {
+  const pid_t pid = spawn_child(launch);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return {-1, launch.label + " did not end within " + std::to_string(timeout.count()) +
+                      " ms and was killed"};
+    }
+    std::this_thread::sleep_for(reap_poll);
+  }
+  RunOutcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, {}};
+  if (!launch.output.empty()) {
+    std::ifstream in(launch.output, std::ios::binary);
+    outcome.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (outcome.status != 0) {
+    outcome.output =
+        launch.label + " " + describe_status(status) + ": " + output_tail(launch.output);
+  }
+  return outcome;
 }
 
 std::vector<int> Spawner::pids() const {
@@ -235,8 +266,33 @@ bool Spawner::wait_all_locked(std::chrono::milliseconds grace) {
   return true;
 }
 
+void Spawner::track(BatchJob job) {
+  std::lock_guard lock(mutex_);
+  jobs_.push_back(std::move(job));
+}
+
+std::vector<std::string> Spawner::jobs() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const BatchJob& job : jobs_)
+    out.push_back("batch job " + job.id + " (its output: " + job.output.string() + ")");
+  return out;
+}
+
 void Spawner::terminate(std::chrono::milliseconds grace) {
   std::lock_guard lock(mutex_);
+  for (const BatchJob& job : jobs_) {
+    try {
+      Launch scancel;
+      scancel.argv = {job.scancel.string(), job.id};
+      scancel.label = job.scancel.string() + " " + job.id;
+      scancel.output = job.output.parent_path() / ("scancel-" + job.id + ".log");
+      run_to_end(std::move(scancel), std::chrono::seconds(10));
+    } catch (const error&) {
+      // No scancel to run: the job ends at its time limit.
+    }
+  }
+  jobs_.clear();
   reap_exited_locked();
   for (const Child& c : children_)
     if (!c.reaped && c.launcher) ::kill(c.pid, SIGTERM);

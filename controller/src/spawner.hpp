@@ -34,6 +34,26 @@ struct Launch {
   bool launcher = false;
 };
 
+// A batch job that runs engines, submitted by sbatch; the Spawner cancels it.
+struct BatchJob {
+  std::string id;
+  std::filesystem::path scancel;
+  std::filesystem::path output;  // the job's own output (sbatch --output)
+};
+
+// How a program run to its end went: its exit status (-1: killed, or it
+// did not end in time) and its output, or when it failed, what went wrong
+// and the end of its output.
+struct RunOutcome {
+  int status = 0;
+  std::string output;
+};
+
+// Runs `launch` (its output to launch.output, which must be set) and waits
+// for it, up to `timeout` (then kills it). Throws io_error when it cannot
+// start.
+RunOutcome run_to_end(Launch launch, std::chrono::milliseconds timeout);
+
 class Spawner {
  public:
   Spawner() = default;
@@ -54,9 +74,13 @@ class Spawner {
   // The processes that ended with a failure so far: their label, exit status
   // or signal, and the end of their output.
   std::vector<std::string> failures();
-  // Sends launchers SIGTERM; waits up to `grace` for the children to exit by
-  // themselves, then sends SIGTERM and waits up to `grace` again, then
-  // SIGKILL; reaps all of them.
+  // Batch jobs to cancel with the rest (terminate() runs their scancel).
+  void track(BatchJob job);
+  // The batch jobs submitted, for a message: their ids and output files.
+  std::vector<std::string> jobs() const;
+  // Cancels the batch jobs and sends launchers SIGTERM; waits up to `grace` for the children to
+  // exit by themselves, then sends SIGTERM and waits up to `grace` again, then SIGKILL; reaps all
+  // of them.
   void terminate(std::chrono::milliseconds grace);
 
  private:
@@ -74,6 +98,7 @@ class Spawner {
 
   mutable std::mutex mutex_;
   std::vector<Child> children_;
+  std::vector<BatchJob> jobs_;
 };
 
 }  // namespace cannery::detail

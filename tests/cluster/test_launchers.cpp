@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cluster_fixture.hpp"
+#include "test_hosts.hpp"
 
 using namespace std::chrono_literals;
 using cannery::test::capture_error;
@@ -143,6 +144,105 @@ TEST_CASE("mpiexec and srun launchers start ranked engines", "[cluster][launcher
   for (const auto& e : controller.engines())
     all.insert(e.rank);
   CHECK(all == std::multiset<long long>{0, 0, 1, 1, 2});
+}
+
+TEST_CASE("the sbatch launcher submits a batch script of engines and cancels it at the end",
+          "[cluster][launchers]") {
+  TempDir dir;
+  // sbatch --parsable: runs the script (its last argument) in the background
+  // with the job's output where --output says, and prints "<id>;<cluster>";
+  // scancel ID: ends that background job.
+  const std::filesystem::path sbatch =
+      script(dir, "sbatch",
+             "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/sbatch-args\"\n"
+             "for a; do case \"$a\" in --output=*) out=${a#--output=} ;; esac; done\n"
+             "for last; do :; done\n"
+             "sh \"$last\" > \"$out\" 2>&1 &\n"
+             "echo $! > \"$(dirname \"$0\")/job-$!\"\n"
+             "echo 'sbatch: warning: a line before the id'\n"
+             "echo \"$!;test-cluster\"\n");
+  const std::filesystem::path scancel = script(dir, "scancel",
+                                               "echo \"$1\" >> \"$(dirname \"$0\")/cancelled\"\n"
+                                               "kill -TERM \"$1\"\n");
+  const std::filesystem::path srun =
+      fake_rank_launcher(dir, "srun", "--ntasks", "SLURM_PROCID", false);
+  cannery::SbatchLauncher batch;
+  batch.sbatch = sbatch;
+  batch.scancel = scancel;
+  batch.sbatch_args = {"--partition", "debug"};
+  batch.program = CANNERY_ENGINE_PROGRAM;
+  // The template's srun is the stand-in; "exec" so that scancel's SIGTERM
+  // reaches it.
+  batch.script_template = "#!/bin/sh\n#SBATCH --ntasks={ntasks}\nexec " + srun.string() +
+                          " --ntasks {ntasks} {engines}\n";
+  {
+    // A new allocation is elsewhere: a loopback controller refuses it.
+    cannery::Controller controller;
+    CHECK(capture_error([&] { controller.start_engines(2, batch); }).code() ==
+          cannery::errc::invalid_argument);
+  }
+  // The rest needs a controller that other hosts could reach: on a test
+  // host's address (a network namespace of its own), with the stand-in
+  // launchers and the engines they start in that namespace too.
+  cannery::test::TestHosts hosts(1);
+  if (!hosts.available()) {
+    WARN("skipped the rest: " << hosts.why_not());
+    return;
+  }
+  auto inside = hosts.enter(0);
+  std::vector<int> pids;
+  std::string key;
+  {
+    cannery::ControllerOptions options;
+    options.launch_log_directory = dir / "logs";
+    options.interface = "tcp://" + cannery::test::TestHosts::address(0);
+    cannery::Controller controller(options);
+    key = controller.connection_info().key;
+    controller.start_engines(2, batch);
+    controller.wait_for_engines(2, cannery::test::engine_start_timeout);
+    CHECK(ranks_of(controller) == std::set<long long>{0, 1});
+    for (const auto& e : controller.engines())
+      pids.push_back(e.pid);
+  }
+  // The job was cancelled, and its engines stopped with it.
+  std::ifstream cancelled(dir / "cancelled");
+  std::string id;
+  CHECK(std::getline(cancelled, id));
+  CHECK(std::filesystem::exists(dir / ("job-" + id)));
+  for (int pid : pids) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!gone(pid) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    CHECK(gone(pid));
+  }
+  // The script holds the engine command, not the key.
+  std::ifstream args_file(dir / "sbatch-args");
+  const std::string args((std::istreambuf_iterator<char>(args_file)),
+                         std::istreambuf_iterator<char>());
+  CHECK(args.find("--parsable\n") != std::string::npos);
+  CHECK(args.find("--partition\ndebug\n") != std::string::npos);
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "logs")) {
+    if (entry.path().extension() != ".sh") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("--ntasks 2 '" + std::string(CANNERY_ENGINE_PROGRAM) +
+                    "' '--exit-with-parent'") != std::string::npos);
+    CHECK(text.find(key) == std::string::npos);
+  }
+
+  // sbatch refusing the job: its own words, at once.
+  const std::filesystem::path refusing = script(
+      dir, "sbatch-refusing",
+      "echo 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2\n"
+      "exit 1\n");
+  cannery::ControllerOptions options;
+  options.interface = "tcp://" + cannery::test::TestHosts::address(0);
+  cannery::Controller controller(options);
+  batch.sbatch = refusing;
+  const cannery::error e = capture_error([&] { controller.start_engines(1, batch); });
+  CHECK(e.code() == cannery::errc::io_error);
+  CHECK_THAT(e.message(), Catch::Contains("exited with status 1") &&
+                              Catch::Contains("Invalid partition name specified"));
 }
 
 TEST_CASE("a loopback controller refuses launchers that may start engines elsewhere",

@@ -1,6 +1,7 @@
 #pragma once
 // Where Controller::start_engines starts engines: this machine, other
-// machines through ssh, or the cluster's own launchers (mpiexec, srun).
+// machines through ssh, or the cluster's own launchers (mpiexec, srun,
+// sbatch).
 //
 // Every launcher but the local one hands the engines the connection info in
 // their environment (CANNERY_CONNECTION_INFO) or on ssh's standard input,
@@ -59,6 +60,28 @@ struct SlurmLauncher {
   bool same_host = false;  // as MpiexecLauncher::same_host
 };
 
-using Launcher = std::variant<LocalLauncher, SshLauncher, MpiexecLauncher, SlurmLauncher>;
+// A new Slurm allocation: `sbatch --parsable` of a batch script made from
+// `script_template`, whose "{ntasks}" becomes the engine count and
+// "{engines}" the engine command (program and arguments, quoted for sh).
+// sbatch exports the submitting environment (--export=ALL, its default), so
+// the connection info reaches the job in it; Slurm keeps a job's
+// environment with the job, where its administrators can read it. The job's
+// output goes to a file in the launch log directory. The controller cancels
+// the job (scancel) when it goes.
+struct SbatchLauncher {
+  std::filesystem::path sbatch = "sbatch";
+  std::filesystem::path scancel = "scancel";
+  // Before the script: {"--partition", "debug", "--time", "60"}.
+  std::vector<std::string> sbatch_args;
+  std::string program = "cannery-engine";
+  std::string script_template =
+      "#!/bin/sh\n"
+      "#SBATCH --ntasks={ntasks}\n"
+      "#SBATCH --job-name=cannery-engines\n"
+      "exec srun {engines}\n";
+};
+
+using Launcher =
+    std::variant<LocalLauncher, SshLauncher, MpiexecLauncher, SlurmLauncher, SbatchLauncher>;
 
 }  // namespace cannery
