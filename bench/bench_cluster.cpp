@@ -71,6 +71,7 @@
 #include <zmq.hpp>
 
 #include "support/counting.hpp"
+#include "support/small_tasks.hpp"
 #include "support/summary.hpp"
 
 extern char** environ;
@@ -83,7 +84,7 @@ using cannery::bench::Times;
 constexpr std::size_t weight_arrays = 50;
 constexpr std::size_t weight_elements = 1'000'000;
 constexpr double weights_bytes = weight_arrays * weight_elements * sizeof(double);
-constexpr std::int64_t small_tasks = 20000;
+using cannery::bench::small_tasks;
 
 // Peak resident memory (VmHWM) of a process, in bytes; 0 when unknown.
 double peak_rss_of(int pid) {
@@ -231,21 +232,7 @@ void apply_roundtrip(benchmark::State& state) {
 }
 
 void pipelined_small_tasks(benchmark::State& state) {
-  cannery::Controller& controller = cluster(2);
-  const std::vector<double> samples(16, 0.25);
-  const std::string name = "gradient.norm";
-  cannery::bench::Counting counting;
-  for (auto _ : state) {
-    std::vector<cannery::AsyncResult> results;
-    results.reserve(small_tasks);
-    for (std::int64_t i = 0; i < small_tasks; ++i) {
-      results.push_back(controller.apply(cannery::any_engine, "small_task", i, name, 0.5, samples));
-    }
-    for (auto& r : results)
-      benchmark::DoNotOptimize(r.get<std::int64_t>(60s));
-  }
-  counting.report(state, small_tasks);
-  state.SetItemsProcessed(state.iterations() * small_tasks);
+  cannery::bench::run_small_tasks(state, cluster(2));
 }
 
 // put() of the 400 MB weights, then 20 tasks on the reference over 2 engines.

@@ -13,14 +13,20 @@
 //                             before heartbeats had sockets of their own (30 of
 //                             64 engines declared dead in one run); N = 1 is
 //                             the single transfer beside it.
-//   registration_storm/N      N engine processes started at once by a fresh
-//                             controller (spawn_local_engines), timed until
-//                             all have registered. Counters: repeated (the
+//   register_engines/N        N engine processes started at once by a fresh
+//                             controller (spawn_local_engines), timed from
+//                             launch until all have registered (target: 256
+//                             in <= 5 s). Counters: repeated (the
 //                             registrations beyond one per engine: engines
 //                             that had to ask again, target 0) and
 //                             controller_bytes_per_engine (the growth of this
 //                             process's resident memory, the controller's,
-//                             over N). Baseline: registration_storm/1.
+//                             over N). Baseline: register_engines/1.
+//   pipelined_small_tasks_engines/N
+//                             bench_cluster's pipelined_small_tasks (20,000
+//                             small tasks submitted, then awaited) over N
+//                             engines: items_per_second (target: the 64-engine
+//                             rate >= 80% of the 2-engine rate, the baseline).
 //
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
@@ -33,6 +39,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "support/small_tasks.hpp"
 
 namespace {
 
@@ -95,6 +103,18 @@ BENCHMARK(false_deaths_broadcast)
     ->Iterations(3)
     ->UseRealTime();
 
+void pipelined_small_tasks_engines(benchmark::State& state) {
+  cannery::bench::run_small_tasks(state, cluster(static_cast<std::size_t>(state.range(0))));
+}
+
+BENCHMARK(pipelined_small_tasks_engines)
+    ->Arg(2)
+    ->Arg(16)
+    ->Arg(64)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->UseRealTime();
+
 // This process's resident memory, in bytes.
 double resident_bytes() {
   std::ifstream status("/proc/self/status");
@@ -104,7 +124,7 @@ double resident_bytes() {
   return 0;
 }
 
-void registration_storm(benchmark::State& state) {
+void register_engines(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   double repeated = 0;
   double per_engine = 0;
@@ -126,9 +146,10 @@ void registration_storm(benchmark::State& state) {
   state.counters["controller_bytes_per_engine"] = per_engine;
 }
 
-BENCHMARK(registration_storm)
+BENCHMARK(register_engines)
     ->Arg(1)
-    ->Arg(200)
+    ->Arg(64)
+    ->Arg(256)
     ->Arg(500)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "advertise.hpp"
 #include "auto_puts.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "core.hpp"
@@ -33,11 +34,13 @@ std::size_t common_map_size(std::string_view function, std::initializer_list<std
 namespace {
 
 // "tcp://0.0.0.0:5555" cannot be connected to from elsewhere: advertise a
-// host name instead, as IPython's controllers do with their location.
+// host instead, as IPython's controllers do with their location.
 std::string advertised_endpoint(const std::string& bound, const std::string& advertised_host) {
   for (const std::string wildcard : {"tcp://0.0.0.0:", "tcp://[::]:", "tcp://*:"}) {
     if (bound.rfind(wildcard, 0) == 0) {
-      const std::string host = advertised_host.empty() ? detail::this_hostname() : advertised_host;
+      const std::string host = detail::choose_advertised_host(
+          advertised_host, detail::this_hostname(), detail::resolve_host,
+          detail::interface_addresses(), bound);
       return "tcp://" + host + ":" + bound.substr(wildcard.size());
     }
   }
@@ -159,7 +162,7 @@ std::vector<int> Controller::spawned_pids() const {
 
 void Controller::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout) {
   try {
-    core_->wait_for_engines(n, timeout);
+    core_->wait_for_engines(n, timeout, endpoint());
   } catch (const error& e) {
     if (e.code() != errc::timeout) throw;
     const std::vector<std::string> failed = spawner_->failures();

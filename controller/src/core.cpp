@@ -308,7 +308,8 @@ void Core::publish_live_count() {
   live_changed_.notify_all();
 }
 
-void Core::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout) {
+void Core::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout,
+                            const std::string& advertised) {
   std::unique_lock lock(live_mutex_);
   if (!live_changed_.wait_for(lock, timeout,
                               [&] { return live_count_ >= n || stopping_.load(); }) ||
@@ -316,9 +317,11 @@ void Core::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout) {
     throw error(errc::timeout,
                 std::to_string(live_count_) + " of " + std::to_string(n) +
                     " engines registered within " + std::to_string(timeout.count()) + " ms at " +
-                    endpoint_ +
-                    "; check that the engines were started with --connection-file pointing at "
-                    "this controller's file, and that they can reach that endpoint");
+                    advertised + (advertised == endpoint_ ? "" : " (bound as " + endpoint_ + ")") +
+                    "; check that the engines were started with this controller's connection "
+                    "info (--connection-file, or CANNERY_CONNECTION_INFO), and that they can "
+                    "reach " +
+                    advertised);
   }
 }
 

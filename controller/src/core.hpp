@@ -78,7 +78,9 @@ class Core final : public RefReleaser {
   // Sends shutdown_request to the engines of this host with these pids, or to
   // all engines; returns once sent.
   void shutdown_engines(std::vector<int> pids, bool all);
-  void wait_for_engines(std::size_t n, std::chrono::milliseconds timeout);
+  // `advertised`: the endpoint the engines were given, for the error.
+  void wait_for_engines(std::size_t n, std::chrono::milliseconds timeout,
+                        const std::string& advertised);
   ControllerStats stats() const;
 
  private:

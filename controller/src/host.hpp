@@ -4,10 +4,18 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cannery::detail {
 
 std::string this_hostname();
+
+// The addresses `name` resolves to here (numeric text); empty when it does
+// not resolve.
+std::vector<std::string> resolve_host(const std::string& name);
+
+// The IPv4 addresses of this host's interfaces that are up.
+std::vector<std::string> interface_addresses();
 
 // Raises this process's soft limit on open files to its hard limit (each
 // engine costs the controller two connections, and idle connections from

@@ -311,7 +311,9 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
     if (!signer_.verify(signed_frames, signature)) {
       throw error(
           errc::signature_mismatch,
-          "message signature does not match: altered in transit, or signed with another key");
+          "message signature does not match: altered in transit, or signed with another key "
+          "(a peer started with a stale connection file, from an earlier run: give it the "
+          "current one)");
     }
     if (!history_.remember(signature)) {
       throw error(errc::replayed_message, "message signature was seen before: a replayed message");
