@@ -5,11 +5,14 @@
 #include <cannery/canning.hpp>
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cannery::test {
@@ -43,6 +46,19 @@ error capture_error(F&& f) {
 }
 
 // n doubles start, start + 0.5, start + 1, ...
+// Whether every process of `pids` has ended (is gone, reaped or not a
+// child of ours) within `timeout`.
+inline bool processes_gone_within(const std::vector<int>& pids, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int pid : pids) {
+    while (::kill(pid, 0) == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return true;
+}
+
 // Whether `command`, run by sh, exits with status 0.
 inline bool command_succeeds(const std::string& command) {
   return std::system(command.c_str()) == 0;

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "../cluster/cluster_fixture.hpp"
 #include "test_hosts.hpp"
 
 using namespace std::chrono_literals;
@@ -80,14 +80,9 @@ std::set<long long> ranks_of(const cannery::Controller& controller) {
   return ranks;
 }
 
-bool gone(int pid) {
-  return ::kill(pid, 0) != 0;
-}
-
 }  // namespace
 
-TEST_CASE("the ssh launcher hands engines the connection info on standard input",
-          "[cluster][launchers]") {
+TEST_CASE("the ssh launcher hands engines the connection info on standard input", "[launch]") {
   TempDir dir;
   cannery::SshLauncher ssh;
   ssh.hosts = {{"localhost", 2}};
@@ -106,8 +101,7 @@ TEST_CASE("the ssh launcher hands engines the connection info on standard input"
     CHECK(pids.size() == 2);
   }
   // The engines stopped with the controller (their ssh ended).
-  for (int pid : pids)
-    CHECK(gone(pid));
+  CHECK(cannery::test::processes_gone_within(pids, 20s));
   std::size_t calls = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     if (!entry.path().filename().string().starts_with("ssh-args-")) continue;
@@ -122,7 +116,7 @@ TEST_CASE("the ssh launcher hands engines the connection info on standard input"
   CHECK(calls == 2);
 }
 
-TEST_CASE("mpiexec and srun launchers start ranked engines", "[cluster][launchers]") {
+TEST_CASE("mpiexec and srun launchers start ranked engines", "[launch]") {
   TempDir dir;
   cannery::Controller controller;
   // Both run every rank here (same_host), as on a one-node allocation.
@@ -147,7 +141,7 @@ TEST_CASE("mpiexec and srun launchers start ranked engines", "[cluster][launcher
 }
 
 TEST_CASE("the sbatch launcher submits a batch script of engines and cancels it at the end",
-          "[cluster][launchers]") {
+          "[launch]") {
   TempDir dir;
   // sbatch --parsable: runs the script (its last argument) in the background
   // with the job's output where --output says, and prints "<id>;<cluster>";
@@ -209,12 +203,7 @@ TEST_CASE("the sbatch launcher submits a batch script of engines and cancels it 
   std::string id;
   CHECK(std::getline(cancelled, id));
   CHECK(std::filesystem::exists(dir / ("job-" + id)));
-  for (int pid : pids) {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!gone(pid) && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(50ms);
-    CHECK(gone(pid));
-  }
+  CHECK(cannery::test::processes_gone_within(pids, 20s));
   // The script holds the engine command, not the key.
   std::ifstream args_file(dir / "sbatch-args");
   const std::string args((std::istreambuf_iterator<char>(args_file)),
@@ -245,8 +234,7 @@ TEST_CASE("the sbatch launcher submits a batch script of engines and cancels it 
                               Catch::Contains("Invalid partition name specified"));
 }
 
-TEST_CASE("a loopback controller refuses launchers that may start engines elsewhere",
-          "[cluster][launchers]") {
+TEST_CASE("a loopback controller refuses launchers that may start engines elsewhere", "[launch]") {
   cannery::Controller controller;  // tcp on 127.0.0.1
   cannery::SshLauncher ssh;
   ssh.hosts = {{"localhost", 1}, {"user@node-a", 1}};
@@ -268,8 +256,7 @@ TEST_CASE("a loopback controller refuses launchers that may start engines elsewh
         cannery::errc::invalid_argument);
 }
 
-TEST_CASE("wait_for_engines names a launcher that failed, with its status and output",
-          "[cluster][launchers]") {
+TEST_CASE("wait_for_engines names a launcher that failed, with its status and output", "[launch]") {
   TempDir dir;
   cannery::Controller controller;
   cannery::SshLauncher ssh;
@@ -290,7 +277,9 @@ TEST_CASE("wait_for_engines names a launcher that failed, with its status and ou
   CHECK(capture_error([&] { controller.start_engines(1, ssh); }).code() == cannery::errc::io_error);
 }
 
-TEST_CASE("a real Open MPI mpiexec starts ranked engines", "[cluster][launchers]") {
+TEST_CASE(
+    "a real Open MPI mpiexec starts 8 ranked engines that run tasks and stop with the controller",
+    "[launch]") {
   TempDir dir;
   if (!cannery::test::command_succeeds(
           "mpiexec --version 2>/dev/null | grep -q -e OpenRTE -e 'Open MPI'")) {
@@ -307,17 +296,15 @@ TEST_CASE("a real Open MPI mpiexec starts ranked engines", "[cluster][launchers]
     mpi.mpiexec_args = {"--oversubscribe"};  // more ranks than this machine's cores
     mpi.program = CANNERY_ENGINE_PROGRAM;
     mpi.same_host = true;
-    controller.start_engines(3, mpi);
-    controller.wait_for_engines(3, cannery::test::engine_start_timeout);
-    CHECK(ranks_of(controller) == std::set<long long>{0, 1, 2});
-    for (const auto& e : controller.engines())
+    controller.start_engines(8, mpi);
+    controller.wait_for_engines(8, cannery::test::engine_start_timeout);
+    CHECK(ranks_of(controller) == std::set<long long>{0, 1, 2, 3, 4, 5, 6, 7});
+    // Tasks run on every one of them.
+    for (const auto& e : controller.engines()) {
+      CHECK(controller.apply(e.id, "pid").get<std::int64_t>(30s) == e.pid);
       pids.push_back(e.pid);
+    }
   }
   // mpiexec passed the controller's SIGTERM on to its ranks.
-  for (int pid : pids) {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!gone(pid) && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(50ms);
-    CHECK(gone(pid));
-  }
+  CHECK(cannery::test::processes_gone_within(pids, 20s));
 }

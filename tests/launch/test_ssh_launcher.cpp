@@ -49,22 +49,11 @@ std::string contents(const std::filesystem::path& file) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-bool gone_within(const std::vector<int>& pids, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (int pid : pids) {
-    while (::kill(pid, 0) == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(50ms);
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE(
     "ssh launcher: engines on two test hosts through a real sshd, stopped with the controller",
-    "[partition][launchers]") {
+    "[launch]") {
   TestHosts hosts(3);
   if (!hosts.available()) {
     WARN("skipped: " << hosts.why_not());
@@ -126,5 +115,5 @@ TEST_CASE(
     CHECK(engine_pids.size() == 4);
   }
   // The controller is gone: its ssh ended, and so did the engines.
-  CHECK(gone_within(engine_pids, 20s));
+  CHECK(cannery::test::processes_gone_within(engine_pids, 20s));
 }
