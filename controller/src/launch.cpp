@@ -13,7 +13,7 @@
 namespace cannery::detail {
 namespace {
 
-const std::string variable_assignment(const ConnectionInfo& info) {
+std::string variable_assignment(const ConnectionInfo& info) {
   return std::string(connection_info_variable) + "=" + connection_info_json(info);
 }
 
@@ -232,12 +232,11 @@ BatchJob submit_batch_job(std::size_t n, const SbatchLauncher& launcher,
   if (outcome.status != 0) throw error(errc::io_error, "sbatch failed: " + outcome.output);
   // --parsable prints "<job id>" or "<job id>;<cluster>" on its last line
   // (warnings may come before it).
-  std::string last = outcome.output;
-  while (!last.empty() && (last.back() == '\n' || last.back() == ' '))
-    last.pop_back();
-  last =
-      last.substr(last.find_last_of('\n') == std::string::npos ? 0 : last.find_last_of('\n') + 1);
-  job.id = last.substr(0, last.find(';'));
+  const std::string_view output(outcome.output);
+  const std::size_t end = output.find_last_not_of("\n ") + 1;  // 0 when all blank
+  const std::size_t begin = output.find_last_of('\n', end == 0 ? 0 : end - 1) + 1;  // npos + 1 = 0
+  const std::string_view last = output.substr(begin, end - begin);
+  job.id = std::string(last.substr(0, last.find(';')));
   if (job.id.empty() || job.id.find_first_not_of("0123456789_") != std::string::npos) {
     throw error(errc::io_error, "sbatch printed no job id, but '" + outcome.output.substr(0, 200) +
                                     "'; check its arguments (sbatch_args)");

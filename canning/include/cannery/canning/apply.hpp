@@ -92,29 +92,25 @@ std::vector<Buffer> pack_apply_message_hooked(const SerializeOptions& options,
   frames.reserve(1 + sizeof...(Args));  // a header frame each; arrays add theirs
   // The header frames share allocations: a small call's all fit in one.
   detail::HeaderArena arena;
-  auto can_header = [&](const detail::ApplyHeader& h) {
-    Writer writer(options, arena);
-    writer.write(h);
-    std::move(writer).finish_into(frames);
-  };
+  // Returns where the value's frames begin.
   auto can_into_frames = [&](auto&& value) {
     const std::size_t first = frames.size();
     Writer writer(options, arena);
     writer.write(std::forward<decltype(value)>(value));
     std::move(writer).finish_into(frames);
-    on_argument(frames, first);
+    return first;
   };
-  can_header(header);
+  can_into_frames(header);
   [[maybe_unused]] auto append = [&]<class A>(A&& arg) {
     if constexpr (detail::is_kwarg<std::remove_cvref_t<A>>::value) {
       using V = decltype(arg.value);
       static_assert(cannable<std::remove_cvref_t<V>>,
                     CANNERY_DETAIL_NOT_CANNABLE("keyword argument passed to pack_apply_message"));
-      can_into_frames(std::forward<V>(arg.value));
+      on_argument(frames, can_into_frames(std::forward<V>(arg.value)));
     } else {
       static_assert(cannable<std::remove_cvref_t<A>>,
                     CANNERY_DETAIL_NOT_CANNABLE("argument passed to pack_apply_message"));
-      can_into_frames(std::forward<A>(arg));
+      on_argument(frames, can_into_frames(std::forward<A>(arg)));
     }
   };
   (append(std::forward<Args>(args)), ...);
