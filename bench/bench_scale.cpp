@@ -27,6 +27,15 @@
 //                             small tasks submitted, then awaited) over N
 //                             engines: items_per_second (target: the 64-engine
 //                             rate >= 80% of the 2-engine rate, the baseline).
+//   false_deaths_idle/N       N engines left idle for a long run (120 s, or
+//                             CANNERY_BENCH_RUN_SECONDS): the liveness
+//                             counters above (target 0).
+//   false_deaths_large_messages/N
+//                             N engines during a long run in which 400 MB
+//                             messages (moved in, over the socket) go to them
+//                             in turn, two at a time: the liveness counters
+//                             (target 0), messages sent, bytes_per_second
+//                             leaving the controller.
 //
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
@@ -34,10 +43,13 @@
 
 #include <cannery/controller.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/small_tasks.hpp"
@@ -70,11 +82,46 @@ std::uint64_t controller_losses(cannery::Controller& controller) {
   return sum;
 }
 
+// What a benchmark's run did to liveness: engines declared dead (none is
+// killed, so every one is false), engines that took the controller for gone
+// (as the controller saw them, and as the engines counted), engines left,
+// heartbeats received.
+class LivenessCounters {
+ public:
+  explicit LivenessCounters(cannery::Controller& controller)
+      : controller_(controller),
+        before_(controller.stats()),
+        losses_before_(controller_losses(controller)) {}
+
+  void report(benchmark::State& state) const {
+    const cannery::ControllerStats after = controller_.stats();
+    state.counters["false_deaths"] = static_cast<double>(after.engines_died - before_.engines_died);
+    state.counters["re_registrations"] =
+        static_cast<double>(after.re_registrations - before_.re_registrations);
+    state.counters["controller_losses"] =
+        static_cast<double>(controller_losses(controller_) - losses_before_);
+    state.counters["engines_alive"] = static_cast<double>(controller_.engine_ids().size());
+    // Proof that the engines were watched all along.
+    state.counters["heartbeats"] =
+        static_cast<double>(after.heartbeats_received - before_.heartbeats_received);
+  }
+
+ private:
+  cannery::Controller& controller_;
+  cannery::ControllerStats before_;
+  std::uint64_t losses_before_;
+};
+
+// How long the long runs last: 120 s, or CANNERY_BENCH_RUN_SECONDS.
+std::chrono::seconds run_length() {
+  const char* seconds = std::getenv("CANNERY_BENCH_RUN_SECONDS");
+  return std::chrono::seconds(seconds != nullptr ? std::atoi(seconds) : 120);
+}
+
 void false_deaths_broadcast(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   cannery::Controller& controller = cluster(n);
-  const cannery::ControllerStats before = controller.stats();
-  const std::uint64_t losses_before = controller_losses(controller);
+  const LivenessCounters liveness(controller);
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<double> data(broadcast_bytes / sizeof(double), 1.0);
@@ -86,13 +133,7 @@ void false_deaths_broadcast(benchmark::State& state) {
       }
     }
   }
-  const cannery::ControllerStats after = controller.stats();
-  state.counters["false_deaths"] = static_cast<double>(after.engines_died - before.engines_died);
-  state.counters["re_registrations"] =
-      static_cast<double>(after.re_registrations - before.re_registrations);
-  state.counters["controller_losses"] =
-      static_cast<double>(controller_losses(controller) - losses_before);
-  state.counters["engines_alive"] = static_cast<double>(controller.engine_ids().size());
+  liveness.report(state);
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n * broadcast_bytes));
 }
 
@@ -101,6 +142,56 @@ BENCHMARK(false_deaths_broadcast)
     ->Arg(64)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3)
+    ->UseRealTime();
+
+void false_deaths_idle(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  cannery::Controller& controller = cluster(n);
+  const LivenessCounters liveness(controller);
+  for (auto _ : state)
+    std::this_thread::sleep_for(run_length());
+  liveness.report(state);
+  clusters.erase(n);  // no later benchmark needs this many engines
+}
+
+BENCHMARK(false_deaths_idle)->Arg(256)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
+void false_deaths_large_messages(benchmark::State& state) {
+  constexpr std::size_t message_bytes = 400'000'000;
+  constexpr std::size_t in_flight = 2;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  cannery::Controller& controller = cluster(n);
+  const std::vector<int> engines = controller.engine_ids();
+  const std::vector<double> data(message_bytes / sizeof(double), 1.0);
+  const LivenessCounters liveness(controller);
+  std::int64_t messages = 0;
+  for (auto _ : state) {
+    const auto end = std::chrono::steady_clock::now() + run_length();
+    std::deque<cannery::AsyncResult> pending;
+    auto await_oldest = [&] {
+      if (pending.front().get<std::int64_t>(600s) != static_cast<std::int64_t>(message_bytes))
+        state.SkipWithError("an engine answered the wrong size");
+      pending.pop_front();
+    };
+    while (std::chrono::steady_clock::now() < end) {
+      std::vector<double> message = data;  // moved in below: sent from this copy, not put
+      const int engine = engines[static_cast<std::size_t>(messages) % engines.size()];
+      pending.push_back(controller.apply(engine, "nbytes", std::move(message)));
+      ++messages;
+      if (pending.size() == in_flight) await_oldest();
+    }
+    while (!pending.empty())
+      await_oldest();
+  }
+  liveness.report(state);
+  state.counters["messages"] = static_cast<double>(messages);
+  state.SetBytesProcessed(messages * static_cast<std::int64_t>(message_bytes));
+}
+
+BENCHMARK(false_deaths_large_messages)
+    ->Arg(64)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
     ->UseRealTime();
 
 void pipelined_small_tasks_engines(benchmark::State& state) {

@@ -56,8 +56,9 @@ else
   label_args=(-LE soak)
 fi
 
-# The launchers' tests: a real sshd in test hosts, a real Open MPI mpiexec.
-CANNERY_PACKAGES+=(openssh-server openssh-client openmpi-bin)
+# The launchers' tests: a real sshd in test hosts, real Open MPI and MPICH mpiexecs,
+# a real Slurm (munged, slurmctld, slurmd) in test hosts.
+CANNERY_PACKAGES+=(openssh-server openssh-client openmpi-bin mpich munge slurmctld slurmd slurm-client)
 cannery_install_missing
 cannery_build "$build_dir" "${cmake_args[@]}"
 

@@ -274,8 +274,13 @@ void Spawner::track(BatchJob job) {
 std::vector<std::string> Spawner::jobs() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
-  for (const BatchJob& job : jobs_)
-    out.push_back("batch job " + job.id + " (its output: " + job.output.string() + ")");
+  for (const BatchJob& job : jobs_) {
+    std::string line = "batch job " + job.id + " (its output: " + job.output.string() + ")";
+    // A job that started and failed says why there (no srun, a module missing).
+    if (const std::string tail = output_tail(job.output); !tail.empty())
+      line += ", its output ending: " + tail;
+    out.push_back(std::move(line));
+  }
   return out;
 }
 

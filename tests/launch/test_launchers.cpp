@@ -1,10 +1,11 @@
-// start_engines with the ssh, mpiexec and srun launchers: the connection
-// info reaches the engines off the command line, ranks show in engines(),
-// a loopback controller refuses launchers that may start engines elsewhere,
-// and a launcher that fails is named by wait_for_engines. The launcher
-// programs are stand-ins written by the test (shell scripts that start the
-// engines on this host as ssh, Open MPI's mpiexec and srun would start them
-// elsewhere), so no daemon, allocation or second host is needed.
+// start_engines with the ssh, mpiexec, srun and sbatch launchers: the
+// connection info reaches the engines off the command line, ranks show in
+// engines(), a loopback controller refuses launchers that may start engines
+// elsewhere, and a launcher that fails is named by wait_for_engines. Most
+// launcher programs are stand-ins written by the test (shell scripts that
+// start the engines on this host as ssh, mpiexec, srun and sbatch would
+// start them elsewhere), so no daemon or allocation is needed; the last
+// cases run Open MPI's and MPICH's real mpiexec on this host.
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -17,10 +18,12 @@
 #include <thread>
 
 #include "../cluster/cluster_fixture.hpp"
+#include "launched_engines.hpp"
 #include "test_hosts.hpp"
 
 using namespace std::chrono_literals;
 using cannery::test::capture_error;
+using cannery::test::ranks_of;
 using cannery::test::TempDir;
 
 namespace {
@@ -71,13 +74,6 @@ std::filesystem::path fake_rank_launcher(const TempDir& dir, const std::string& 
                     "done\n"
                     "trap 'kill -TERM $pids 2>/dev/null' TERM\n"
                     "wait\n");
-}
-
-std::set<long long> ranks_of(const cannery::Controller& controller) {
-  std::set<long long> ranks;
-  for (const auto& e : controller.engines())
-    if (e.alive) ranks.insert(e.rank);
-  return ranks;
 }
 
 }  // namespace
@@ -234,6 +230,49 @@ TEST_CASE("the sbatch launcher submits a batch script of engines and cancels it 
                               Catch::Contains("Invalid partition name specified"));
 }
 
+TEST_CASE("the default batch script run by bash without srun says so and wait_for_engines tells it",
+          "[launch]") {
+  TempDir dir;
+  // A job's environment without Slurm's commands: only `hostname` on PATH.
+  std::filesystem::create_directories(dir / "bin");
+  std::filesystem::create_symlink("/bin/hostname", dir / "bin" / "hostname");
+  // sbatch --parsable: runs the script under a real bash with that PATH, as
+  // the job would run on a node, its output where --output says, its exit
+  // status in a file; prints a job id.
+  const std::filesystem::path sbatch =
+      script(dir, "sbatch",
+             "for a; do case \"$a\" in --output=*) out=${a#--output=} ;; esac; done\n"
+             "for last; do :; done\n"
+             "here=$(dirname \"$0\")\n"
+             "(env -i SLURM_JOB_ID=41 PATH=\"$here/bin\" /bin/bash \"$last\" > \"$out\" 2>&1;"
+             " echo $? > \"$here/status\") &\n"
+             "echo 41\n");
+  cannery::SbatchLauncher batch;
+  batch.sbatch = sbatch;
+  batch.scancel = script(dir, "scancel", "exit 0\n");
+  batch.program = CANNERY_ENGINE_PROGRAM;
+  cannery::test::TestHosts hosts(1);
+  if (!hosts.available()) {
+    WARN("skipped: " << hosts.why_not());
+    return;
+  }
+  auto inside = hosts.enter(0);
+  cannery::ControllerOptions options;
+  options.launch_log_directory = dir / "logs";
+  options.interface = "tcp://" + cannery::test::TestHosts::address(0);
+  cannery::Controller controller(options);
+  controller.start_engines(2, batch);
+  const cannery::error e = capture_error([&] { controller.wait_for_engines(2, 3s); });
+  CHECK(e.code() == cannery::errc::timeout);
+  CHECK_THAT(e.message(), Catch::Contains("batch job 41") &&
+                              Catch::Contains("srun is not on PATH in batch job 41") &&
+                              Catch::Contains("SbatchLauncher::script_template"));
+  std::ifstream status(dir / "status");
+  int exit_status = -1;
+  CHECK(status >> exit_status);
+  CHECK(exit_status == 127);  // as a shell's "command not found"
+}
+
 TEST_CASE("a loopback controller refuses launchers that may start engines elsewhere", "[launch]") {
   cannery::Controller controller;  // tcp on 127.0.0.1
   cannery::SshLauncher ssh;
@@ -277,10 +316,30 @@ TEST_CASE("wait_for_engines names a launcher that failed, with its status and ou
   CHECK(capture_error([&] { controller.start_engines(1, ssh); }).code() == cannery::errc::io_error);
 }
 
+namespace {
+
+// `mpi` (run on this host) starts 8 engines that register with their ranks,
+// each runs a task, and all stop with the controller.
+void eight_ranked_engines(cannery::MpiexecLauncher mpi) {
+  std::vector<int> pids;
+  {
+    cannery::Controller controller;
+    mpi.program = CANNERY_ENGINE_PROGRAM;
+    mpi.same_host = true;
+    controller.start_engines(8, mpi);
+    controller.wait_for_engines(8, cannery::test::engine_start_timeout);
+    CHECK(ranks_of(controller) == std::set<long long>{0, 1, 2, 3, 4, 5, 6, 7});
+    pids = cannery::test::run_on_every_engine(controller);
+  }
+  // mpiexec passed the controller's SIGTERM on to its ranks.
+  CHECK(cannery::test::processes_gone_within(pids, 20s));
+}
+
+}  // namespace
+
 TEST_CASE(
     "a real Open MPI mpiexec starts 8 ranked engines that run tasks and stop with the controller",
     "[launch]") {
-  TempDir dir;
   if (!cannery::test::command_succeeds(
           "mpiexec --version 2>/dev/null | grep -q -e OpenRTE -e 'Open MPI'")) {
     WARN("skipped: needs Open MPI's mpiexec: apt-get install openmpi-bin");
@@ -289,22 +348,21 @@ TEST_CASE(
   // Open MPI refuses to run as root unless told that it is meant.
   ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  std::vector<int> pids;
-  {
-    cannery::Controller controller;
-    cannery::MpiexecLauncher mpi;
-    mpi.mpiexec_args = {"--oversubscribe"};  // more ranks than this machine's cores
-    mpi.program = CANNERY_ENGINE_PROGRAM;
-    mpi.same_host = true;
-    controller.start_engines(8, mpi);
-    controller.wait_for_engines(8, cannery::test::engine_start_timeout);
-    CHECK(ranks_of(controller) == std::set<long long>{0, 1, 2, 3, 4, 5, 6, 7});
-    // Tasks run on every one of them.
-    for (const auto& e : controller.engines()) {
-      CHECK(controller.apply(e.id, "pid").get<std::int64_t>(30s) == e.pid);
-      pids.push_back(e.pid);
-    }
+  cannery::MpiexecLauncher mpi;
+  mpi.mpiexec_args = {"--oversubscribe"};  // more ranks than this machine's cores
+  eight_ranked_engines(mpi);
+}
+
+TEST_CASE(
+    "a real MPICH mpiexec starts 8 ranked engines that run tasks and stop with the controller",
+    "[launch]") {
+  // Debian installs MPICH's Hydra beside Open MPI as mpiexec.mpich.
+  if (!cannery::test::command_succeeds("mpiexec.mpich --version 2>/dev/null | grep -q HYDRA")) {
+    WARN("skipped: needs MPICH's mpiexec.mpich: apt-get install mpich");
+    return;
   }
-  // mpiexec passed the controller's SIGTERM on to its ranks.
-  CHECK(cannery::test::processes_gone_within(pids, 20s));
+  cannery::MpiexecLauncher mpi;
+  mpi.mpiexec = "mpiexec.mpich";
+  mpi.flavor = cannery::MpiexecLauncher::Flavor::mpich;
+  eight_ranked_engines(mpi);
 }

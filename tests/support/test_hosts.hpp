@@ -103,9 +103,11 @@ class TestHosts {
   Inside enter(int i) const { return Inside(host(i)); }
 
   // Starts `argv` on host i; it is killed (if still running) by the
-  // destructor. Returns its pid.
+  // destructor. Returns its pid. nsenter enters only the host's network;
+  // `ip netns exec` would also mount a /sys of its own, without the cgroup
+  // file systems that daemons such as slurmd need.
   pid_t start(int i, const std::vector<std::string>& argv) {
-    std::vector<std::string> full{"ip", "netns", "exec", host(i)};
+    std::vector<std::string> full{"nsenter", "--net=/run/netns/" + host(i), "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     const pid_t pid = spawn(full, false);
     processes_.push_back(pid);

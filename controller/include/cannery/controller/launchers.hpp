@@ -66,8 +66,10 @@ struct SlurmLauncher {
 // sbatch exports the submitting environment (--export=ALL, its default), so
 // the connection info reaches the job in it; Slurm keeps a job's
 // environment with the job, where its administrators can read it. The job's
-// output goes to a file in the launch log directory. The controller cancels
-// the job (scancel) when it goes.
+// output goes to a file in the launch log directory. The default script
+// first checks that srun is there, so that a node without Slurm's commands
+// says so in that output (quoted by wait_for_engines) instead of failing
+// silently. The controller cancels the job (scancel) when it goes.
 struct SbatchLauncher {
   std::filesystem::path sbatch = "sbatch";
   std::filesystem::path scancel = "scancel";
@@ -78,6 +80,9 @@ struct SbatchLauncher {
       "#!/bin/sh\n"
       "#SBATCH --ntasks={ntasks}\n"
       "#SBATCH --job-name=cannery-engines\n"
+      "command -v srun >/dev/null 2>&1 || { echo \"cannery: srun is not on PATH in batch job "
+      "$SLURM_JOB_ID on $(hostname), so no engine was started; make Slurm's commands available "
+      "in the job (a module load line in SbatchLauncher::script_template)\" >&2; exit 127; }\n"
       "exec srun {engines}\n";
 };
 
