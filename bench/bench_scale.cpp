@@ -36,6 +36,17 @@
 //                             in turn, two at a time: the liveness counters
 //                             (target 0), messages sent, bytes_per_second
 //                             leaving the controller.
+//   chained_results           three tasks on three engines, each taking the
+//                             one before's 100 MB result kept on its engine
+//                             (ramp, then echo twice): the results move
+//                             engine to engine over the engines' data
+//                             sockets. Counters: controller_bytes (what the
+//                             controller sent) and data_moved (what the
+//                             engines fetched); target controller_bytes <= 1%
+//                             of data_moved.
+//   chained_results_through_controller
+//                             its baseline: the same chain with each result
+//                             brought to the controller and sent on by value.
 //
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
@@ -192,6 +203,63 @@ BENCHMARK(false_deaths_large_messages)
     ->Arg(64)
     ->Unit(benchmark::kSecond)
     ->Iterations(1)
+    ->UseRealTime();
+
+constexpr std::int64_t chain_elements = 12'500'000;  // 100 MB of doubles
+
+std::uint64_t bytes_fetched(cannery::Controller& controller) {
+  std::uint64_t sum = 0;
+  for (int id : controller.engine_ids())
+    sum += controller.apply(id, "cannery.engine_stats").get<Counters>(60s).at("bytes_fetched");
+  return sum;
+}
+
+void chained_results(benchmark::State& state) {
+  cannery::Controller& controller = cluster(3);
+  const std::vector<int> engines = controller.engine_ids();
+  cannery::ApplyOptions keep;
+  keep.keep_result = true;
+  const std::uint64_t sent_before = controller.stats().bytes_sent;
+  const std::uint64_t fetched_before = bytes_fetched(controller);
+  for (auto _ : state) {
+    cannery::ObjectRef result = controller.apply_with(keep, engines[0], "ramp", chain_elements)
+                                    .get<cannery::ObjectRef>(600s);
+    for (int next : {engines[1], engines[2]})
+      result = controller.apply_with(keep, next, "echo", result).get<cannery::ObjectRef>(600s);
+    if (result.nbytes() < chain_elements * sizeof(double))
+      state.SkipWithError("the last result is smaller than the first");
+  }
+  const double controller_bytes = static_cast<double>(controller.stats().bytes_sent - sent_before);
+  const double moved = static_cast<double>(bytes_fetched(controller) - fetched_before);
+  state.counters["controller_bytes"] = controller_bytes;
+  state.counters["data_moved"] = moved;
+  state.counters["controller_share"] = moved > 0 ? controller_bytes / moved : 0;
+  state.SetBytesProcessed(static_cast<std::int64_t>(moved));
+}
+
+BENCHMARK(chained_results)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+void chained_results_through_controller(benchmark::State& state) {
+  cannery::Controller& controller = cluster(3);
+  const std::vector<int> engines = controller.engine_ids();
+  const std::uint64_t sent_before = controller.stats().bytes_sent;
+  for (auto _ : state) {
+    auto result =
+        controller.apply(engines[0], "ramp", chain_elements).get<std::vector<double>>(600s);
+    for (int next : {engines[1], engines[2]})
+      result = controller.apply(next, "echo", std::move(result)).get<std::vector<double>>(600s);
+    if (result.size() != static_cast<std::size_t>(chain_elements))
+      state.SkipWithError("the last result has another size");
+  }
+  state.counters["controller_bytes"] =
+      static_cast<double>(controller.stats().bytes_sent - sent_before);
+  state.SetBytesProcessed(state.iterations() * 2 * chain_elements *
+                          static_cast<std::int64_t>(sizeof(double)));
+}
+
+BENCHMARK(chained_results_through_controller)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
     ->UseRealTime();
 
 void pipelined_small_tasks_engines(benchmark::State& state) {

@@ -174,7 +174,9 @@ class Harness {
                                       .protocol = proto::to_string(proto::version),
                                       .capabilities = {std::string(proto::capability::batches)},
                                       .registrations = 0,
-                                      .shared_memory = std::nullopt};
+                                      .shared_memory = std::nullopt,
+                                      .rank = std::nullopt,
+                                      .data_endpoint = std::nullopt};
   }
 
   void check_alive() const {

@@ -5,7 +5,8 @@
 #                               every test but the soak, compile_fail and install; no
 #                               benchmarks or examples
 #   scripts/test.sh --tsan      ThreadSanitizer in build-tsan/: the messaging, engine,
-#                               controller, cluster, partition and launch tests
+#                               controller, cluster, partition and dataplane tests (not
+#                               launch: outside tools, and threads the cluster tests run)
 #   scripts/test.sh --soak      Release build in build/: the soak tests only (minutes)
 # Extra arguments after -- go to ctest (e.g. -- -L canning).
 # Sanitizer reports of every process, engines included, are collected in
@@ -41,13 +42,13 @@ case "$mode" in
     # installed, and run nothing the other tests do not run sanitized.
     cmake_args=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1" -DCANNERY_SANITIZE=ON
                 "${lean[@]}"
-                "-DCANNERY_TEST_LAYERS=canning;messaging;engine;controller;cluster;partition;launch")
+                "-DCANNERY_TEST_LAYERS=canning;messaging;engine;controller;cluster;partition;launch;dataplane")
     ;;
   tsan)
     build_dir="$CANNERY_ROOT/build-tsan"
     cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
                 -DCANNERY_TSAN=ON "${lean[@]}"
-                "-DCANNERY_TEST_LAYERS=messaging;engine;controller;cluster;partition;launch")
+                "-DCANNERY_TEST_LAYERS=messaging;engine;controller;cluster;partition;dataplane")
     ;;
 esac
 if [ "$mode" = soak ]; then

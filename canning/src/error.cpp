@@ -52,6 +52,8 @@ std::string_view to_string(errc code) noexcept {
       return "unknown_function";
     case errc::unknown_name:
       return "unknown_name";
+    case errc::object_lost:
+      return "object_lost";
   }
   return "unknown_error";
 }

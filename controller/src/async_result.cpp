@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "cannery/canning/builtins/scalars.hpp"
 #include "cannery/canning/error.hpp"
 
 namespace cannery {
@@ -27,6 +28,18 @@ void TaskState::succeed(std::size_t, int engine_id, std::vector<Buffer> frames) 
     frames_ = std::move(frames);
     return true;
   });
+}
+
+ObjectRef TaskState::kept_ref() const {
+  if (!kept_) {
+    throw error(errc::invalid_argument,
+                "this task's result came back; only a task given ApplyOptions::keep_result "
+                "gives an ObjectRef (call get<T>() for the value)");
+  }
+  // The engine answered with the kept object's size.
+  const auto bytes = deserialize_object<std::int64_t>(frames_).value;
+  kept_->nbytes.store(static_cast<std::size_t>(bytes), std::memory_order_relaxed);
+  return ObjectRef(kept_);
 }
 
 void TaskState::fail(std::size_t, TaskFailure why) noexcept {

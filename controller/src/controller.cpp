@@ -208,6 +208,17 @@ void Controller::keep_argument(detail::Submission& s, std::vector<Buffer>& frame
 
 AsyncResult Controller::submit_one(detail::Submission s, int target, const ApplyOptions& options) {
   auto state = std::make_shared<detail::TaskState>(options_.wait_spin);
+  if (options.keep_result) {
+    auto* apply = std::get_if<protocol::ApplyRequest>(&s.request);
+    if (apply == nullptr) {
+      throw error(errc::invalid_argument, "ApplyOptions::keep_result is for apply and apply_with");
+    }
+    const std::uint64_t id = core_->new_ref_id();
+    apply->keep_as = id;
+    s.keep_as = id;
+    state->keep(std::make_shared<const detail::RefHandle>(
+        id, 0, std::weak_ptr<detail::RefReleaser>(core_)));
+  }
   // A targeted task's engine is known now, before the I/O thread sends it.
   if (target != any_engine) state->dispatched(0, target);
   s.target = target;
@@ -220,6 +231,11 @@ AsyncResult Controller::submit_one(detail::Submission s, int target, const Apply
 
 std::vector<AsyncResult> Controller::submit_to_all(detail::Submission s,
                                                    const ApplyOptions& options) {
+  if (options.keep_result) {
+    throw error(errc::invalid_argument,
+                "ApplyOptions::keep_result is for apply and apply_with, not broadcast: put() "
+                "the object instead, or keep one result per apply");
+  }
   const std::vector<int> ids = engine_ids();
   std::vector<AsyncResult> results;
   std::vector<detail::Submission> batch;

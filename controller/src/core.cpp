@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/controller/async_result.hpp"
 #include "cannery/messaging/detail/poll.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/protocol.hpp"
@@ -281,6 +282,19 @@ void Core::drop_ref(std::uint64_t id) noexcept {
   }
 }
 
+std::shared_ptr<TaskState> Core::fetch_ref(const ObjectRef& ref) {
+  auto state = std::make_shared<TaskState>(options_.wait_spin);
+  Submission s;
+  s.request = protocol::ApplyRequest{};
+  s.function = std::string(protocol::get_function);
+  s.frames = pack_apply_message(protocol::get_function, protocol::RefArgument{ref.id()});
+  s.refs = {ref.id()};
+  s.held = {ref};  // the object stays while it is being brought
+  s.sink = state;
+  submit(std::span(&s, 1));
+  return state;
+}
+
 std::vector<EngineInfo> Core::engines() {
   QueryCommand query;
   auto answer = query.reply.get_future();
@@ -340,6 +354,8 @@ ControllerStats Core::stats() const {
   s.shared_memory_bytes = shared_memory_bytes_.load();
   s.shared_memory_in_place_bytes = shared_memory_in_place_bytes_.load();
   s.shared_memory_sends = shared_memory_sends_.load();
+  s.kept_results = kept_results_.load();
+  s.fetch_requests = fetch_requests_.load();
   return s;
 }
 

@@ -73,6 +73,7 @@ class Core final : public RefReleaser {
   // memory.
   void add_ref(std::uint64_t id, std::vector<Buffer> frames);
   void drop_ref(std::uint64_t id) noexcept override;
+  std::shared_ptr<TaskState> fetch_ref(const ObjectRef& ref) override;
 
   std::vector<EngineInfo> engines();
   // Sends shutdown_request to the engines of this host with these pids, or to
@@ -108,6 +109,14 @@ class Core final : public RefReleaser {
     std::shared_ptr<const SharedFrames> shared;
     std::size_t uses = 0;  // tasks not yet ended that refer to it
     bool dropped = false;  // the last ObjectRef is gone
+    // A result kept on engines (no frames here): what made it, where it was
+    // made, and why it is lost once no live engine holds it.
+    struct Kept {
+      std::string function;
+      int engine = -1;  // -1 until its task ended
+      std::optional<std::string> lost;
+    };
+    std::optional<Kept> kept;
   };
 
   void run() noexcept;
@@ -126,6 +135,17 @@ class Core final : public RefReleaser {
   void assign(Engine& engine, std::uint64_t id);
   void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);
   bool send_refs(Engine& engine, const Task& task);
+  // Whether the task needs engines with a data socket (it keeps its result,
+  // or takes a kept one).
+  bool needs_data_plane(const Submission& s) const;
+  // The live engine holding a kept ref, if any.
+  Engine* holder_of(std::uint64_t ref_id);
+  // ObjectLost for the first lost kept ref the task takes, if any; `why`
+  // instead of the ref's own reason when given.
+  std::optional<ObjectLost> lost_ref_of(const Submission& s,
+                                        const std::optional<std::string>& why = {}) const;
+  // A keep_result task ended well on `engine`: its ref is held there.
+  void note_kept(const Task& task, Engine& engine);
   // Requests that named shared-memory segments, for stats(), added once the
   // message carrying them is sent.
   struct SharedSends {
@@ -200,7 +220,8 @@ class Core final : public RefReleaser {
   std::atomic<std::uint64_t> bytes_sent_{0}, messages_sent_{0}, messages_received_{0},
       messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
       re_registrations_{0}, tasks_retried_{0}, shared_memory_bytes_{0},
-      shared_memory_in_place_bytes_{0}, shared_memory_sends_{0};
+      shared_memory_in_place_bytes_{0}, shared_memory_sends_{0}, kept_results_{0},
+      fetch_requests_{0};
   // Live engines that share this host's /dev/shm: put() writes a segment
   // only when there is one.
   std::atomic<std::size_t> shared_memory_engines_{0};

@@ -185,6 +185,10 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
   engine->batches = protocol::has_capability(request.capabilities, protocol::capability::batches);
   engine->info.hostname = request.hostname;
   engine->info.rank = request.rank.value_or(-1);
+  engine->info.data_endpoint =
+      protocol::has_capability(request.capabilities, protocol::capability::data_plane)
+          ? request.data_endpoint.value_or("")
+          : "";
   engine->info.shared_memory =
       options_.shared_memory &&
       protocol::has_capability(request.capabilities, protocol::capability::shared_memory) &&
@@ -297,15 +301,24 @@ void Core::bury(int id, const std::string& why) {
                    ") is declared dead: " + why);
   }
   // Whatever it cached is gone with it (no release_request goes to it when
-  // its tasks end below); a revived engine gets puts again.
-  holdings_.unlink_b(id);
+  // its tasks end below); a revived engine gets puts again. A kept result
+  // no other engine holds is lost.
+  for (std::uint64_t ref_id : holdings_.unlink_b(id)) {
+    auto ref = refs_.find(ref_id);
+    if (ref != refs_.end() && ref->second.kept && holdings_.of_a(ref_id).empty()) {
+      ref->second.kept->lost = "no engine holds it any more: engine " + std::to_string(id) +
+                               ", the last that did, died (" + why + ")";
+    }
+  }
   // Tasks it was running: resubmitted (in their original order, ahead of
   // newer work) while retries remain, else failed.
   std::vector<std::uint64_t> lost = placement_.unlink_owner(id);
   std::sort(lost.begin(), lost.end());
   for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
     Task& task = tasks_.at(*it);
-    if (task.request.target == -1 && task.request.retries > 0) {
+    if (std::optional<ObjectLost> gone = lost_ref_of(task.request)) {
+      end_task(*it, std::move(*gone));
+    } else if (task.request.target == -1 && task.request.retries > 0) {
       --task.request.retries;
       const std::uint64_t fresh = ++next_task_id_;  // a late reply to the old id is ignored
       auto node = tasks_.extract(*it);
@@ -321,9 +334,19 @@ void Core::bury(int id, const std::string& why) {
   }
   std::deque<std::uint64_t> waiting;
   waiting.swap(engine.queue);
-  for (std::uint64_t task_id : waiting) {
-    end_task(task_id, EngineDied(id, "engine " + std::to_string(id) +
-                                         " died before the task aimed at it was sent: " + why));
+  // Tasks left to the scheduler that waited here for a kept result go back
+  // to it, in order, ahead of newer work, unless the result is lost.
+  for (auto it = waiting.rbegin(); it != waiting.rend(); ++it) {
+    auto task = tasks_.find(*it);
+    if (task == tasks_.end()) continue;  // timed out while queued
+    if (std::optional<ObjectLost> gone = lost_ref_of(task->second.request)) {
+      end_task(*it, std::move(*gone));
+    } else if (task->second.request.target == -1) {
+      any_queue_.push_front(*it);
+    } else {
+      end_task(*it, EngineDied(id, "engine " + std::to_string(id) +
+                                       " died before the task aimed at it was sent: " + why));
+    }
   }
 }
 

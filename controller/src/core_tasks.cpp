@@ -21,9 +21,10 @@ void Core::accept(Submission&& s) {
     if (refs_.count(ref) == 0) {
       return refuse(error(errc::invalid_argument, "ObjectRef " + std::to_string(ref) +
                                                       " is not known to this controller (made by "
-                                                      "another Controller's put()?)"));
+                                                      "another Controller?)"));
     }
   }
+  if (std::optional<ObjectLost> lost = lost_ref_of(s)) return refuse(std::move(*lost));
   if (s.target != -1) {
     auto it = engines_.find(s.target);
     if (it == engines_.end()) {
@@ -35,18 +36,72 @@ void Core::accept(Submission&& s) {
       return refuse(EngineDied(
           s.target, "engine " + std::to_string(s.target) + " is dead; the task was not sent"));
     }
+    if (needs_data_plane(s) && it->second.info.data_endpoint.empty()) {
+      return refuse(error(errc::invalid_argument,
+                          "engine " + std::to_string(s.target) +
+                              " has no data socket, so it can neither keep a result for other "
+                              "engines nor fetch one: run a cannery engine of protocol 1.2 or "
+                              "later, with its data plane on (EngineOptions::data_plane)"));
+    }
   }
   const std::uint64_t id = ++next_task_id_;
   for (std::uint64_t ref : s.refs)
     ++refs_.at(ref).uses;
+  if (s.keep_as) refs_[*s.keep_as].kept = Ref::Kept{s.function, -1, std::nullopt};
   if (s.deadline) deadlines_.push({*s.deadline, id});
-  const int target = s.target;
+  int queue = s.target;
+  // Left to the scheduler, a task that takes a kept result runs where it is.
+  for (std::size_t i = 0; queue == -1 && i < s.refs.size(); ++i)
+    if (Engine* holder = holder_of(s.refs[i])) queue = holder->info.id;
   tasks_.emplace(id, Task{std::move(s)});
-  if (target == -1) {
+  if (queue == -1) {
     any_queue_.push_back(id);
   } else {
-    engines_.at(target).queue.push_back(id);
+    engines_.at(queue).queue.push_back(id);
   }
+}
+
+bool Core::needs_data_plane(const Submission& s) const {
+  if (s.keep_as) return true;
+  return std::any_of(s.refs.begin(), s.refs.end(), [&](std::uint64_t ref) {
+    auto it = refs_.find(ref);
+    return it != refs_.end() && it->second.kept;
+  });
+}
+
+Core::Engine* Core::holder_of(std::uint64_t ref_id) {
+  auto ref = refs_.find(ref_id);
+  if (ref == refs_.end() || !ref->second.kept) return nullptr;
+  for (int id : holdings_.of_a(ref_id)) {
+    Engine& engine = engines_.at(id);
+    if (engine.info.alive && !engine.doomed) return &engine;
+  }
+  return nullptr;
+}
+
+std::optional<ObjectLost> Core::lost_ref_of(const Submission& s,
+                                            const std::optional<std::string>& why) const {
+  for (std::uint64_t ref_id : s.refs) {
+    auto ref = refs_.find(ref_id);
+    if (ref == refs_.end() || !ref->second.kept) continue;
+    const Ref::Kept& kept = *ref->second.kept;
+    if (why || kept.lost)
+      return ObjectLost(ref_id, kept.engine, kept.function, why.value_or(*kept.lost));
+  }
+  return std::nullopt;
+}
+
+void Core::note_kept(const Task& task, Engine& engine) {
+  const std::uint64_t ref_id = *task.request.keep_as;
+  kept_results_.fetch_add(1, std::memory_order_relaxed);
+  auto ref = refs_.find(ref_id);
+  if (ref == refs_.end()) {
+    // Its ObjectRef was dropped before the task ended: nothing will use it.
+    send(engine, protocol::ReleaseRequest{{ref_id}});
+    return;
+  }
+  ref->second.kept->engine = engine.info.id;
+  holdings_.link(ref_id, engine.info.id);
 }
 
 void Core::dispatch() {
@@ -71,9 +126,11 @@ void Core::dispatch() {
       continue;
     }
     candidates_.clear();
+    const bool data_plane = needs_data_plane(task->second.request);
     for (const auto& [engine_id, engine] : engines_) {
       const std::size_t in_flight = placement_.count(engine_id);
-      if (engine.info.alive && !engine.doomed && in_flight < room)
+      if (engine.info.alive && !engine.doomed && in_flight < room &&
+          (!data_plane || !engine.info.data_endpoint.empty()))
         candidates_.push_back({engine_id, in_flight, engine.last_assigned});
     }
     if (candidates_.empty()) break;  // every engine is full: back-pressure
@@ -82,6 +139,12 @@ void Core::dispatch() {
     assign(engines_.at(chosen), id);
   }
   for (auto& [engine_id, ids] : assigned_) {
+    // A kept result lost since the task was queued: the task ends here.
+    std::erase_if(ids, [&](std::uint64_t id) {
+      std::optional<ObjectLost> lost = lost_ref_of(tasks_.at(id).request);
+      if (lost) end_task(id, std::move(*lost));
+      return lost.has_value();
+    });
     if (!ids.empty()) send_assigned(engines_.at(engine_id), ids);
   }
 }
@@ -145,6 +208,18 @@ bool Core::send_refs(Engine& engine, const Task& task) {
   for (std::uint64_t ref_id : task.request.refs) {
     Ref& ref = refs_.at(ref_id);
     if (holdings_.linked(ref_id, engine.info.id)) continue;
+    if (ref.kept) {
+      // Engine to engine: this one fetches it from a holder's data socket.
+      const Engine* holder = holder_of(ref_id);
+      if (holder == nullptr) continue;  // lost meanwhile: the engine reports object_lost
+      if (!send(engine,
+                protocol::FetchRequest{ref_id, holder->info.id, holder->info.data_endpoint})) {
+        return false;
+      }
+      fetch_requests_.fetch_add(1, std::memory_order_relaxed);
+      holdings_.link(ref_id, engine.info.id);
+      continue;
+    }
     protocol::PutRequest put;
     put.ref = ref_id;
     const bool shared = ref.shared != nullptr && engine.info.shared_memory;
@@ -260,13 +335,22 @@ void Core::on_reply(Engine& engine, const protocol::ApplyReply& reply, std::span
     return;
   }
   if (reply.status == protocol::Status::ok) {
+    if (it->second.request.keep_as) note_kept(it->second, engine);
     end_task(reply.task, std::nullopt, engine.info.id,
              std::vector<Buffer>(std::make_move_iterator(buffers.begin()),
                                  std::make_move_iterator(buffers.end())));
-  } else {
-    end_task(reply.task, RemoteError(engine.info.id, reply.function.value_or(""),
-                                     reply.ename.value_or("unknown"), reply.evalue.value_or("")));
+    return;
   }
+  // A kept result that the engine could not fetch: told as the ref's loss.
+  if (reply.ename == "cannery." + std::string(to_string(errc::object_lost))) {
+    if (std::optional<ObjectLost> lost = lost_ref_of(
+            it->second.request, "engine " + std::to_string(engine.info.id) +
+                                    " could not fetch it: " + reply.evalue.value_or(""))) {
+      return end_task(reply.task, std::move(*lost));
+    }
+  }
+  end_task(reply.task, RemoteError(engine.info.id, reply.function.value_or(""),
+                                   reply.ename.value_or("unknown"), reply.evalue.value_or("")));
 }
 
 void Core::end_task(std::uint64_t id, std::optional<TaskFailure> failure, int engine_id,

@@ -24,4 +24,14 @@ RemoteError::RemoteError(int engine_id, std::string function, std::string type,
 EngineDied::EngineDied(int engine_id, const std::string& why)
     : error(errc::engine_died, why), engine_id_(engine_id) {}
 
+ObjectLost::ObjectLost(std::uint64_t ref_id, int engine_id, std::string function, std::string why)
+    : error(errc::object_lost, "object ref " + std::to_string(ref_id) + ", the result of '" +
+                                   function + "' kept on engine " + std::to_string(engine_id) +
+                                   ", is lost: " + why + "; run '" + function +
+                                   "' again to make it anew"),
+      ref_id_(ref_id),
+      engine_id_(engine_id),
+      function_(std::move(function)),
+      why_(std::move(why)) {}
+
 }  // namespace cannery

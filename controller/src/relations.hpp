@@ -91,6 +91,12 @@ class ManyToMany {
     auto it = by_a_.find(a);
     return it != by_a_.end() && it->second.count(b) != 0;
   }
+  // Every B linked to `a`.
+  std::vector<B> of_a(A a) const {
+    auto it = by_a_.find(a);
+    return it == by_a_.end() ? std::vector<B>{}
+                             : std::vector<B>(it->second.begin(), it->second.end());
+  }
   // Unlinks and returns every B linked to `a`.
   std::vector<B> unlink_a(A a) { return unlink_all(a, by_a_, by_b_); }
   // Unlinks and returns every A linked to `b`.

@@ -11,6 +11,10 @@ std::span<const Buffer> ArgumentReader::next() {
   if (tag_of(frames) != canner<protocol::RefArgument>::tag) return frames;
   const auto ref = uncan<protocol::RefArgument>(frames);
   ObjectCache::Frames cached = cache_ != nullptr ? cache_->find(ref.id) : nullptr;
+  if (!cached && cache_ != nullptr) {
+    if (std::optional<std::string> why = cache_->why_lost(ref.id))
+      fail(errc::object_lost, "the object of ref " + std::to_string(ref.id) + " is lost: " + *why);
+  }
   if (!cached) {
     fail(errc::invalid_argument,
          "no cached object with ref " + std::to_string(ref.id) +

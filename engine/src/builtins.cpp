@@ -61,6 +61,12 @@ void register_builtin_functions(FunctionRegistry& registry) {
     return result;
   });
   registry.function("sum", [](std::span<const double> values) { return sum_of(values); });
+  registry.function("ramp", [](std::int64_t n) {
+    if (n < 0) throw error(errc::invalid_argument, "ramp(n) needs n >= 0");
+    std::vector<double> values(static_cast<std::size_t>(n));
+    std::iota(values.begin(), values.end(), 0.0);
+    return values;
+  });
   registry.function("trace_scaled", [](Eigen::Ref<const Eigen::MatrixXd> m, double scale) {
     return m.trace() * scale;
   });

@@ -21,6 +21,7 @@
 #include "cannery/messaging/receive_memory.hpp"
 #include "cannery/messaging/session.hpp"
 #include "cannery/messaging/shared_memory.hpp"
+#include "data_plane.hpp"
 #include "heart.hpp"
 #include "signals.hpp"
 
@@ -92,6 +93,9 @@ class Engine::Loop {
   // Stops serving as registered and asks the controller again.
   void register_again(Clock::time_point now, const std::string& why);
   detail::Heart::Setup heart_setup() const;
+  // The data socket, unless turned off or it cannot be bound (then logged:
+  // the engine works without the data_plane capability).
+  std::unique_ptr<detail::DataServer> start_data_server();
   template <proto::MessageType T>
   void send(const T& content, const Message* parent = nullptr, std::vector<Buffer> buffers = {}) {
     send(make_message(session_, content, parent, std::move(buffers)));
@@ -110,7 +114,8 @@ class Engine::Loop {
     session_.refusals().record(error(code, why), "controller");
   }
   void publish_refusals() {
-    engine_.refused_.store(session_.refusals().total() + heart_.refused(),
+    engine_.refused_.store(session_.refusals().total() + heart_.refused() +
+                               (data_server_ ? data_server_->refused() : 0),
                            std::memory_order_relaxed);
   }
 
@@ -119,6 +124,7 @@ class Engine::Loop {
   zmq::socket_t dealer_;
   Session session_;
   detail::RequestHandler handler_;
+  std::unique_ptr<detail::DataServer> data_server_;  // reads handler_'s cache
   // Lets the controller find out that it can hand put() objects over in
   // shared memory; removed from /dev/shm when the loop ends.
   std::optional<SharedMemoryProbe> shared_memory_probe_;
@@ -154,7 +160,19 @@ Engine::Loop::Loop(Engine& engine)
       context_(io_threads.make_context()),
       dealer_(context_, zmq::socket_type::dealer),
       session_(session_options()),
-      handler_(engine.functions_, engine.options_.limits, session_.refusals()),
+      handler_(engine.functions_, engine.options_.limits, session_.refusals(),
+               [this](const proto::FetchRequest& request) {
+                 std::vector<Buffer> frames = detail::fetch_object(
+                     context_, session_, request, engine_.options_.fetch_timeout,
+                     engine_.options_.limits, engine_.options_.max_frame_bytes);
+                 std::uint64_t bytes = 0;
+                 for (const Buffer& b : frames)
+                   bytes += b.size();
+                 engine_.data_counters_->objects_fetched.fetch_add(1);
+                 engine_.data_counters_->bytes_fetched.fetch_add(bytes);
+                 return frames;
+               }),
+      data_server_(start_data_server()),
       shared_memory_probe_(engine.options_.shared_memory ? SharedMemoryProbe::create()
                                                          : std::nullopt),
       heart_(context_, heart_setup()),
@@ -171,6 +189,23 @@ detail::Heart::Setup Engine::Loop::heart_setup() const {
           engine_.connection_.curve_server_public_key,
           &engine_.heartbeats_sent_,
           &engine_.heartbeats_answered_};
+}
+
+std::unique_ptr<detail::DataServer> Engine::Loop::start_data_server() {
+  if (!engine_.options_.data_plane) return nullptr;
+  try {
+    return std::make_unique<detail::DataServer>(
+        context_, detail::DataServer::Setup{
+                      .session = session_options(),
+                      .bind_endpoint = detail::data_bind_endpoint(engine_.endpoint_, engine_.uuid_),
+                      .max_frame_bytes = engine_.options_.max_frame_bytes,
+                      .cache = &handler_.cache(),
+                      .counters = engine_.data_counters_.get()});
+  } catch (const error& e) {
+    log("cannery-engine: no data socket, so results kept here cannot move to other engines: " +
+        e.message());
+    return nullptr;
+  }
 }
 
 SessionOptions Engine::Loop::session_options() const {
@@ -373,10 +408,15 @@ void Engine::Loop::send_registration(Clock::time_point now) {
                                      .capabilities = {std::string(proto::capability::batches)},
                                      .registrations = engine_.registrations_.load(),
                                      .shared_memory = std::nullopt,
-                                     .rank = engine_.options_.rank};
+                                     .rank = engine_.options_.rank,
+                                     .data_endpoint = std::nullopt};
   if (shared_memory_probe_) {
     request.capabilities.emplace_back(proto::capability::shared_memory);
     request.shared_memory = shared_memory_probe_->describe();
+  }
+  if (data_server_) {
+    request.capabilities.emplace_back(proto::capability::data_plane);
+    request.data_endpoint = data_server_->endpoint();
   }
   send(request);
   last_registration_ = now;
@@ -471,7 +511,8 @@ void Engine::Loop::run_batch(Message& batch) {
 Engine::Engine(EngineOptions options)
     : options_(std::move(options)),
       connection_(connection_of(options_)),
-      uuid_(options_.uuid.empty() ? new_session_id() : options_.uuid) {
+      uuid_(options_.uuid.empty() ? new_session_id() : options_.uuid),
+      data_counters_(std::make_unique<detail::DataPlaneCounters>()) {
   auto endpoint = connection_.endpoints.find(std::string(proto::engines_endpoint));
   if (endpoint == connection_.endpoints.end() || endpoint->second.empty()) {
     throw error(errc::invalid_argument,
@@ -495,12 +536,15 @@ Engine::Engine(EngineOptions options)
                 "whose public key the controller allows");
   }
   options_.log_sink = serialized(std::move(options_.log_sink));
+  functions_.function(std::string(proto::get_function), [](Object value) { return value; });
   functions_.function("cannery.engine_stats", [this] {
     const EngineStats s = stats();
     return std::map<std::string, std::uint64_t>{
         {"registrations", s.registrations},       {"controller_losses", s.controller_losses},
         {"heartbeats_sent", s.heartbeats_sent},   {"heartbeats_answered", s.heartbeats_answered},
-        {"refused_messages", s.refused_messages}, {"requests_answered", s.requests_answered}};
+        {"refused_messages", s.refused_messages}, {"requests_answered", s.requests_answered},
+        {"objects_served", s.objects_served},     {"bytes_served", s.bytes_served},
+        {"objects_fetched", s.objects_fetched},   {"bytes_fetched", s.bytes_fetched}};
   });
 }
 
@@ -542,7 +586,11 @@ EngineStats Engine::stats() const noexcept {
           .heartbeats_sent = heartbeats_sent_.load(),
           .heartbeats_answered = heartbeats_answered_.load(),
           .refused_messages = refused_.load(),
-          .requests_answered = requests_answered_.load()};
+          .requests_answered = requests_answered_.load(),
+          .objects_served = data_counters_->objects_served.load(),
+          .bytes_served = data_counters_->bytes_served.load(),
+          .objects_fetched = data_counters_->objects_fetched.load(),
+          .bytes_fetched = data_counters_->bytes_fetched.load()};
 }
 
 std::optional<int> Engine::id() const noexcept {

@@ -58,8 +58,8 @@ void restore_shared(const std::optional<proto::SharedMemoryDescriptor>& shared,
 }  // namespace
 
 RequestHandler::RequestHandler(const FunctionRegistry& functions, const Limits& limits,
-                               RefusalLog& refusals)
-    : functions_(functions), limits_(limits), refusals_(refusals) {}
+                               RefusalLog& refusals, ObjectFetcher fetcher)
+    : functions_(functions), limits_(limits), refusals_(refusals), fetcher_(std::move(fetcher)) {}
 
 std::optional<Reply> RequestHandler::handle(std::string_view type, const Object& content,
                                             std::vector<Buffer>& buffers) {
@@ -119,8 +119,16 @@ Reply RequestHandler::call(const Request& request, std::vector<Buffer>& buffers,
 
 std::optional<Reply> RequestHandler::operator()(const proto::ApplyRequest& request,
                                                 std::vector<Buffer>& buffers) {
-  return call(request, buffers,
-              [&](ApplyMessage& call) { return functions_.apply(call, &cache_).frames(); });
+  return call(request, buffers, [&](ApplyMessage& call) {
+    std::vector<Buffer> result = functions_.apply(call, &cache_).frames();
+    if (!request.keep_as) return result;
+    // Kept here for later calls and other engines; the controller gets its size.
+    std::int64_t bytes = 0;
+    for (const Buffer& b : result)
+      bytes += static_cast<std::int64_t>(b.size());
+    cache_.put(*request.keep_as, std::move(result));
+    return can(bytes).frames();
+  });
 }
 
 std::optional<Reply> RequestHandler::operator()(const proto::MapRequest& request,
@@ -180,6 +188,23 @@ std::optional<Reply> RequestHandler::operator()(const proto::PutRequest& request
     cache_.put(request.ref, std::move(buffers));
   } catch (const error& e) {
     refusals_.record(error(e.code(), "ignored a put_request: " + e.message()), "controller");
+  }
+  return std::nullopt;
+}
+
+std::optional<Reply> RequestHandler::operator()(const proto::FetchRequest& request,
+                                                std::vector<Buffer>&) {
+  try {
+    if (!fetcher_) {
+      throw error(errc::object_lost, "this engine has no data plane to fetch it from engine " +
+                                         std::to_string(request.from_engine));
+    }
+    cache_.put(request.ref, fetcher_(request));
+  } catch (const error& e) {
+    cache_.note_lost(request.ref, e.message());
+    refusals_.record(
+        error(e.code(), "could not fetch ref " + std::to_string(request.ref) + ": " + e.message()),
+        "engine " + std::to_string(request.from_engine));
   }
   return std::nullopt;
 }

@@ -19,7 +19,7 @@ using cannery::protocol::RefArgument;
 // Requests with the fields a test sets. ScriptedController::request gives
 // each a fresh task id; a test that sends one itself picks it (apply_task).
 proto::ApplyRequest apply_task(std::uint64_t task) {
-  return {.task = task, .shared_memory = std::nullopt};
+  return {.task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt};
 }
 proto::MapRequest map_of(std::uint64_t count) {
   return {.task = 0, .count = count, .shared_memory = std::nullopt};
@@ -461,15 +461,19 @@ TEST_CASE("a registration_reply with values out of range is ignored", "[engine][
   CHECK(log.contains("registration_reply: field 'heartbeat_ms' is 0, outside 1..3600000"));
 }
 
-TEST_CASE("an engine announces protocol 1.1 and the batches capability when it registers",
+TEST_CASE("an engine announces protocol 1.2 and the batches and data_plane capabilities",
           "[engine][runtime][protocol]") {
   ScriptedController controller;
   RunningEngine running(options_for(controller));
   running.start();
   const proto::RegistrationRequest request = controller.register_engine().content;
-  CHECK(request.protocol == "1.1");
+  CHECK(request.protocol == "1.2");
   CHECK(proto::parse_version(request.protocol) == proto::version);
   CHECK(proto::has_capability(request.capabilities, proto::capability::batches));
+  // With its data socket, on the address it reaches the controller from.
+  CHECK(proto::has_capability(request.capabilities, proto::capability::data_plane));
+  REQUIRE(request.data_endpoint);
+  CHECK(request.data_endpoint->rfind("tcp://127.0.0.1:", 0) == 0);
 
   // EngineOptions::protocol changes what it announces (for tests of how
   // controllers meet other versions).

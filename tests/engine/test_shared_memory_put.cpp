@@ -98,7 +98,7 @@ TEST_CASE("an apply whose SharedArray argument is named in place reads it from t
   const std::vector<Buffer> frames = cannery::pack_apply_message("sum", weights);
   std::optional<SharedFrames> shared = SharedFrames::in_place(frames, 4096);
   REQUIRE(shared);
-  proto::ApplyRequest apply{.task = 0, .shared_memory = shared->descriptor()};
+  proto::ApplyRequest apply{.task = 0, .shared_memory = shared->descriptor(), .keep_as = {}};
   auto reply = controller.request(apply, shared->placeholders(frames));
   CHECK(result_of<double>(reply) == Approx(0.5 * 65535 * 65536));
 

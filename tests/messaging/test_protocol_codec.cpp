@@ -35,7 +35,8 @@ using AllMessages =
     std::tuple<proto::RegistrationRequest, proto::RegistrationReply, proto::RegistrationRefused,
                proto::UnknownEngine, proto::Heartbeat, proto::ApplyRequest, proto::MapRequest,
                proto::PushRequest, proto::PullRequest, proto::PutRequest, proto::ReleaseRequest,
-               proto::ApplyReply, proto::ShutdownRequest>;
+               proto::ApplyReply, proto::ShutdownRequest, proto::FetchRequest, proto::ObjectRequest,
+               proto::ObjectReply>;
 
 // Every field set, none to its default (checked below), so that a round trip
 // that lost one shows.
@@ -58,7 +59,8 @@ proto::RegistrationRequest sample() {
           .capabilities = {"batches", "shared_memory"},
           .registrations = 2,
           .shared_memory = proto::ProbeDescription{"/cannery-1-2-ef", "00ff00ff"},
-          .rank = 7};
+          .rank = 7,
+          .data_endpoint = "tcp://10.0.0.7:41721"};
 }
 
 template <>
@@ -88,7 +90,7 @@ proto::Heartbeat sample() {
 
 template <>
 proto::ApplyRequest sample() {
-  return {.task = 7, .shared_memory = sample_descriptor()};
+  return {.task = 7, .shared_memory = sample_descriptor(), .keep_as = 40};
 }
 
 template <>
@@ -130,6 +132,21 @@ proto::ApplyReply sample() {
 template <>
 proto::ShutdownRequest sample() {
   return {};
+}
+
+template <>
+proto::FetchRequest sample() {
+  return {.ref = 40, .from_engine = 2, .endpoint = "tcp://10.0.0.7:41721"};
+}
+
+template <>
+proto::ObjectRequest sample() {
+  return {.ref = 40};
+}
+
+template <>
+proto::ObjectReply sample() {
+  return {.ref = 40, .found = true};
 }
 
 // A section of its own per message: a failure in one leaves the others to run.

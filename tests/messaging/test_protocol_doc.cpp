@@ -33,7 +33,8 @@ using AllMessages =
                         proto::RegistrationRefused, proto::UnknownEngine, proto::Heartbeat,
                         proto::ApplyRequest, proto::MapRequest, proto::PushRequest,
                         proto::PullRequest, proto::PutRequest, proto::ReleaseRequest,
-                        proto::ApplyReply, proto::ShutdownRequest>;
+                        proto::ApplyReply, proto::ShutdownRequest, proto::FetchRequest,
+                        proto::ObjectRequest, proto::ObjectReply>;
 // What the parts of each kind of batch may be (docs/protocol.md, "Batches").
 using BatchRequestParts =
     proto::MessageTable<proto::ApplyRequest, proto::MapRequest, proto::PushRequest,

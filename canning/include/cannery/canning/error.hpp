@@ -36,9 +36,10 @@ enum class errc {
   engine_died,       // the engine running the task stopped (cannery::EngineDied)
   unknown_function,  // no function registered under that name on the engine
   unknown_name,      // no value pushed under that name on the engine
+  object_lost,       // a kept object's only holder died, or it could not be fetched
 };
 // The last code: from_string looks at every code up to it. Keep it last.
-inline constexpr errc last_errc = errc::unknown_name;
+inline constexpr errc last_errc = errc::object_lost;
 
 // Stable lowercase name of a code, as used in messages and logs.
 std::string_view to_string(errc code) noexcept;

@@ -13,11 +13,10 @@
 #include "cannery/canning/serialize.hpp"
 #include "cannery/controller/detail/completion.hpp"
 #include "cannery/controller/detail/task_sink.hpp"
+#include "cannery/controller/object_ref.hpp"
+#include "cannery/controller/wait.hpp"
 
 namespace cannery {
-
-// How long get() waits when not told: long, but not forever.
-inline constexpr std::chrono::milliseconds default_wait_timeout = std::chrono::hours(1);
 
 namespace detail {
 
@@ -41,12 +40,20 @@ class TaskState final : public TaskSink {
   std::span<const Buffer> frames_or_throw() const;
   int engine_id() const noexcept { return engine_id_.load(std::memory_order_acquire); }
 
+  // A task that keeps its result on its engine (ApplyOptions::keep_result)
+  // holds the ref to it from submission.
+  void keep(std::shared_ptr<const RefHandle> handle) noexcept { kept_ = std::move(handle); }
+  // After a successful wait: the kept result's ref, its size read from the
+  // reply. Throws invalid_argument for a task that kept nothing.
+  ObjectRef kept_ref() const;
+
  private:
   Completion completion_;
   std::vector<Buffer> frames_;
   std::vector<Buffer> retired_;  // written once by the I/O thread, never read
   std::optional<TaskFailure> failure_;
   std::atomic<int> engine_id_{-1};
+  std::shared_ptr<const RefHandle> kept_;
 };
 
 [[noreturn]] void throw_wait_timeout(std::chrono::milliseconds timeout, const char* what);
@@ -72,7 +79,9 @@ class AsyncResult {
   T get(std::chrono::milliseconds timeout = default_wait_timeout) const {
     if (!wait(timeout)) detail::throw_wait_timeout(timeout, "the task's result");
     std::span<const Buffer> frames = state().frames_or_throw();
-    if constexpr (std::is_same_v<T, Object>) {
+    if constexpr (std::is_same_v<T, ObjectRef>) {
+      return state().kept_ref();
+    } else if constexpr (std::is_same_v<T, Object>) {
       return deserialize_object(frames).value;
     } else {
       return deserialize_object<T>(frames).value;
@@ -88,5 +97,10 @@ class AsyncResult {
   const detail::TaskState& state() const;
   std::shared_ptr<detail::TaskState> state_;
 };
+
+template <class T>
+T ObjectRef::get(std::chrono::milliseconds timeout) const {
+  return fetch().get<T>(timeout);
+}
 
 }  // namespace cannery

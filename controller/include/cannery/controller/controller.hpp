@@ -262,6 +262,7 @@ class Controller {
   template <class... Args>
   detail::Submission call(std::string_view function, Args&&... args) {
     detail::Submission s;
+    s.function = function;
     s.refs = detail::collect_refs(args...);
     s.frames = detail::pack_apply_message_hooked(
         SerializeOptions{},

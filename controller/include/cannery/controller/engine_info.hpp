@@ -19,7 +19,10 @@ struct EngineInfo {
   std::size_t in_flight = 0;           // tasks sent and not yet answered
   bool alive = false;                  // registered and heard from recently
   bool shared_memory = false;          // sees this controller's /dev/shm: put() frames go that way
-  std::size_t registrations = 0;       // registration_requests accepted from it (1: never lost)
+  // Its data socket, from which other engines fetch the results it keeps
+  // (empty: it has none, and takes no keep_result task).
+  std::string data_endpoint;
+  std::size_t registrations = 0;  // registration_requests accepted from it (1: never lost)
 };
 
 }  // namespace cannery

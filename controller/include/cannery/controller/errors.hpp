@@ -1,6 +1,7 @@
 #pragma once
 // The failures a task can end with, beyond cannery::error(timeout).
 
+#include <cstdint>
 #include <string>
 
 #include "cannery/canning/error.hpp"
@@ -38,6 +39,30 @@ class EngineDied : public error {
 
  private:
   int engine_id_;
+};
+
+// A result kept on an engine (ApplyOptions::keep_result) is gone: the engine
+// that held its only copy died, or another engine could not fetch it from
+// there. code() is errc::object_lost; the message names the ref, the engine
+// and the function whose result it was. Running that function again makes it
+// anew.
+class ObjectLost : public error {
+ public:
+  ObjectLost(std::uint64_t ref_id, int engine_id, std::string function, std::string why);
+
+  std::uint64_t ref_id() const noexcept { return ref_id_; }
+  // The engine that held it.
+  int engine_id() const noexcept { return engine_id_; }
+  // The function whose result it was.
+  const std::string& function() const noexcept { return function_; }
+  // Why it is lost, without the ref's description.
+  const std::string& why() const noexcept { return why_; }
+
+ private:
+  std::uint64_t ref_id_;
+  int engine_id_;
+  std::string function_;
+  std::string why_;
 };
 
 }  // namespace cannery

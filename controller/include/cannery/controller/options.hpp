@@ -131,6 +131,12 @@ struct ApplyOptions {
   // The task ends with cannery::error(timeout) when it has not ended this long
   // after it was submitted (queued or running).
   std::optional<std::chrono::milliseconds> timeout;
+  // Keep the result on the engine that made it: get<ObjectRef>() gives a ref
+  // to it, which later tasks take as an argument (they run on that engine
+  // when given any_engine; on another, the object moves engine to engine),
+  // and ObjectRef::get<T>() brings it here. apply / apply_with only; engines
+  // need a data socket (EngineInfo::data_endpoint).
+  bool keep_result = false;
 };
 
 // How map() picks an engine for each chunk, among engines with room.

@@ -23,6 +23,11 @@ struct ControllerStats {
   // are instead of carrying (counted per message, put() or task).
   std::uint64_t shared_memory_in_place_bytes = 0;
   std::uint64_t shared_memory_sends = 0;  // requests that named a segment
+  // Results kept on engines (ApplyOptions::keep_result), and fetch_requests
+  // that told an engine to fetch one from another engine's data socket (the
+  // bytes go engine to engine: they are not in bytes_sent).
+  std::uint64_t kept_results = 0;
+  std::uint64_t fetch_requests = 0;
   // Large arguments by value put for the caller (auto_put_min_bytes), and the
   // tasks given one of them again while it was still cached.
   std::uint64_t auto_puts = 0;

@@ -11,6 +11,7 @@
 //                                                 of the string + trunc(value + sum of
 //                                                 the span); invalid_argument beyond int64
 //   sum(span<const double>) -> double             a 1-D float64 array, in place
+//   ramp(int64 n) -> vector<double>               0, 1, ..., n - 1
 //   trace_scaled(Ref<const MatrixXd>, double) -> double
 //   describe(Ref<const MatrixXd>, span<const double>, double, int64, string) -> string
 //   nbytes(NDArray) -> int64                      bytes of any array
@@ -21,8 +22,8 @@
 //   sleep_ms(int64) -> int64                      sleeps, then returns the pid
 //   fail(string) -> void                          throws std::runtime_error(message)
 //
-// Not among them: "cannery.engine_stats", which every Engine has
-// (engine.hpp).
+// Not among them: "cannery.engine_stats" and "cannery.get", which every
+// Engine has (engine.hpp).
 
 #include "cannery/engine/functions.hpp"
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@
 #include "cannery/messaging/protocol.hpp"
 
 namespace cannery {
+
+namespace detail {
+struct DataPlaneCounters;
+}
 
 struct EngineOptions {
   // Where the controller is and which key signs messages: the connection
@@ -70,6 +75,12 @@ struct EngineOptions {
   // it runs on this host (docs/controller.md, "Shared memory for local
   // engines"). false: always over the socket.
   bool shared_memory = true;
+  // Bind a data socket from which other engines fetch the results this one
+  // keeps (docs/controller.md, "Results that stay on engines"); without it
+  // the engine does not announce the data_plane capability.
+  bool data_plane = true;
+  // How long a fetch from another engine's data socket may take.
+  std::chrono::milliseconds fetch_timeout{60'000};
   // Bounds for uncanning arguments and for each received frame (ZMQ_MAXMSGSIZE).
   Limits limits;
   std::int64_t max_frame_bytes = std::int64_t{4} << 30;
@@ -100,6 +111,12 @@ struct EngineStats {
   std::uint64_t heartbeats_answered = 0;
   std::uint64_t refused_messages = 0;   // on either socket (bad signature, malformed, ...)
   std::uint64_t requests_answered = 0;  // apply/map/push/pull requests, alone or in batches
+  // The data plane: objects (and their bytes) this engine sent to other
+  // engines from its data socket, and fetched from theirs.
+  std::uint64_t objects_served = 0;
+  std::uint64_t bytes_served = 0;
+  std::uint64_t objects_fetched = 0;
+  std::uint64_t bytes_fetched = 0;
 };
 
 class Engine {
@@ -157,6 +174,7 @@ class Engine {
   std::atomic<std::uint64_t> heartbeats_sent_{0};
   std::atomic<std::uint64_t> heartbeats_answered_{0};
   std::atomic<std::uint64_t> requests_answered_{0};
+  std::unique_ptr<detail::DataPlaneCounters> data_counters_;
 };
 
 }  // namespace cannery

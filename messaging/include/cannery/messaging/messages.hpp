@@ -79,6 +79,9 @@ struct RegistrationRequest {
   // Since 1.1: the engine's rank among the processes its launcher started
   // (MPI, Slurm); absent otherwise.
   std::optional<std::int64_t> rank;
+  // Since 1.2: where other engines fetch this engine's objects (its data
+  // socket, data_plane capability).
+  std::optional<std::string> data_endpoint;
   static constexpr auto fields() {
     using M = RegistrationRequest;
     // The routing id, "engine-<uuid>", must fit ZeroMQ's 255 bytes.
@@ -90,7 +93,8 @@ struct RegistrationRequest {
                       field("capabilities", &M::capabilities),
                       field("registrations", &M::registrations),
                       field("shared_memory", &M::shared_memory),
-                      field("rank", &M::rank, 0, std::numeric_limits<std::int64_t>::max())};
+                      field("rank", &M::rank, 0, std::numeric_limits<std::int64_t>::max()),
+                      field("data_endpoint", &M::data_endpoint, 1, 1024)};
   }
 };
 
@@ -145,9 +149,13 @@ struct ApplyRequest {
   static constexpr std::string_view type = "apply_request";
   std::uint64_t task = 0;
   std::optional<SharedMemoryDescriptor> shared_memory;
+  // Since 1.2 (data_plane): keep the result on the engine under this ref and
+  // answer with its size in bytes (an int) instead of the result.
+  std::optional<std::uint64_t> keep_as;
   static constexpr auto fields() {
     return std::tuple{field("task", &ApplyRequest::task),
-                      field("shared_memory", &ApplyRequest::shared_memory)};
+                      field("shared_memory", &ApplyRequest::shared_memory),
+                      field("keep_as", &ApplyRequest::keep_as)};
   }
 };
 
@@ -194,6 +202,22 @@ struct PutRequest {
   }
 };
 
+// Since 1.2 (data_plane): fetch the object cached under `ref` by engine
+// `from_engine` from its data socket at `endpoint`, and cache it under the
+// same ref. No reply: a call that uses the ref and finds it missing fails.
+struct FetchRequest {
+  static constexpr std::string_view type = "fetch_request";
+  std::uint64_t ref = 0;
+  int from_engine = 0;
+  std::string endpoint;
+  static constexpr auto fields() {
+    return std::tuple{
+        field("ref", &FetchRequest::ref),
+        field("from_engine", &FetchRequest::from_engine, 0, std::numeric_limits<int>::max()),
+        field("endpoint", &FetchRequest::endpoint, 1, 1024)};
+  }
+};
+
 // No reply.
 struct ReleaseRequest {
   static constexpr std::string_view type = "release_request";
@@ -221,6 +245,25 @@ struct ApplyReply {
                       field("function", &M::function),
                       field("ename", &M::ename),
                       field("evalue", &M::evalue)};
+  }
+};
+
+// --- Data plane (an engine's data socket, engine to engine) --------------------
+
+// Asks the engine for the object it caches under `ref`.
+struct ObjectRequest {
+  static constexpr std::string_view type = "object_request";
+  std::uint64_t ref = 0;
+  static constexpr auto fields() { return std::tuple{field("ref", &ObjectRequest::ref)}; }
+};
+
+// buffers: the object's frames when `found`, else none.
+struct ObjectReply {
+  static constexpr std::string_view type = "object_reply";
+  std::uint64_t ref = 0;
+  bool found = false;
+  static constexpr auto fields() {
+    return std::tuple{field("ref", &ObjectReply::ref), field("found", &ObjectReply::found)};
   }
 };
 

@@ -31,7 +31,7 @@ struct Version {
   int minor = 0;
   friend bool operator==(const Version&, const Version&) = default;
 };
-inline constexpr Version version{1, 1};
+inline constexpr Version version{1, 2};
 
 std::string to_string(Version v);
 // Nullopt unless "<major>.<minor>" with both whole numbers.
@@ -51,9 +51,16 @@ inline constexpr std::string_view batches = "batches";
 // Frames read from /dev/shm (shared_memory descriptors), when the probe also
 // shows both see the same /dev/shm.
 inline constexpr std::string_view shared_memory = "shared_memory";
+// A data socket (registration_request.data_endpoint), fetch_request and
+// apply_request.keep_as: results kept on engines, moved engine to engine.
+inline constexpr std::string_view data_plane = "data_plane";
 }  // namespace capability
 
 bool has_capability(const std::vector<std::string>& capabilities, std::string_view name);
+
+// The function every engine has (since 1.2) that answers with its one
+// argument as it arrived: ObjectRef::get brings a kept object back with it.
+inline constexpr std::string_view get_function = "cannery.get";
 
 // Routing ids of engines start with this, followed by the engine's uuid.
 inline constexpr std::string_view engine_routing_prefix = "engine-";

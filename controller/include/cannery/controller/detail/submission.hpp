@@ -38,6 +38,10 @@ struct Submission {
   // dropped before its end is told, so that a caller who saw every task
   // given an object end never has that object's old copy reused.
   std::vector<ObjectRef> held;
+  // The function called (apply, broadcast), for messages about its result.
+  std::string function;
+  // Its result is kept on the engine under this ref (ApplyRequest::keep_as).
+  std::optional<std::uint64_t> keep_as;
   int target = -1;  // engine id, or any_engine
   Scheme scheme = Scheme::leastload;
   int retries = 0;

@@ -21,6 +21,7 @@ class TaskFailure {
   TaskFailure(error why) : why_(std::move(why)) {}
   TaskFailure(RemoteError why) : why_(std::move(why)) {}
   TaskFailure(EngineDied why) : why_(std::move(why)) {}
+  TaskFailure(ObjectLost why) : why_(std::move(why)) {}
 
   // Throws the failure, of the type it was made with, built afresh: a copy
   // would share std::runtime_error's reference-counted message with the one
@@ -32,12 +33,15 @@ class TaskFailure {
     if (const auto* died = std::get_if<EngineDied>(&why_)) {
       throw EngineDied(died->engine_id(), died->message());
     }
+    if (const auto* lost = std::get_if<ObjectLost>(&why_)) {
+      throw ObjectLost(lost->ref_id(), lost->engine_id(), lost->function(), lost->why());
+    }
     const error& other = std::get<error>(why_);
     throw error(other.code(), other.message());
   }
 
  private:
-  std::variant<error, RemoteError, EngineDied> why_;
+  std::variant<error, RemoteError, EngineDied, ObjectLost> why_;
 };
 
 class TaskSink {

@@ -28,12 +28,19 @@ using LogSink = std::function<void(std::string_view)>;
 // The messages a RequestHandler takes, alone or as parts of a batch_request.
 using WorkMessages =
     protocol::MessageTable<protocol::ApplyRequest, protocol::MapRequest, protocol::PushRequest,
-                           protocol::PullRequest, protocol::PutRequest, protocol::ReleaseRequest>;
+                           protocol::PullRequest, protocol::PutRequest, protocol::ReleaseRequest,
+                           protocol::FetchRequest>;
+
+// Brings the object a fetch_request names from the engine that holds it
+// (data_plane.hpp, fetch_object); throws cannery::error saying why it cannot.
+using ObjectFetcher = std::function<std::vector<Buffer>(const protocol::FetchRequest&)>;
 
 class RequestHandler {
  public:
-  // Requests it cannot act on are counted and logged in `refusals`.
-  RequestHandler(const FunctionRegistry& functions, const Limits& limits, RefusalLog& refusals);
+  // Requests it cannot act on are counted and logged in `refusals`. Without
+  // a `fetcher`, every fetch_request fails (the object is noted as lost).
+  RequestHandler(const FunctionRegistry& functions, const Limits& limits, RefusalLog& refusals,
+                 ObjectFetcher fetcher = {});
 
   // Handles the work message `type` with `content` and `buffers`: the reply
   // to send, or nothing (put and release have none). A request whose content
@@ -56,8 +63,11 @@ class RequestHandler {
                                   std::vector<Buffer>& buffers);
   std::optional<Reply> operator()(const protocol::ReleaseRequest& request,
                                   std::vector<Buffer>& buffers);
+  std::optional<Reply> operator()(const protocol::FetchRequest& request,
+                                  std::vector<Buffer>& buffers);
 
   const ObjectCache& cache() const noexcept { return cache_; }
+  ObjectCache& cache() noexcept { return cache_; }
 
  private:
   // Runs a function call (apply or map) and answers with its result.
@@ -67,6 +77,7 @@ class RequestHandler {
   const FunctionRegistry& functions_;
   Limits limits_;
   RefusalLog& refusals_;
+  ObjectFetcher fetcher_;
   ObjectCache cache_;
   std::map<std::string, std::vector<Buffer>, std::less<>> names_;  // pushed values, as canned
 };

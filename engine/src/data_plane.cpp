@@ -1,0 +1,164 @@
+#include "data_plane.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <utility>
+
+#include "cannery/canning/error.hpp"
+#include "cannery/canning/serialize.hpp"
+#include "cannery/messaging/dispatch.hpp"
+#include "cannery/messaging/frames.hpp"
+
+namespace cannery::detail {
+
+namespace proto = cannery::protocol;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The address of this host that packets to host:port leave from, as the
+// kernel's routing table says: a UDP socket connected there (connect sends
+// nothing) reports it. Empty when the host does not resolve.
+std::string local_address_towards(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) return {};
+  std::string address;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0) {
+    sockaddr_in local{};
+    socklen_t length = sizeof local;
+    char text[INET_ADDRSTRLEN] = {};
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 &&
+        ::inet_ntop(AF_INET, &local.sin_addr, text, sizeof text) != nullptr) {
+      address = text;
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  ::freeaddrinfo(found);
+  return address;
+}
+
+}  // namespace
+
+std::string data_bind_endpoint(const std::string& controller_endpoint, const std::string& uuid) {
+  if (controller_endpoint.starts_with("ipc://")) {
+    return "ipc://" + (std::filesystem::temp_directory_path() / ("cannery-data-" + uuid)).string();
+  }
+  // tcp://HOST:PORT
+  const std::string rest = controller_endpoint.substr(controller_endpoint.find("://") + 3);
+  const std::size_t colon = rest.rfind(':');
+  std::string host = rest.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::string port = colon == std::string::npos ? "0" : rest.substr(colon + 1);
+  const std::string address = local_address_towards(host, port);
+  if (address.empty()) {
+    throw error(errc::io_error,
+                "cannot tell which address of this host reaches the controller at '" +
+                    controller_endpoint +
+                    "', for the data socket: check that its host name resolves");
+  }
+  return "tcp://" + address + ":*";
+}
+
+DataServer::DataServer(zmq::context_t& context, Setup setup)
+    : setup_(std::move(setup)),
+      router_(context, zmq::socket_type::router),
+      session_(setup_.session) {
+  router_.set(zmq::sockopt::linger, 0);
+  if (setup_.max_frame_bytes > 0) limit_frame_size(router_, setup_.max_frame_bytes);
+  try {
+    router_.bind(setup_.bind_endpoint);
+  } catch (const zmq::error_t& e) {
+    throw error(errc::io_error, "cannot bind the engine's data socket at '" + setup_.bind_endpoint +
+                                    "': " + e.what());
+  }
+  endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+  thread_ = std::thread([this] { run(); });
+}
+
+DataServer::~DataServer() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void DataServer::run() noexcept {
+  ::pthread_setname_np(::pthread_self(), "cannery-data");
+  while (!stop_.load()) {
+    try {
+      std::optional<Message> request = session_.receive(router_, 100ms);
+      refused_.store(session_.refusals().total(), std::memory_order_relaxed);
+      if (request) serve(std::move(*request));
+    } catch (const std::exception& e) {
+      session_.refusals().record(error(errc::io_error, std::string("data socket: ") + e.what()),
+                                 "engine");
+    }
+  }
+}
+
+void DataServer::serve(Message request) {
+  if (request.header.msg_type != proto::ObjectRequest::type) {
+    session_.refusals().record(
+        error(errc::malformed_message, "ignored a " + request.header.msg_type.substr(0, 64) +
+                                           " on the data socket: it takes object_request only"),
+        "engine");
+    return;
+  }
+  const auto wanted = proto::decode<proto::ObjectRequest>(request);
+  const ObjectCache::Frames frames = setup_.cache->find(wanted.ref);
+  std::vector<Buffer> buffers;
+  std::uint64_t bytes = 0;
+  if (frames) {
+    buffers = *frames;  // shares the cached frames: nothing is copied
+    for (const Buffer& b : buffers)
+      bytes += b.size();
+  }
+  session_.send(router_,
+                proto::make_message(session_, proto::ObjectReply{wanted.ref, frames != nullptr},
+                                    &request, std::move(buffers)));
+  if (frames) {
+    setup_.counters->objects_served.fetch_add(1, std::memory_order_relaxed);
+    setup_.counters->bytes_served.fetch_add(bytes, std::memory_order_relaxed);
+  }
+}
+
+std::vector<Buffer> fetch_object(zmq::context_t& context, Session& session,
+                                 const proto::FetchRequest& request,
+                                 std::chrono::milliseconds timeout, const Limits& limits,
+                                 std::int64_t max_frame_bytes) {
+  const std::string from = "engine " + std::to_string(request.from_engine) + " at " +
+                           request.endpoint + ", which held ref " + std::to_string(request.ref);
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  if (max_frame_bytes > 0) limit_frame_size(dealer, max_frame_bytes);
+  try {
+    dealer.connect(request.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw error(errc::object_lost, "could not connect to " + from + ": " + e.what());
+  }
+  session.send(dealer, proto::make_message(session, proto::ObjectRequest{request.ref}));
+  std::optional<Message> reply = session.receive(dealer, timeout);
+  if (!reply) {
+    throw error(errc::object_lost,
+                "no answer within " + std::to_string(timeout.count()) + " ms from " + from);
+  }
+  const auto answer = proto::decode<proto::ObjectReply>(*reply);
+  if (answer.ref != request.ref || !answer.found) {
+    throw error(errc::object_lost, from + ", answered that it does not hold it (any more)");
+  }
+  PeekedObject peeked = peek_object(reply->buffers, limits);
+  if (!peeked.remaining.empty()) {
+    throw error(errc::object_lost, from + ", sent more than one object for it");
+  }
+  return std::move(reply->buffers);
+}
+
+}  // namespace cannery::detail
