@@ -16,12 +16,7 @@ namespace proto = cannery::protocol;
 
 namespace {
 
-cannery::Session session_with_key(const std::string& key) {
-  cannery::SessionOptions o;
-  o.key = key;
-  o.log_sink = [](std::string_view) {};  // refusals of the engine's answers are not expected
-  return cannery::Session(o);
-}
+using cannery::test::session_with_key;
 
 std::uint64_t refused(cannery::Controller& controller, int engine) {
   return cannery::test::engine_counters(controller, engine).at("refused_messages");
@@ -45,7 +40,6 @@ TEST_CASE("an engine's data socket refuses unsigned and foreign requests and ser
   zmq::socket_t dealer(context, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
   dealer.connect(engine.data_endpoint);
-  cannery::Session ours = session_with_key(controller.connection_info().key);
   cannery::Session foreign = session_with_key("not-the-cluster-key");
   const std::uint64_t refused_before = refused(controller, engine.id);
 
@@ -62,8 +56,9 @@ TEST_CASE("an engine's data socket refuses unsigned and foreign requests and ser
   CHECK(refused_now >= refused_before + 2);
 
   // Signed: the object, as cached.
-  ours.send(dealer, proto::make_message(ours, proto::ObjectRequest{ref.id()}));
-  std::optional<cannery::Message> reply = ours.receive(dealer, 10s);
+  const std::string key = controller.connection_info().key;
+  std::optional<cannery::Message> reply =
+      cannery::test::ask_for_object(engine.data_endpoint, key, ref.id());
   REQUIRE(reply);
   const auto answer = proto::decode<proto::ObjectReply>(*reply);
   CHECK(answer.ref == ref.id());
@@ -73,8 +68,7 @@ TEST_CASE("an engine's data socket refuses unsigned and foreign requests and ser
   CHECK(values[999] == 999.0);
 
   // A ref it does not hold: found is false, no buffers.
-  ours.send(dealer, proto::make_message(ours, proto::ObjectRequest{ref.id() + 1000}));
-  reply = ours.receive(dealer, 10s);
+  reply = cannery::test::ask_for_object(engine.data_endpoint, key, ref.id() + 1000);
   REQUIRE(reply);
   CHECK_FALSE(proto::decode<proto::ObjectReply>(*reply).found);
   CHECK(reply->buffers.empty());

@@ -119,6 +119,37 @@ TEST_CASE("a kept result whose only holder died is ObjectLost for the tasks that
   CHECK(controller.apply(cannery::any_engine, "add", 1.0, 2.0).get<double>(15s) == 3.0);
 }
 
+TEST_CASE("a kept result is dropped by every engine holding it when its last ref goes",
+          "[dataplane]") {
+  Cluster cluster(2);
+  cannery::Controller& controller = cluster.controller;
+  const std::string key = controller.connection_info().key;
+  const std::vector<cannery::EngineInfo> engines = controller.engines();
+  std::uint64_t id = 0;
+  {
+    const auto ramp = controller.apply_with(keep(), engines[0].id, "ramp", std::int64_t{1000})
+                          .get<cannery::ObjectRef>(30s);
+    id = ramp.id();
+    CHECK(controller.apply(engines[1].id, "sum", ramp).get<double>(30s) == 499500.0);
+    for (const cannery::EngineInfo& e : engines) {
+      auto reply = cannery::test::ask_for_object(e.data_endpoint, key, id);
+      REQUIRE(reply);
+      CHECK(cannery::protocol::decode<cannery::protocol::ObjectReply>(*reply).found);
+    }
+  }
+  // The ref is gone: both engines drop the object (release_request).
+  for (const cannery::EngineInfo& e : engines) {
+    bool found = true;
+    for (int i = 0; i < 100 && found; ++i) {
+      auto reply = cannery::test::ask_for_object(e.data_endpoint, key, id);
+      REQUIRE(reply);
+      found = cannery::protocol::decode<cannery::protocol::ObjectReply>(*reply).found;
+      if (found) std::this_thread::sleep_for(50ms);
+    }
+    CHECK_FALSE(found);
+  }
+}
+
 TEST_CASE("the kept-result example of docs/controller.md and object_ref.hpp runs as written",
           "[dataplane]") {
   Cluster cluster(2);
