@@ -211,7 +211,13 @@ bool Core::send_refs(Engine& engine, const Task& task) {
     if (ref.kept) {
       // Engine to engine: this one fetches it from a holder's data socket.
       const Engine* holder = holder_of(ref_id);
-      if (holder == nullptr) continue;  // lost meanwhile: the engine reports object_lost
+      if (holder == nullptr) {
+        // Its holders are dying this round: the fetch fails, and the task
+        // ends with ObjectLost saying so.
+        const std::vector<int> dying = holdings_.of_a(ref_id);
+        if (dying.empty()) continue;
+        holder = &engines_.at(dying.front());
+      }
       if (!send(engine,
                 protocol::FetchRequest{ref_id, holder->info.id, holder->info.data_endpoint})) {
         return false;
