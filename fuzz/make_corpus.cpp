@@ -284,12 +284,15 @@ void envelope_seeds() {
   Session with_digests(digesting);
 
   std::vector<std::pair<std::string, Message>> messages;
-  messages.emplace_back("apply_request",
-                        message(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt},
-                                pack_apply_message("add", 1.0, 2.0)));
-  messages.emplace_back("apply_request_frame",
-                        message(proto::ApplyRequest{.task = 2, .shared_memory = std::nullopt, .keep_as = std::nullopt},
-                                pack_apply_message("sum", ramp(130))));
+  messages.emplace_back("apply_request", message(proto::ApplyRequest{.task = 1,
+                                                                     .shared_memory = std::nullopt,
+                                                                     .keep_as = std::nullopt},
+                                                 pack_apply_message("add", 1.0, 2.0)));
+  messages.emplace_back(
+      "apply_request_frame",
+      message(
+          proto::ApplyRequest{.task = 2, .shared_memory = std::nullopt, .keep_as = std::nullopt},
+          pack_apply_message("sum", ramp(130))));
   messages.emplace_back("registration", message(proto::RegistrationRequest{
                                             .uuid = "u",
                                             .pid = 12,
@@ -363,7 +366,8 @@ proto::SharedMemoryDescriptor in_fuzz_segment(Frames& frames) {
 void engine_seeds() {
   const std::string t = "engine_request";
   auto apply = [](std::uint64_t task) {
-    return proto::ApplyRequest{.task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt};
+    return proto::ApplyRequest{
+        .task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt};
   };
   Eigen::MatrixXd m = Eigen::MatrixXd::Identity(3, 3);
   seed(t, "echo", request(apply(1), pack_apply_message("echo", 5)));
@@ -530,14 +534,16 @@ void controller_seeds() {
        request(proto::batch_reply, batch.take_content(proto::batch_replies_field), batch_buffers));
   // A part that does not decode as an apply_reply (a request's), then one
   // that does.
-  batch.add(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt}, {});
+  batch.add(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt},
+            {});
   batch.add(reply(proto::Status::ok), canned(1));
   batch_buffers = batch.take_buffers();
   seed(t, "batch_reply_bad_part",
        request(proto::batch_reply, batch.take_content(proto::batch_replies_field), batch_buffers));
   seed(t, "heartbeat", request(proto::Heartbeat{}));
   seed(t, "unexpected_type",
-       request(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt}));
+       request(
+           proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt}));
 }
 
 }  // namespace

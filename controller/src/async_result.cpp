@@ -38,6 +38,10 @@ ObjectRef TaskState::kept_ref() const {
   }
   // The engine answered with the kept object's size.
   const auto bytes = deserialize_object<std::int64_t>(frames_).value;
+  if (bytes < 0) {
+    throw error(errc::malformed_message, "the engine kept the result but gave its size as " +
+                                             std::to_string(bytes) + " bytes");
+  }
   kept_->nbytes.store(static_cast<std::size_t>(bytes), std::memory_order_relaxed);
   return ObjectRef(kept_);
 }

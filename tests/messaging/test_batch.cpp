@@ -60,9 +60,13 @@ TEST_CASE("a batch splits back into its parts each with its own buffers", "[mess
   BatchBuilder builder;
   const std::vector<Buffer> first{bytes("a"), bytes("bb")};
   const std::vector<Buffer> third{bytes("ccc")};
-  builder.add(proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt}, first);
+  builder.add(
+      proto::ApplyRequest{.task = 1, .shared_memory = std::nullopt, .keep_as = std::nullopt},
+      first);
   builder.add(proto::PullRequest{.task = 2, .name = "weights"}, {});
-  builder.add(proto::ApplyRequest{.task = 3, .shared_memory = std::nullopt, .keep_as = std::nullopt}, third);
+  builder.add(
+      proto::ApplyRequest{.task = 3, .shared_memory = std::nullopt, .keep_as = std::nullopt},
+      third);
   CHECK(builder.parts() == 3);
   CHECK(builder.frames() == 3);
   Object content(builder.take_content(proto::batch_requests_field));
