@@ -1,7 +1,10 @@
 #pragma once
 // Test hosts (DESIGN.md, "Test hosts"): K network namespaces joined by a
 // bridge, made by scripts/test-hosts.sh, with processes and sockets placed in
-// them. Everything is removed by the destructor, and by a watchdog process
+// them. Each host has a /dev/shm of its own, seen by the processes start()
+// puts there; this process, and threads moved by enter(), keep the real one,
+// so a controller on a test host shares memory with no engine started on one.
+// Everything is removed by the destructor, and by a watchdog process
 // when this one dies first (a failed assertion that aborts, a signal, a
 // SIGKILL from ctest's timeout). Not root or no iproute2: available() is false
 // and why_not() says why, for the test to print and skip.
@@ -82,6 +85,7 @@ class TestHosts {
 
   // Moves the calling thread into host i's network until the returned guard
   // goes: sockets it opens, and threads it starts, live there from now on.
+  // Only the network: its /dev/shm stays this process's, not the host's.
   class Inside {
    public:
     explicit Inside(const std::string& host) : home_(::open("/proc/self/ns/net", O_RDONLY)) {
@@ -102,12 +106,11 @@ class TestHosts {
   };
   Inside enter(int i) const { return Inside(host(i)); }
 
-  // Starts `argv` on host i; it is killed (if still running) by the
-  // destructor. Returns its pid. nsenter enters only the host's network;
-  // `ip netns exec` would also mount a /sys of its own, without the cgroup
-  // file systems that daemons such as slurmd need.
+  // Starts `argv` on host i, in its network and with its /dev/shm; it is
+  // killed (if still running) by the destructor. Returns its pid: `test-hosts.sh
+  // run`, the way people run programs on a host too, ends by exec'ing argv.
   pid_t start(int i, const std::vector<std::string>& argv) {
-    std::vector<std::string> full{"nsenter", "--net=/run/netns/" + host(i), "--"};
+    std::vector<std::string> full{script(), "run", name_, std::to_string(i)};
     full.insert(full.end(), argv.begin(), argv.end());
     const pid_t pid = spawn(full, false);
     processes_.push_back(pid);
