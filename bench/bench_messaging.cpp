@@ -725,13 +725,6 @@ std::vector<Buffer> signed_frames(std::size_t total) {
   return out;
 }
 
-std::size_t total_size(std::span<const Buffer> frames) {
-  std::size_t n = 0;
-  for (const Buffer& b : frames)
-    n += b.size();
-  return n;
-}
-
 // Signs `variants` in turn; each comes from a Session of its own, so its
 // header starts with its own session id.
 void sign_in_turn(benchmark::State& state, std::size_t variants) {

@@ -48,6 +48,30 @@
 //                             its baseline: the same chain with each result
 //                             brought to the controller and sent on by value.
 //
+// In test hosts (DESIGN.md, "Test hosts": network namespaces, 1 Gbit/s links;
+// root only, else skipped with the reason), the controller on host 0:
+//   single_transfer_hosts     a 400 MB object put to one engine on host 1
+//                             (put_request, no relay) and one task on it: the
+//                             baseline.
+//   broadcast_hosts/8         the same object put to engines on hosts 1..8,
+//                             one task each, relayed (each host receives it
+//                             from the one before while that one still
+//                             receives it). Counters: vs_single_transfer
+//                             (time over single_transfer_hosts' of this run;
+//                             target <= 1.5) and controller_bytes_per_object
+//                             (the controller's bytes sent over the object's;
+//                             target <= 1.1).
+//   broadcast_hosts_star/8    the same without relays: the controller sends
+//                             every engine its copy (about 8x).
+//   single_transfer_hosts_200mbit, broadcast_hosts_200mbit/8
+//                             the same two with 100 MB over 200 Mbit/s links:
+//                             at 1 Gbit/s, eight hosts moving bytes at once
+//                             need more CPU time than this 2-core machine has
+//                             (each hop costs it about 3 CPU seconds per 400
+//                             MB, a single transfer as much), so only here
+//                             does the relay show what it does on hosts of
+//                             their own.
+//
 // Engines come from CANNERY_ENGINE or next to this program (build/bin).
 
 #include <benchmark/benchmark.h>
@@ -56,6 +80,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -64,6 +89,7 @@
 #include <vector>
 
 #include "support/small_tasks.hpp"
+#include "test_hosts.hpp"
 
 namespace {
 
@@ -312,6 +338,122 @@ BENCHMARK(register_engines)
     ->Arg(500)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)
+    ->UseRealTime();
+
+// --- Across test hosts (DESIGN.md, "Test hosts"): 1 Gbit/s links ---------------
+
+// The engine program test hosts start: CANNERY_ENGINE, else next to this one.
+std::string engine_program() {
+  if (const char* given = std::getenv("CANNERY_ENGINE")) return given;
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "cannery-engine")
+      .string();
+}
+
+// A controller on test host 0 and one engine on each of hosts 1..engines,
+// links of `rate`; each iteration puts an object of `bytes` and runs one task
+// per engine on it. Seconds per iteration; counters: the controller's bytes
+// sent per object.
+double put_to_hosts(benchmark::State& state, int engines, bool relay, const std::string& rate,
+                    std::size_t bytes) {
+  cannery::test::TestHosts hosts(engines + 1, rate);
+  if (!hosts.available()) {
+    state.SkipWithError(("no test hosts: " + hosts.why_not()).c_str());
+    return 0;
+  }
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("cannery-bench-" + std::to_string(::getpid()) + ".json");
+  auto inside = hosts.enter(0);
+  cannery::ControllerOptions options;
+  options.interface = "tcp://" + cannery::test::TestHosts::address(0);
+  options.connection_file = file;
+  options.relay = relay;
+  cannery::Controller controller(options);
+  for (int host = 1; host <= engines; ++host)
+    hosts.start(host, {engine_program(), "--connection-file", file.string()});
+  controller.wait_for_engines(static_cast<std::size_t>(engines), 300s);
+  std::uint64_t controller_bytes = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<double> data(bytes / sizeof(double), 1.0);
+    const std::uint64_t sent_before = controller.stats().bytes_sent;
+    const auto start = std::chrono::steady_clock::now();
+    state.ResumeTiming();
+    {
+      const cannery::ObjectRef ref = controller.put(std::move(data));
+      for (auto& r : controller.broadcast("nbytes", ref)) {
+        if (r.get<std::int64_t>(600s) != static_cast<std::int64_t>(bytes))
+          state.SkipWithError("an engine answered the wrong size");
+      }
+    }
+    state.PauseTiming();
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    controller_bytes += controller.stats().bytes_sent - sent_before;
+    state.ResumeTiming();
+  }
+  const auto objects = static_cast<double>(state.iterations());
+  state.counters["controller_bytes_per_object"] =
+      static_cast<double>(controller_bytes) / objects / static_cast<double>(bytes);
+  state.SetBytesProcessed(state.iterations() * engines * static_cast<std::int64_t>(bytes));
+  return seconds / objects;
+}
+
+// The same benchmarks at two link rates: 1 Gbit/s, the issue's, and 200
+// Mbit/s, at which this 2-core machine has the CPU time that eight hosts
+// moving bytes at once need (at 1 Gbit/s each hop costs it about 3 CPU
+// seconds per 400 MB, so eight hops at once are bound by its two cores, not
+// by the links).
+struct HostsCase {
+  std::string rate;
+  std::size_t bytes;
+  double single_transfer_seconds = 0;  // of this run, for the ratios
+};
+HostsCase gigabit{"1gbit", 400'000'000};
+HostsCase slow{"200mbit", 100'000'000};
+
+void single_transfer(benchmark::State& state, HostsCase& c) {
+  c.single_transfer_seconds = put_to_hosts(state, 1, false, c.rate, c.bytes);
+}
+
+void broadcast(benchmark::State& state, HostsCase& c, bool relay) {
+  const double seconds =
+      put_to_hosts(state, static_cast<int>(state.range(0)), relay, c.rate, c.bytes);
+  if (c.single_transfer_seconds > 0)
+    state.counters["vs_single_transfer"] = seconds / c.single_transfer_seconds;
+}
+
+void single_transfer_hosts(benchmark::State& state) {
+  single_transfer(state, gigabit);
+}
+void broadcast_hosts(benchmark::State& state) {
+  broadcast(state, gigabit, true);
+}
+// Today's way before relays: the controller sends each engine its copy.
+void broadcast_hosts_star(benchmark::State& state) {
+  broadcast(state, gigabit, false);
+}
+void single_transfer_hosts_200mbit(benchmark::State& state) {
+  single_transfer(state, slow);
+}
+void broadcast_hosts_200mbit(benchmark::State& state) {
+  broadcast(state, slow, true);
+}
+
+BENCHMARK(single_transfer_hosts)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK(broadcast_hosts)->Arg(8)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK(broadcast_hosts_star)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(single_transfer_hosts_200mbit)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
+BENCHMARK(broadcast_hosts_200mbit)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
     ->UseRealTime();
 
 }  // namespace

@@ -112,6 +112,7 @@ Core::Core(const ControllerOptions& options, const std::string& key)
   heart_ =
       std::make_unique<HeartMonitor>(context_, io_threads_, heart_address, options_.curve_server,
                                      session_options(key, options_), options_.handshake_timeout);
+  start_relay(session_options(key, options_));
 }
 
 Core::~Core() {
@@ -130,6 +131,7 @@ void Core::stop() noexcept {
   commands_.close();
   if (thread_.joinable()) thread_.join();
   heart_->stop();
+  relay_.reset();
   std::lock_guard lock(live_mutex_);
   live_changed_.notify_all();
 }
@@ -187,6 +189,9 @@ void Core::handle(Command& command) {
     Ref& ref = refs_[add->id];
     ref.shared = std::move(add->shared);
     ref.frames = std::move(add->frames);
+    offer_for_relay(add->id, ref);
+    std::lock_guard lock(ref_stats_mutex_);
+    ref_stats_.emplace(add->id, RefStats{});
   } else if (auto* drop = std::get_if<DropRefCommand>(&command)) {
     auto it = refs_.find(drop->id);
     if (it != refs_.end()) {
@@ -356,6 +361,8 @@ ControllerStats Core::stats() const {
   s.shared_memory_sends = shared_memory_sends_.load();
   s.kept_results = kept_results_.load();
   s.fetch_requests = fetch_requests_.load();
+  s.relay_fetches = relay_fetches_.load();
+  s.relay_bytes_sent = relay_bytes_sent_.load();
   return s;
 }
 

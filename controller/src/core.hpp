@@ -33,6 +33,7 @@
 #include "cannery/messaging/curve.hpp"
 #include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/messages.hpp"
+#include "cannery/messaging/object_server.hpp"
 #include "cannery/messaging/receive_memory.hpp"
 #include "cannery/messaging/refusals.hpp"
 #include "cannery/messaging/session.hpp"
@@ -74,6 +75,7 @@ class Core final : public RefReleaser {
   void add_ref(std::uint64_t id, std::vector<Buffer> frames);
   void drop_ref(std::uint64_t id) noexcept override;
   std::shared_ptr<TaskState> fetch_ref(const ObjectRef& ref) override;
+  RefStats ref_stats(std::uint64_t id) const override;
 
   std::vector<EngineInfo> engines();
   // Sends shutdown_request to the engines of this host with these pids, or to
@@ -101,6 +103,10 @@ class Core final : public RefReleaser {
     bool leaving = false;       // sent a shutdown_request: its end is expected, not news
     bool batches = false;       // takes batch_request (it said so when registering)
     bool doomed = false;        // found dead this round: nothing more is sent to it
+    bool relay = false;         // takes relayed puts (it said so when registering)
+    std::string shm_domain;     // which /dev/shm it sees; empty: unknown
+    // Its data socket's CURVE public key, when the cluster uses CURVE.
+    std::optional<std::string> data_curve_key;
   };
   struct Ref {
     std::vector<Buffer> frames;
@@ -117,8 +123,18 @@ class Core final : public RefReleaser {
       std::optional<std::string> lost;
     };
     std::optional<Kept> kept;
+    // A relayed put: the engines that receive it for their /dev/shm, in the
+    // order they joined (each fetches from the one before, the first from
+    // the controller), and the receiver of each /dev/shm.
+    struct Relay {
+      std::vector<int> chain;
+      std::unordered_map<std::string, int> receiver_of;
+    };
+    std::optional<Relay> relay;
   };
 
+  // Binds the relay socket beside the engines' one (core_relay.cpp).
+  void start_relay(SessionOptions session);
   void run() noexcept;
   void loop();
   void handle(Command& command);
@@ -135,6 +151,15 @@ class Core final : public RefReleaser {
   void assign(Engine& engine, std::uint64_t id);
   void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);
   bool send_refs(Engine& engine, const Task& task);
+  // Whether `ref` goes to `engine` by relay rather than in a put_request.
+  bool relays(const Engine& engine, const Ref& ref) const;
+  // Tells `engine` where to fetch the relayed put `ref_id` from, and adds it
+  // to the relay (core_relay.cpp).
+  bool send_relayed(Engine& engine, std::uint64_t ref_id, Ref& ref);
+  void on_fetch_report(Engine& engine, const protocol::FetchReport& report);
+  // Serves a put from the relay socket when it is large enough to relay.
+  void offer_for_relay(std::uint64_t ref_id, const Ref& ref);
+  void add_ref_stats(std::uint64_t ref_id, const RefStats& more);
   // Whether the task needs engines with a data socket (it keeps its result,
   // or takes a kept one).
   bool needs_data_plane(const Submission& s) const;
@@ -208,6 +233,15 @@ class Core final : public RefReleaser {
   zmq::socket_t router_;
   std::string endpoint_;
   std::unique_ptr<HeartMonitor> heart_;
+  // The puts the relay socket serves, and RefStats of live puts (written by
+  // the I/O and relay threads).
+  mutable std::mutex relay_mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<const std::vector<Buffer>>> relay_objects_;
+  mutable std::mutex ref_stats_mutex_;
+  std::unordered_map<std::uint64_t, RefStats> ref_stats_;
+  // The relay socket (a thread of its own, "cannery-relay"), from which
+  // engines fetch relayed puts; null when relays are off. stop() ends it.
+  std::unique_ptr<ObjectServer> relay_;
   Session session_;
   RefusalLog refusals_;
   // Within the bound of keep_receive_memory_warm(), when the program set one.
@@ -221,7 +255,7 @@ class Core final : public RefReleaser {
       messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
       re_registrations_{0}, tasks_retried_{0}, shared_memory_bytes_{0},
       shared_memory_in_place_bytes_{0}, shared_memory_sends_{0}, kept_results_{0},
-      fetch_requests_{0};
+      fetch_requests_{0}, relay_fetches_{0}, relay_bytes_sent_{0};
   // Live engines that share this host's /dev/shm: put() writes a segment
   // only when there is one.
   std::atomic<std::size_t> shared_memory_engines_{0};
@@ -250,6 +284,7 @@ class Core final : public RefReleaser {
   std::size_t released_ = 0;  // pending tasks that left the queue this round
   std::mt19937_64 rng_{std::random_device{}()};
   std::vector<Candidate> candidates_;                   // reused by dispatch
+  std::vector<Candidate> data_candidates_;              // those with a data socket, reused
   std::map<int, std::vector<std::uint64_t>> assigned_;  // this round's tasks per engine, reused
 };
 

@@ -21,7 +21,8 @@ namespace {
 constexpr int receive_batch = 512;
 
 // What engines send on the work socket besides batch_replies.
-using EngineMessages = protocol::MessageTable<protocol::RegistrationRequest, protocol::ApplyReply>;
+using EngineMessages = protocol::MessageTable<protocol::RegistrationRequest, protocol::ApplyReply,
+                                              protocol::FetchReport>;
 
 // Only the protocol version of a registration_request, read before the rest:
 // a peer of another major version may lay out the rest differently.
@@ -109,7 +110,8 @@ void Core::on_message(Message& message) {
             [&](const protocol::RegistrationRequest& request) {
               on_registration(request, message);
             },
-            [&](const protocol::ApplyReply& reply) { on_reply(*engine, reply, message.buffers); }});
+            [&](const protocol::ApplyReply& reply) { on_reply(*engine, reply, message.buffers); },
+            [&](const protocol::FetchReport& report) { on_fetch_report(*engine, report); }});
     if (!known) {
       throw error(errc::malformed_message, "unexpected message type '" + type.substr(0, 64) + "'");
     }
@@ -189,6 +191,10 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
       protocol::has_capability(request.capabilities, protocol::capability::data_plane)
           ? request.data_endpoint.value_or("")
           : "";
+  engine->relay = !engine->info.data_endpoint.empty() &&
+                  protocol::has_capability(request.capabilities, protocol::capability::relay);
+  engine->shm_domain = engine->relay ? request.shm_domain.value_or("") : "";
+  engine->data_curve_key = options_.curve_server ? request.data_curve_key : std::nullopt;
   engine->info.shared_memory =
       options_.shared_memory &&
       protocol::has_capability(request.capabilities, protocol::capability::shared_memory) &&

@@ -1,6 +1,7 @@
 // Core: accepting tasks, dispatching them to engines, their replies and ends,
 // and the cached objects (refs) they use.
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "cannery/canning/error.hpp"
@@ -118,25 +119,47 @@ void Core::dispatch() {
       if (tasks_.count(id) != 0) assign(engine, id);  // else it timed out while queued
     }
   }
-  while (!any_queue_.empty()) {
+  // The engines with room, listed once per round and kept up to date as
+  // tasks go to them: a scan of every engine per task made the I/O thread's
+  // cost per task grow with the number of engines.
+  candidates_.clear();
+  for (const auto& [engine_id, engine] : engines_) {
+    const std::size_t in_flight = placement_.count(engine_id);
+    if (engine.info.alive && !engine.doomed && in_flight < room)
+      candidates_.push_back(
+          {engine_id, in_flight, engine.last_assigned, !engine.info.data_endpoint.empty()});
+  }
+  while (!any_queue_.empty() && !candidates_.empty()) {
     const std::uint64_t id = any_queue_.front();
     auto task = tasks_.find(id);
     if (task == tasks_.end()) {
       any_queue_.pop_front();
       continue;
     }
-    candidates_.clear();
-    const bool data_plane = needs_data_plane(task->second.request);
-    for (const auto& [engine_id, engine] : engines_) {
-      const std::size_t in_flight = placement_.count(engine_id);
-      if (engine.info.alive && !engine.doomed && in_flight < room &&
-          (!data_plane || !engine.info.data_endpoint.empty()))
-        candidates_.push_back({engine_id, in_flight, engine.last_assigned});
+    std::size_t chosen = 0;
+    if (needs_data_plane(task->second.request)) {
+      data_candidates_.clear();
+      std::copy_if(candidates_.begin(), candidates_.end(), std::back_inserter(data_candidates_),
+                   [](const Candidate& c) { return c.data_plane; });
+      if (data_candidates_.empty()) break;  // every engine with a data socket is full
+      const int engine_id =
+          data_candidates_[pick_engine(task->second.request.scheme, data_candidates_, rng_)].id;
+      chosen = static_cast<std::size_t>(
+          std::find_if(candidates_.begin(), candidates_.end(),
+                       [&](const Candidate& c) { return c.id == engine_id; }) -
+          candidates_.begin());
+    } else {
+      chosen = pick_engine(task->second.request.scheme, candidates_, rng_);
     }
-    if (candidates_.empty()) break;  // every engine is full: back-pressure
-    const int chosen = candidates_[pick_engine(task->second.request.scheme, candidates_, rng_)].id;
     any_queue_.pop_front();
-    assign(engines_.at(chosen), id);
+    Candidate& candidate = candidates_[chosen];
+    assign(engines_.at(candidate.id), id);
+    candidate.last_assigned = assign_seq_;
+    if (++candidate.in_flight >= room) {
+      // Full: out of this round's list (order does not matter to the schemes).
+      candidate = candidates_.back();
+      candidates_.pop_back();
+    }
   }
   for (auto& [engine_id, ids] : assigned_) {
     // A kept result lost since the task was queued: the task ends here.
@@ -219,11 +242,16 @@ bool Core::send_refs(Engine& engine, const Task& task) {
         holder = &engines_.at(dying.front());
       }
       if (!send(engine,
-                protocol::FetchRequest{ref_id, holder->info.id, holder->info.data_endpoint})) {
+                protocol::FetchRequest{ref_id, holder->info.id, holder->info.data_endpoint,
+                                       std::nullopt, std::nullopt, holder->data_curve_key})) {
         return false;
       }
       fetch_requests_.fetch_add(1, std::memory_order_relaxed);
       holdings_.link(ref_id, engine.info.id);
+      continue;
+    }
+    if (relays(engine, ref)) {
+      if (!send_relayed(engine, ref_id, ref)) return false;
       continue;
     }
     protocol::PutRequest put;
@@ -234,6 +262,7 @@ bool Core::send_refs(Engine& engine, const Task& task) {
       return false;
     }
     if (shared) count_sent({1, ref.shared->in_place_bytes()});
+    if (!shared) add_ref_stats(ref_id, {.controller_bytes = total_size(ref.frames)});
     holdings_.link(ref_id, engine.info.id);
   }
   return true;
@@ -390,6 +419,14 @@ void Core::maybe_release(std::uint64_t ref_id) {
   auto it = refs_.find(ref_id);
   if (it == refs_.end() || !it->second.dropped || it->second.uses != 0) return;
   refs_.erase(it);
+  {
+    std::lock_guard lock(relay_mutex_);
+    relay_objects_.erase(ref_id);
+  }
+  {
+    std::lock_guard lock(ref_stats_mutex_);
+    ref_stats_.erase(ref_id);
+  }
   for (int holder : holdings_.unlink_a(ref_id)) {
     protocol::ReleaseRequest release;
     release.refs = {ref_id};

@@ -18,4 +18,10 @@ AsyncResult ObjectRef::fetch() const {
   return AsyncResult(owner->fetch_ref(*this));
 }
 
+RefStats ObjectRef::stats() const {
+  if (!handle_) return {};
+  const std::shared_ptr<detail::RefReleaser> owner = handle_->releaser.lock();
+  return owner ? owner->ref_stats(handle_->id) : RefStats{};
+}
+
 }  // namespace cannery

@@ -91,6 +91,14 @@ class ManyToMany {
     auto it = by_a_.find(a);
     return it != by_a_.end() && it->second.count(b) != 0;
   }
+  void unlink(A a, B b) {
+    auto here = by_a_.find(a);
+    if (here == by_a_.end() || here->second.erase(b) == 0) return;
+    if (here->second.empty()) by_a_.erase(here);
+    auto there = by_b_.find(b);
+    there->second.erase(a);
+    if (there->second.empty()) by_b_.erase(there);
+  }
   // Every B linked to `a`.
   std::vector<B> of_a(A a) const {
     auto it = by_a_.find(a);

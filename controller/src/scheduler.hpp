@@ -14,6 +14,7 @@ struct Candidate {
   int id;
   std::size_t in_flight;
   std::uint64_t last_assigned;  // sequence number of its latest task; 0 = never
+  bool data_plane = false;      // has a data socket
 };
 
 // Index into `candidates` (not empty).

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,76 +68,29 @@ std::string data_bind_endpoint(const std::string& controller_endpoint, const std
   return "tcp://" + address + ":*";
 }
 
-DataServer::DataServer(zmq::context_t& context, Setup setup)
-    : setup_(std::move(setup)),
-      router_(context, zmq::socket_type::router),
-      session_(setup_.session) {
-  router_.set(zmq::sockopt::linger, 0);
-  if (setup_.max_frame_bytes > 0) limit_frame_size(router_, setup_.max_frame_bytes);
-  try {
-    router_.bind(setup_.bind_endpoint);
-  } catch (const zmq::error_t& e) {
-    throw error(errc::io_error, "cannot bind the engine's data socket at '" + setup_.bind_endpoint +
-                                    "': " + e.what());
+void secure_data_client(zmq::socket_ref socket, const std::optional<DataCurve>& curve,
+                        const std::optional<std::string>& server_key, const std::string& whom) {
+  if (!curve) return;
+  if (!server_key) {
+    throw error(errc::object_lost,
+                "the cluster uses CURVE, but the controller named no CURVE "
+                "key for " +
+                    whom);
   }
-  endpoint_ = router_.get(zmq::sockopt::last_endpoint);
-  thread_ = std::thread([this] { run(); });
-}
-
-DataServer::~DataServer() {
-  stop_.store(true);
-  if (thread_.joinable()) thread_.join();
-}
-
-void DataServer::run() noexcept {
-  ::pthread_setname_np(::pthread_self(), "cannery-data");
-  while (!stop_.load()) {
-    try {
-      std::optional<Message> request = session_.receive(router_, 100ms);
-      refused_.store(session_.refusals().total(), std::memory_order_relaxed);
-      if (request) serve(std::move(*request));
-    } catch (const std::exception& e) {
-      session_.refusals().record(error(errc::io_error, std::string("data socket: ") + e.what()),
-                                 "engine");
-    }
-  }
-}
-
-void DataServer::serve(Message request) {
-  if (request.header.msg_type != proto::ObjectRequest::type) {
-    session_.refusals().record(
-        error(errc::malformed_message, "ignored a " + request.header.msg_type.substr(0, 64) +
-                                           " on the data socket: it takes object_request only"),
-        "engine");
-    return;
-  }
-  const auto wanted = proto::decode<proto::ObjectRequest>(request);
-  const ObjectCache::Frames frames = setup_.cache->find(wanted.ref);
-  std::vector<Buffer> buffers;
-  std::uint64_t bytes = 0;
-  if (frames) {
-    buffers = *frames;  // shares the cached frames: nothing is copied
-    for (const Buffer& b : buffers)
-      bytes += b.size();
-  }
-  session_.send(router_,
-                proto::make_message(session_, proto::ObjectReply{wanted.ref, frames != nullptr},
-                                    &request, std::move(buffers)));
-  if (frames) {
-    setup_.counters->objects_served.fetch_add(1, std::memory_order_relaxed);
-    setup_.counters->bytes_served.fetch_add(bytes, std::memory_order_relaxed);
-  }
+  make_curve_client(socket, curve->keys, *server_key);
 }
 
 std::vector<Buffer> fetch_object(zmq::context_t& context, Session& session,
                                  const proto::FetchRequest& request,
                                  std::chrono::milliseconds timeout, const Limits& limits,
-                                 std::int64_t max_frame_bytes) {
+                                 std::int64_t max_frame_bytes,
+                                 const std::optional<DataCurve>& curve) {
   const std::string from = "engine " + std::to_string(request.from_engine) + " at " +
                            request.endpoint + ", which held ref " + std::to_string(request.ref);
   zmq::socket_t dealer(context, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
   if (max_frame_bytes > 0) limit_frame_size(dealer, max_frame_bytes);
+  secure_data_client(dealer, curve, request.curve_key, from);
   try {
     dealer.connect(request.endpoint);
   } catch (const zmq::error_t& e) {

@@ -1,25 +1,23 @@
 #pragma once
 // The engine's data plane (docs/protocol.md, "fetch_request", "object_request"):
-// a ROUTER socket of its own, served by a thread of its own
-// ("cannery-data"), from which other engines fetch the objects this engine
-// caches (kept results), so that they move engine to engine and never
-// through the controller; and the fetch, run on the work loop's thread when
-// a fetch_request comes.
-//
-// Every message is signed with the cluster's key: requests that fail
-// verification are counted, logged and never answered.
+// where its data socket (an ObjectServer, object_server.hpp, on a thread of
+// its own, "cannery-data") binds, from which other engines fetch the objects
+// this engine caches (kept results) or is receiving (relayed puts), so that
+// they move engine to engine and never through the controller; and the fetch
+// of a kept result, run on the work loop's thread when a fetch_request comes
+// (relay_fetch.hpp fetches relayed puts).
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <zmq.hpp>
 
 #include "cannery/canning/options.hpp"
-#include "cannery/engine/object_cache.hpp"
+#include "cannery/messaging/curve.hpp"
 #include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/session.hpp"
 
@@ -39,41 +37,21 @@ struct DataPlaneCounters {
 // the system's temporary files when the controller is reached over ipc.
 std::string data_bind_endpoint(const std::string& controller_endpoint, const std::string& uuid);
 
-class DataServer {
- public:
-  struct Setup {
-    SessionOptions session;
-    std::string bind_endpoint;  // data_bind_endpoint()
-    std::int64_t max_frame_bytes = 0;
-    const ObjectCache* cache = nullptr;     // outlives the server
-    DataPlaneCounters* counters = nullptr;  // outlives the server
-  };
-
-  // Binds (throws io_error naming the endpoint when it cannot) and starts
-  // serving.
-  DataServer(zmq::context_t& context, Setup setup);
-  // Stops the thread and closes the socket.
-  ~DataServer();
-  DataServer(const DataServer&) = delete;
-  DataServer& operator=(const DataServer&) = delete;
-
-  // The socket as bound: what registration_request.data_endpoint names.
-  const std::string& endpoint() const noexcept { return endpoint_; }
-  // Messages refused on the data socket.
-  std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
-
- private:
-  void run() noexcept;
-  void serve(Message request);
-
-  Setup setup_;
-  zmq::socket_t router_;
-  Session session_;  // the data thread's only
-  std::string endpoint_;
-  std::atomic<bool> stop_{false};
-  std::atomic<std::uint64_t> refused_{0};
-  std::thread thread_;
+// How this engine meets data sockets when the cluster uses CURVE: its data
+// socket is a CURVE server with the engine's own key pair (open to any
+// client that knows its public key: every request is signed besides), and
+// it connects to other engines' data sockets, and to the controller's relay
+// socket, as a CURVE client.
+struct DataCurve {
+  CurveKeyPair keys;           // this engine's
+  std::string controller_key;  // the controller's public key (connection file)
 };
+
+// Makes `socket` a CURVE client of the data socket `whom` names, whose
+// public key is `server_key`, when `curve` is set. Throws
+// cannery::error(object_lost) when CURVE is on and no key was given.
+void secure_data_client(zmq::socket_ref socket, const std::optional<DataCurve>& curve,
+                        const std::optional<std::string>& server_key, const std::string& whom);
 
 // Fetches the object of `request` from the engine at request.endpoint with
 // `session` (the caller's thread's), within `timeout`: its frames, checked to
@@ -82,6 +60,7 @@ class DataServer {
 std::vector<Buffer> fetch_object(zmq::context_t& context, Session& session,
                                  const protocol::FetchRequest& request,
                                  std::chrono::milliseconds timeout, const Limits& limits,
-                                 std::int64_t max_frame_bytes);
+                                 std::int64_t max_frame_bytes,
+                                 const std::optional<DataCurve>& curve);
 
 }  // namespace cannery::detail

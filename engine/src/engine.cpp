@@ -17,12 +17,14 @@
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/heart.hpp"
 #include "cannery/messaging/messages.hpp"
+#include "cannery/messaging/object_server.hpp"
 #include "cannery/messaging/protocol.hpp"
 #include "cannery/messaging/receive_memory.hpp"
 #include "cannery/messaging/session.hpp"
 #include "cannery/messaging/shared_memory.hpp"
 #include "data_plane.hpp"
 #include "heart.hpp"
+#include "relay_fetch.hpp"
 #include "signals.hpp"
 
 namespace cannery {
@@ -95,7 +97,13 @@ class Engine::Loop {
   detail::Heart::Setup heart_setup() const;
   // The data socket, unless turned off or it cannot be bound (then logged:
   // the engine works without the data_plane capability).
-  std::unique_ptr<detail::DataServer> start_data_server();
+  std::unique_ptr<detail::ObjectServer> start_data_server();
+  // CURVE on data sockets when the controller uses it (the engine refuses to
+  // start without a key pair then).
+  static std::optional<detail::DataCurve> data_curve(const Engine& engine);
+  // Brings what a fetch_request names into `cache`: a kept result whole, a
+  // relayed put piece by piece (then a fetch_report says how it went).
+  void fetch(const proto::FetchRequest& request, ObjectCache& cache);
   template <proto::MessageType T>
   void send(const T& content, const Message* parent = nullptr, std::vector<Buffer> buffers = {}) {
     send(make_message(session_, content, parent, std::move(buffers)));
@@ -123,8 +131,13 @@ class Engine::Loop {
   zmq::context_t context_;
   zmq::socket_t dealer_;
   Session session_;
+  // Which /dev/shm this engine sees, when it shares objects through it.
+  const std::optional<std::string> shm_domain_;
+  // CURVE on data sockets, when the cluster uses it.
+  const std::optional<detail::DataCurve> data_curve_;
+  detail::Arrivals arrivals_;  // relayed objects arriving, served meanwhile
   detail::RequestHandler handler_;
-  std::unique_ptr<detail::DataServer> data_server_;  // reads handler_'s cache
+  std::unique_ptr<detail::ObjectServer> data_server_;  // reads handler_'s cache and arrivals_
   // Lets the controller find out that it can hand put() objects over in
   // shared memory; removed from /dev/shm when the loop ends.
   std::optional<SharedMemoryProbe> shared_memory_probe_;
@@ -160,17 +173,11 @@ Engine::Loop::Loop(Engine& engine)
       context_(io_threads.make_context()),
       dealer_(context_, zmq::socket_type::dealer),
       session_(session_options()),
+      shm_domain_(engine.options_.shared_memory ? shm_domain() : std::nullopt),
+      data_curve_(data_curve(engine)),
       handler_(engine.functions_, engine.options_.limits, session_.refusals(),
-               [this](const proto::FetchRequest& request) {
-                 std::vector<Buffer> frames = detail::fetch_object(
-                     context_, session_, request, engine_.options_.fetch_timeout,
-                     engine_.options_.limits, engine_.options_.max_frame_bytes);
-                 std::uint64_t bytes = 0;
-                 for (const Buffer& b : frames)
-                   bytes += b.size();
-                 engine_.data_counters_->objects_fetched.fetch_add(1);
-                 engine_.data_counters_->bytes_fetched.fetch_add(bytes);
-                 return frames;
+               [this](const proto::FetchRequest& request, ObjectCache& cache) {
+                 fetch(request, cache);
                }),
       data_server_(start_data_server()),
       shared_memory_probe_(engine.options_.shared_memory ? SharedMemoryProbe::create()
@@ -191,20 +198,93 @@ detail::Heart::Setup Engine::Loop::heart_setup() const {
           &engine_.heartbeats_answered_};
 }
 
-std::unique_ptr<detail::DataServer> Engine::Loop::start_data_server() {
+std::optional<detail::DataCurve> Engine::Loop::data_curve(const Engine& engine) {
+  if (engine.connection_.curve_server_public_key.empty() || !engine.options_.curve_keys)
+    return std::nullopt;
+  return detail::DataCurve{*engine.options_.curve_keys, engine.connection_.curve_server_public_key};
+}
+
+std::unique_ptr<detail::ObjectServer> Engine::Loop::start_data_server() {
   if (!engine_.options_.data_plane) return nullptr;
+  detail::DataPlaneCounters* counters = engine_.data_counters_.get();
   try {
-    return std::make_unique<detail::DataServer>(
-        context_, detail::DataServer::Setup{
+    return std::make_unique<detail::ObjectServer>(
+        context_, detail::ObjectServer::Setup{
                       .session = session_options(),
                       .bind_endpoint = detail::data_bind_endpoint(engine_.endpoint_, engine_.uuid_),
                       .max_frame_bytes = engine_.options_.max_frame_bytes,
-                      .cache = &handler_.cache(),
-                      .counters = engine_.data_counters_.get()});
+                      .thread_name = "cannery-data",
+                      .peer_kind = "engine",
+                      .lookup =
+                          [this](std::uint64_t ref) {
+                            // The cache first: a relayed object is cached before it
+                            // leaves arrivals_.
+                            if (ObjectCache::Frames frames = handler_.cache().find(ref))
+                              return detail::Holding{std::move(frames), nullptr};
+                            return detail::Holding{nullptr, arrivals_.find(ref)};
+                          },
+                      .served =
+                          [counters](std::uint64_t, std::uint64_t bytes, bool whole) {
+                            if (whole)
+                              counters->objects_served.fetch_add(1, std::memory_order_relaxed);
+                            counters->bytes_served.fetch_add(bytes, std::memory_order_relaxed);
+                          },
+                      .shm_domain = shm_domain_,
+                      .before_bind =
+                          [this](zmq::socket_ref socket) {
+                            if (data_curve_) make_open_curve_server(socket, data_curve_->keys);
+                          }});
   } catch (const error& e) {
     log("cannery-engine: no data socket, so results kept here cannot move to other engines: " +
         e.message());
     return nullptr;
+  }
+}
+
+void Engine::Loop::fetch(const proto::FetchRequest& request, ObjectCache& cache) {
+  detail::DataPlaneCounters& counters = *engine_.data_counters_;
+  if (!request.frame_sizes) {
+    std::vector<Buffer> frames = detail::fetch_object(
+        context_, session_, request, engine_.options_.fetch_timeout, engine_.options_.limits,
+        engine_.options_.max_frame_bytes, data_curve_);
+    const std::size_t bytes = total_size(frames);
+    cache.put(request.ref, std::move(frames));
+    counters.objects_fetched.fetch_add(1);
+    counters.bytes_fetched.fetch_add(bytes);
+    return;
+  }
+  proto::FetchReport report{.ref = request.ref,
+                            .ok = false,
+                            .from_engines = 0,
+                            .from_controller = 0,
+                            .through_shared_memory = 0,
+                            .why = std::nullopt};
+  try {
+    detail::RelayFetched fetched =
+        detail::relay_fetch(request, {.context = &context_,
+                                      .session = &session_,
+                                      .arrivals = &arrivals_,
+                                      .controller_endpoint = engine_.endpoint_,
+                                      .curve = data_curve_,
+                                      .shm_domain = shm_domain_,
+                                      .max_frame_bytes = engine_.options_.max_frame_bytes,
+                                      .limits = engine_.options_.limits,
+                                      .stall_timeout = engine_.options_.relay_stall_timeout});
+    cache.put(request.ref, std::move(fetched.frames));
+    arrivals_.remove(request.ref);
+    counters.objects_fetched.fetch_add(1);
+    counters.bytes_fetched.fetch_add(fetched.from_engines + fetched.from_controller);
+    report.ok = true;
+    report.from_engines = fetched.from_engines;
+    report.from_controller = fetched.from_controller;
+    report.through_shared_memory = fetched.through_shared_memory;
+    send(report);
+  } catch (const error& e) {
+    // fetch_report.why holds at most 4096 bytes (a list of sources can be
+    // longer); the whole text goes to this engine's log with the refusal.
+    report.why = e.message().substr(0, 4096);
+    send(report);
+    throw;
   }
 }
 
@@ -409,14 +489,19 @@ void Engine::Loop::send_registration(Clock::time_point now) {
                                      .registrations = engine_.registrations_.load(),
                                      .shared_memory = std::nullopt,
                                      .rank = engine_.options_.rank,
-                                     .data_endpoint = std::nullopt};
+                                     .data_endpoint = std::nullopt,
+                                     .shm_domain = std::nullopt,
+                                     .data_curve_key = std::nullopt};
   if (shared_memory_probe_) {
     request.capabilities.emplace_back(proto::capability::shared_memory);
     request.shared_memory = shared_memory_probe_->describe();
   }
   if (data_server_) {
     request.capabilities.emplace_back(proto::capability::data_plane);
+    request.capabilities.emplace_back(proto::capability::relay);
     request.data_endpoint = data_server_->endpoint();
+    request.shm_domain = shm_domain_;
+    if (data_curve_) request.data_curve_key = data_curve_->keys.public_key;
   }
   send(request);
   last_registration_ = now;

@@ -4,24 +4,13 @@
 
 namespace cannery {
 
-namespace {
-
-std::size_t bytes_of(const std::vector<Buffer>& frames) {
-  std::size_t total = 0;
-  for (const Buffer& b : frames)
-    total += b.size();
-  return total;
-}
-
-}  // namespace
-
 void ObjectCache::put(std::uint64_t ref, std::vector<Buffer> frames) {
-  const std::size_t bytes = bytes_of(frames);
+  const std::size_t bytes = total_size(frames);
   auto object = std::make_shared<const std::vector<Buffer>>(std::move(frames));
   std::lock_guard lock(mutex_);
   lost_.erase(ref);
   if (auto found = objects_.find(ref); found != objects_.end()) {
-    bytes_ -= bytes_of(*found->second);
+    bytes_ -= total_size(*found->second);
     found->second = std::move(object);
   } else {
     objects_.emplace(ref, std::move(object));
@@ -34,7 +23,7 @@ bool ObjectCache::release(std::uint64_t ref) {
   lost_.erase(ref);
   auto found = objects_.find(ref);
   if (found == objects_.end()) return false;
-  bytes_ -= bytes_of(*found->second);
+  bytes_ -= total_size(*found->second);
   objects_.erase(found);
   return true;
 }

@@ -199,7 +199,7 @@ std::optional<Reply> RequestHandler::operator()(const proto::FetchRequest& reque
       throw error(errc::object_lost, "this engine has no data plane to fetch it from engine " +
                                          std::to_string(request.from_engine));
     }
-    cache_.put(request.ref, fetcher_(request));
+    fetcher_(request, cache_);
   } catch (const error& e) {
     cache_.note_lost(request.ref, e.message());
     refusals_.record(

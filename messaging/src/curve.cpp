@@ -224,10 +224,14 @@ std::string read_curve_public_key(const fs::path& file) {
   return key_field(doc, "public", where);
 }
 
-void make_curve_server(zmq::socket_ref socket, const CurveKeyPair& server) {
+void make_open_curve_server(zmq::socket_ref socket, const CurveKeyPair& server) {
   check_pair(server, "server key pair");
   set_option(socket, zmq::sockopt::curve_server, true, "server");
   set_option(socket, zmq::sockopt::curve_secretkey, server.secret_key, "server");
+}
+
+void make_curve_server(zmq::socket_ref socket, const CurveKeyPair& server) {
+  make_open_curve_server(socket, server);
   set_option(socket, zmq::sockopt::zap_domain, kZapDomain, "server");
   // Fail closed: without this, a server whose context has no ZAP handler
   // admits every client that knows its public key. A libzmq without the option

@@ -26,17 +26,21 @@ std::string_view without_port(std::string_view endpoint) {
 }  // namespace
 
 std::string default_heart_bind_address(std::string_view engines_bound) {
+  return bind_address_beside(engines_bound, "-heartbeat");
+}
+
+std::string bind_address_beside(std::string_view engines_bound, std::string_view ipc_suffix) {
   if (starts_with(engines_bound, tcp)) return std::string(without_port(engines_bound)) + ":*";
-  if (starts_with(engines_bound, ipc)) return std::string(engines_bound) + "-heartbeat";
+  if (starts_with(engines_bound, ipc)) return std::string(engines_bound) + std::string(ipc_suffix);
   throw error(errc::invalid_argument,
-              "no heart socket can be placed beside the engines' endpoint '" +
+              "no socket can be placed beside the engines' endpoint '" +
                   std::string(engines_bound) +
                   "' (only tcp:// and ipc:// are supported); set "
-                  "ControllerOptions::heartbeat_endpoint");
+                  "ControllerOptions::heartbeat_endpoint, or ControllerOptions::relay = false");
 }
 
 std::string heart_connect_endpoint(std::string_view engines_endpoint,
-                                   std::string_view heart_endpoint) {
+                                   std::string_view heart_endpoint, std::string_view what) {
   if (starts_with(heart_endpoint, ipc) && heart_endpoint.size() > ipc.size()) {
     return std::string(heart_endpoint);
   }
@@ -50,7 +54,7 @@ std::string heart_connect_endpoint(std::string_view engines_endpoint,
     }
   }
   throw error(errc::malformed_message,
-              "heartbeat_endpoint '" + std::string(heart_endpoint.substr(0, 200)) +
+              std::string(what) + " '" + std::string(heart_endpoint.substr(0, 200)) +
                   "' is neither ipc://PATH nor tcp://HOST:PORT for an engine that reached the "
                   "controller at '" +
                   std::string(engines_endpoint) + "'");

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <system_error>
 #include <thread>
@@ -568,6 +569,19 @@ std::size_t remove_stale_segments() noexcept {
     // A sweep that cannot list /dev/shm removes nothing; nothing depends on it.
   }
   return removed;
+}
+
+std::optional<std::string> shm_domain() noexcept {
+  try {
+    std::ifstream boot("/proc/sys/kernel/random/boot_id");
+    std::string boot_id;
+    struct stat st {};
+    if (!std::getline(boot, boot_id) || boot_id.empty() || ::stat("/dev/shm", &st) != 0)
+      return std::nullopt;
+    return boot_id + ":" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  } catch (...) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace cannery

@@ -115,9 +115,11 @@ TEST_CASE("shared arrays are put without being written anywhere", "[cluster][sha
   CHECK(used.bytes_sent < payload / 4);
   CHECK(no_own_segments_within(5s));  // the arrays went with the ref
 
-  // With shared memory off they travel over the socket like any array.
+  // With shared memory off they travel over the socket like any array (each
+  // engine its own copy: without relays, which would send it once).
   cannery::ControllerOptions options;
   options.shared_memory = false;
+  options.relay = false;
   Cluster socket_only(2, false, options);
   const cannery::ControllerStats sent = twenty_sums(socket_only.controller, &shared_weights);
   CHECK(sent.shared_memory_in_place_bytes == 0);
@@ -152,6 +154,7 @@ TEST_CASE("with shared memory off on either side, put objects go over the socket
   SECTION("the controller's option") {
     cannery::ControllerOptions options;
     options.shared_memory = false;
+    options.relay = false;  // each engine its own copy (test_relayed_puts.cpp relays)
     Cluster cluster(2, false, options);
     CHECK(engines_sharing(cluster.controller) == 0);
     const cannery::ControllerStats used = twenty_sums(cluster.controller);

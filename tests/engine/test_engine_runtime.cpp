@@ -8,6 +8,8 @@
 #include <csignal>
 #include <stdexcept>
 
+#include <cannery/messaging/shared_memory.hpp>
+
 #include "scripted_controller.hpp"
 
 namespace {
@@ -461,19 +463,24 @@ TEST_CASE("a registration_reply with values out of range is ignored", "[engine][
   CHECK(log.contains("registration_reply: field 'heartbeat_ms' is 0, outside 1..3600000"));
 }
 
-TEST_CASE("an engine announces protocol 1.2 and the batches and data_plane capabilities",
+TEST_CASE("an engine announces protocol 1.3 and the batches data_plane and relay capabilities",
           "[engine][runtime][protocol]") {
   ScriptedController controller;
   RunningEngine running(options_for(controller));
   running.start();
   const proto::RegistrationRequest request = controller.register_engine().content;
-  CHECK(request.protocol == "1.2");
+  CHECK(request.protocol == "1.3");
   CHECK(proto::parse_version(request.protocol) == proto::version);
   CHECK(proto::has_capability(request.capabilities, proto::capability::batches));
   // With its data socket, on the address it reaches the controller from.
   CHECK(proto::has_capability(request.capabilities, proto::capability::data_plane));
   REQUIRE(request.data_endpoint);
   CHECK(request.data_endpoint->rfind("tcp://127.0.0.1:", 0) == 0);
+  // It takes relayed puts, and says which /dev/shm it sees (the same as
+  // this process's: engines of one host share relayed objects through it).
+  CHECK(proto::has_capability(request.capabilities, proto::capability::relay));
+  CHECK(request.shm_domain == cannery::shm_domain());
+  CHECK_FALSE(request.data_curve_key);  // no CURVE here
 
   // EngineOptions::protocol changes what it announces (for tests of how
   // controllers meet other versions).

@@ -35,11 +35,12 @@ using AllMessages =
     std::tuple<proto::RegistrationRequest, proto::RegistrationReply, proto::RegistrationRefused,
                proto::UnknownEngine, proto::Heartbeat, proto::ApplyRequest, proto::MapRequest,
                proto::PushRequest, proto::PullRequest, proto::PutRequest, proto::ReleaseRequest,
-               proto::ApplyReply, proto::ShutdownRequest, proto::FetchRequest, proto::ObjectRequest,
-               proto::ObjectReply>;
+               proto::ApplyReply, proto::ShutdownRequest, proto::FetchRequest, proto::FetchReport,
+               proto::ObjectRequest, proto::ObjectReply, proto::ChunkRequest, proto::ChunkReply>;
 
 // Every field set, none to its default (checked below), so that a round trip
-// that lost one shows.
+// that lost one shows: the codec's concern, so a sample need not make sense
+// as a whole (a fetch_report both ok and with a why).
 template <class T>
 T sample() = delete;
 
@@ -60,7 +61,9 @@ proto::RegistrationRequest sample() {
           .registrations = 2,
           .shared_memory = proto::ProbeDescription{"/cannery-1-2-ef", "00ff00ff"},
           .rank = 7,
-          .data_endpoint = "tcp://10.0.0.7:41721"};
+          .data_endpoint = "tcp://10.0.0.7:41721",
+          .shm_domain = "3e1f9a27-5c4b-4d8e-a1f0-6b2c7d9e0f13:25:1",
+          .data_curve_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"};
 }
 
 template <>
@@ -136,7 +139,31 @@ proto::ShutdownRequest sample() {
 
 template <>
 proto::FetchRequest sample() {
-  return {.ref = 40, .from_engine = 2, .endpoint = "tcp://10.0.0.7:41721"};
+  // A relayed put: fallbacks end with the controller's relay socket (-1).
+  // Every item carries every field, so that the walk below reaches them all.
+  return {.ref = 40,
+          .from_engine = 2,
+          .endpoint = "tcp://10.0.0.7:41721",
+          .frame_sizes = std::vector<std::uint64_t>{112, 33554432},
+          .fallbacks =
+              std::vector<proto::RelaySource>{
+                  {.engine = 5,
+                   .endpoint = "tcp://10.0.0.8:41725",
+                   .curve_key = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"},
+                  {.engine = -1,
+                   .endpoint = "tcp://0.0.0.0:40127",
+                   .curve_key = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"}},
+          .curve_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"};
+}
+
+template <>
+proto::FetchReport sample() {
+  return {.ref = 40,
+          .ok = true,
+          .from_engines = 33554432,
+          .from_controller = 112,
+          .through_shared_memory = 1,
+          .why = "engine 5 at tcp://10.0.0.8:41725 sent nothing for 5000 ms"};
 }
 
 template <>
@@ -147,6 +174,22 @@ proto::ObjectRequest sample() {
 template <>
 proto::ObjectReply sample() {
   return {.ref = 40, .found = true};
+}
+
+template <>
+proto::ChunkRequest sample() {
+  return {.ref = 40,
+          .offset = 1048688,
+          .length = 1048576,
+          .shm_domain = "3e1f9a27-5c4b-4d8e-a1f0-6b2c7d9e0f13:25:1"};
+}
+
+template <>
+proto::ChunkReply sample() {
+  return {.ref = 40,
+          .offset = 1048688,
+          .state = proto::ChunkState::shared,
+          .shared_memory = sample_descriptor()};
 }
 
 // A section of its own per message: a failure in one leaves the others to run.
@@ -566,6 +609,20 @@ TEST_CASE("bounded fields take the values the protocol allows and no others",
   check_bounds<proto::RegistrationRequest>({
       {"uuid", {text(1), text(248)}, {text(0), text(249)}},
       {"pid", {Object(0), Object(int_max)}, {Object(-1), Object(int_max + 1)}},
+      {"shm_domain", {text(1), text(255)}, {text(0), text(256)}},
+      {"data_curve_key", {text(40)}, {text(39), text(41)}},
+  });
+  // -1, the controller's relay socket, since 1.3.
+  check_bounds<proto::FetchRequest>({
+      {"from_engine", {Object(-1), Object(int_max)}, {Object(-2), Object(int_max + 1)}},
+      {"endpoint", {text(1), text(1024)}, {text(0), text(1025)}},
+      {"curve_key", {text(40)}, {text(39), text(41)}},
+  });
+  check_bounds<proto::FetchReport>({
+      {"why", {text(0), text(4096)}, {text(4097)}},
+  });
+  check_bounds<proto::ChunkRequest>({
+      {"shm_domain", {text(1), text(255)}, {text(0), text(256)}},
   });
   check_bounds<proto::ApplyReply>({
       {"engine_id", {Object(-1), Object(int_max)}, {Object(-2), Object(int_max + 1)}},

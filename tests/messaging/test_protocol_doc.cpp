@@ -28,13 +28,12 @@ using cannery::Object;
 namespace {
 
 // Every message type of messages.hpp (batches aside: their parts are these).
-using AllMessages =
-    proto::MessageTable<proto::RegistrationRequest, proto::RegistrationReply,
-                        proto::RegistrationRefused, proto::UnknownEngine, proto::Heartbeat,
-                        proto::ApplyRequest, proto::MapRequest, proto::PushRequest,
-                        proto::PullRequest, proto::PutRequest, proto::ReleaseRequest,
-                        proto::ApplyReply, proto::ShutdownRequest, proto::FetchRequest,
-                        proto::ObjectRequest, proto::ObjectReply>;
+using AllMessages = proto::MessageTable<
+    proto::RegistrationRequest, proto::RegistrationReply, proto::RegistrationRefused,
+    proto::UnknownEngine, proto::Heartbeat, proto::ApplyRequest, proto::MapRequest,
+    proto::PushRequest, proto::PullRequest, proto::PutRequest, proto::ReleaseRequest,
+    proto::ApplyReply, proto::ShutdownRequest, proto::FetchRequest, proto::FetchReport,
+    proto::ObjectRequest, proto::ObjectReply, proto::ChunkRequest, proto::ChunkReply>;
 // What the parts of each kind of batch may be (docs/protocol.md, "Batches").
 using BatchRequestParts =
     proto::MessageTable<proto::ApplyRequest, proto::MapRequest, proto::PushRequest,
@@ -497,6 +496,9 @@ TEST_CASE("every field of every message is in its section of docs/protocol.md",
   REQUIRE(!segments.empty());
   check_fields_in(segments, field_names<proto::SegmentDescriptor>());
   check_fields_in(segments, field_names<proto::FramePlacement>());
+  const std::string relay_source = section(doc, "### `RelaySource`");
+  REQUIRE(!relay_source.empty());
+  check_fields_in(relay_source, field_names<proto::RelaySource>());
   // A batch part's own fields.
   const std::string batches = section(doc, "## Batches");
   REQUIRE(!batches.empty());

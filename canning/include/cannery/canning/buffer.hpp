@@ -90,4 +90,12 @@ class Buffer {
   std::shared_ptr<const void> owner_;
 };
 
+// The bytes of `frames` together (a canned object's size).
+inline std::size_t total_size(std::span<const Buffer> frames) noexcept {
+  std::size_t total = 0;
+  for (const Buffer& frame : frames)
+    total += frame.size();
+  return total;
+}
+
 }  // namespace cannery

@@ -29,6 +29,7 @@
 #include "cannery/canning/canner.hpp"
 #include "cannery/canning/object.hpp"
 #include "cannery/canning/writer.hpp"
+#include "cannery/controller/stats.hpp"
 #include "cannery/controller/wait.hpp"
 #include "cannery/messaging/protocol.hpp"
 
@@ -49,6 +50,7 @@ class RefReleaser {
   virtual void drop_ref(std::uint64_t id) noexcept = 0;
   // Submits a task that answers with the object of `ref`.
   virtual std::shared_ptr<TaskState> fetch_ref(const ObjectRef& ref) = 0;
+  virtual RefStats ref_stats(std::uint64_t id) const = 0;
 };
 
 struct RefHandle {
@@ -91,6 +93,11 @@ class ObjectRef {
   AsyncResult fetch() const;
   template <class T = Object>
   T get(std::chrono::milliseconds timeout = default_wait_timeout) const;
+
+  // How its object travelled so far: bytes the controller sent, bytes
+  // engines passed on to one another (a relayed put). Zeros for an empty
+  // ref or once its controller is gone.
+  RefStats stats() const;
 
  private:
   friend class detail::AutoPuts;  // keeps weak handles to the refs it made

@@ -93,6 +93,14 @@ struct ControllerOptions {
   // parallel; figures in docs/controller.md). The caller's thread is one of
   // them. 0: one per core, at most 4.
   std::size_t shared_memory_writers = 0;
+  // put() objects of at least `relay_min_bytes` reach engines that do not
+  // see this host's /dev/shm by relay (docs/controller.md, "Large puts to
+  // many engines"): they leave the controller once, from a data socket of
+  // its own, and engines pass them on to one another piece by piece while
+  // they receive them, one engine per host, the others of that host mapping
+  // its copy. false: each engine gets its own copy from the controller.
+  bool relay = true;
+  std::size_t relay_min_bytes = std::size_t{4} << 20;
   // A task argument passed by value whose buffers borrow the caller's memory
   // (an lvalue array, a span, ...) for at least this many bytes is put()
   // for the caller: it reaches each engine once (each host once, through

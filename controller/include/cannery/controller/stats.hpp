@@ -32,6 +32,26 @@ struct ControllerStats {
   // tasks given one of them again while it was still cached.
   std::uint64_t auto_puts = 0;
   std::uint64_t auto_put_reuses = 0;
+  // fetch_requests that told an engine to fetch a relayed put (from another
+  // engine or from the controller's data socket), and the bytes the
+  // controller's data socket sent (also in bytes_sent).
+  std::uint64_t relay_fetches = 0;
+  std::uint64_t relay_bytes_sent = 0;
+};
+
+// How the object of one ref travelled (ObjectRef::stats()), while the ref
+// lives.
+struct RefStats {
+  // Bytes of it the controller sent: put_requests, and pieces from its
+  // data socket for relayed puts.
+  std::uint64_t controller_bytes = 0;
+  // Bytes of it that engines fetched from other engines (relayed puts), as
+  // the fetching engines reported them.
+  std::uint64_t engine_bytes = 0;
+  // Engines that mapped it from another engine of their host.
+  std::uint64_t shared_memory_handoffs = 0;
+  // Engines told to fetch it by relay.
+  std::uint64_t relay_fetches = 0;
 };
 
 }  // namespace cannery

@@ -81,6 +81,11 @@ struct EngineOptions {
   bool data_plane = true;
   // How long a fetch from another engine's data socket may take.
   std::chrono::milliseconds fetch_timeout{60'000};
+  // A relayed put's source that sends nothing for this long is given up for
+  // the next one the controller named (docs/controller.md, "Large puts to
+  // many engines"). A live source that waits for bytes itself says so every
+  // quarter second, so this only has to exceed one piece's (1 MiB) transfer.
+  std::chrono::milliseconds relay_stall_timeout{5'000};
   // Bounds for uncanning arguments and for each received frame (ZMQ_MAXMSGSIZE).
   Limits limits;
   std::int64_t max_frame_bytes = std::int64_t{4} << 30;

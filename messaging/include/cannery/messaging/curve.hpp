@@ -71,6 +71,13 @@ std::string read_curve_public_key(const std::filesystem::path& file);
 // "cannery". Call before bind. See the order rules above.
 void make_curve_server(zmq::socket_ref socket, const CurveKeyPair& server);
 
+// Makes `socket` a CURVE server that admits any client knowing its public
+// key: no ZAP domain, so no authenticator is asked. Only for sockets whose
+// every request proves its sender otherwise (signed with the cluster's key):
+// an engine's data socket, whose clients are the other engines, which the
+// engine cannot list. Encrypted all the same. Call before bind.
+void make_open_curve_server(zmq::socket_ref socket, const CurveKeyPair& server);
+
 // Makes `socket` a CURVE client that only talks to the server holding the
 // secret key of `server_public_key`. Call before connect.
 void make_curve_client(zmq::socket_ref socket, const CurveKeyPair& client,

@@ -20,15 +20,21 @@ namespace cannery {
 // "tcp://0.0.0.0:*"), or for ipc the same path with "-heartbeat" appended.
 // Throws cannery::error(invalid_argument) for other transports.
 std::string default_heart_bind_address(std::string_view engines_bound);
+// The same for any socket beside the engines' endpoint (the controller's
+// relay socket): for ipc, the path with `ipc_suffix` appended.
+std::string bind_address_beside(std::string_view engines_bound, std::string_view ipc_suffix);
 
 // Where an engine connects its heart, given the endpoint it reached the
 // controller at and the heartbeat_endpoint of the registration_reply: for tcp
 // the host it reached the controller at with the heart's port (a controller
 // bound to 0.0.0.0 cannot name an address the engine can use, and the engine
 // already has one), for ipc the path given. Throws
-// cannery::error(malformed_message) when `heart_endpoint` is neither.
+// cannery::error(malformed_message) when `heart_endpoint` is neither. The
+// same rule serves any socket beside the engines' endpoint: `what` names it
+// in the error.
 std::string heart_connect_endpoint(std::string_view engines_endpoint,
-                                   std::string_view heart_endpoint);
+                                   std::string_view heart_endpoint,
+                                   std::string_view what = "heartbeat_endpoint");
 
 // A context whose sockets for bulk data share `data_threads` I/O threads and
 // whose heart socket has one more of its own.

@@ -82,6 +82,12 @@ struct RegistrationRequest {
   // Since 1.2: where other engines fetch this engine's objects (its data
   // socket, data_plane capability).
   std::optional<std::string> data_endpoint;
+  // Since 1.3 (relay): which /dev/shm this engine sees (shm_domain()):
+  // engines that name the same one share a relayed object through it.
+  std::optional<std::string> shm_domain;
+  // Since 1.3, when the cluster uses CURVE: the public key of its data
+  // socket (a CURVE server), which engines fetching from it must know.
+  std::optional<std::string> data_curve_key;
   static constexpr auto fields() {
     using M = RegistrationRequest;
     // The routing id, "engine-<uuid>", must fit ZeroMQ's 255 bytes.
@@ -94,7 +100,9 @@ struct RegistrationRequest {
                       field("registrations", &M::registrations),
                       field("shared_memory", &M::shared_memory),
                       field("rank", &M::rank, 0, std::numeric_limits<std::int64_t>::max()),
-                      field("data_endpoint", &M::data_endpoint, 1, 1024)};
+                      field("data_endpoint", &M::data_endpoint, 1, 1024),
+                      field("shm_domain", &M::shm_domain, 1, 255),
+                      field("data_curve_key", &M::data_curve_key, 40, 40)};
   }
 };
 
@@ -202,19 +210,68 @@ struct PutRequest {
   }
 };
 
+// Since 1.3 (relay): another place a relayed object can be had.
+struct RelaySource {
+  int engine = -1;  // -1: the controller's relay socket
+  std::string endpoint;
+  // Its data socket's CURVE public key, when the cluster uses CURVE (the
+  // controller's is in the connection file).
+  std::optional<std::string> curve_key;
+  static constexpr auto fields() {
+    return std::tuple{field("engine", &RelaySource::engine, -1, std::numeric_limits<int>::max()),
+                      field("endpoint", &RelaySource::endpoint, 1, 1024),
+                      field("curve_key", &RelaySource::curve_key, 40, 40)};
+  }
+};
+
 // Since 1.2 (data_plane): fetch the object cached under `ref` by engine
 // `from_engine` from its data socket at `endpoint`, and cache it under the
 // same ref. No reply: a call that uses the ref and finds it missing fails.
+//
+// Since 1.3 (relay), with `frame_sizes`: a relayed put. The engine fetches
+// it in pieces (chunk_request) into frames of these sizes, serves the pieces
+// it has to engines fetching from it meanwhile, tries `fallbacks` in order
+// when its source stops answering, and sends a fetch_report when done.
+// `from_engine` -1 is the controller's relay socket.
 struct FetchRequest {
   static constexpr std::string_view type = "fetch_request";
   std::uint64_t ref = 0;
   int from_engine = 0;
   std::string endpoint;
+  std::optional<std::vector<std::uint64_t>> frame_sizes;
+  std::optional<std::vector<RelaySource>> fallbacks;
+  // Since 1.3, when the cluster uses CURVE: the CURVE public key of
+  // from_engine's data socket.
+  std::optional<std::string> curve_key;
   static constexpr auto fields() {
     return std::tuple{
         field("ref", &FetchRequest::ref),
-        field("from_engine", &FetchRequest::from_engine, 0, std::numeric_limits<int>::max()),
-        field("endpoint", &FetchRequest::endpoint, 1, 1024)};
+        field("from_engine", &FetchRequest::from_engine, -1, std::numeric_limits<int>::max()),
+        field("endpoint", &FetchRequest::endpoint, 1, 1024),
+        field("frame_sizes", &FetchRequest::frame_sizes),
+        field("fallbacks", &FetchRequest::fallbacks),
+        field("curve_key", &FetchRequest::curve_key, 40, 40)};
+  }
+};
+
+// Since 1.3 (relay): how a relayed fetch_request ended, for the controller's
+// bookkeeping and its stats of the ref. No reply.
+struct FetchReport {
+  static constexpr std::string_view type = "fetch_report";
+  std::uint64_t ref = 0;
+  bool ok = false;
+  std::uint64_t from_engines = 0;     // bytes that came from other engines
+  std::uint64_t from_controller = 0;  // bytes that came from the controller
+  // Bytes mapped from an engine of the same host instead (0 or all of them).
+  std::uint64_t through_shared_memory = 0;
+  std::optional<std::string> why;  // when not ok
+  static constexpr auto fields() {
+    return std::tuple{field("ref", &FetchReport::ref),
+                      field("ok", &FetchReport::ok),
+                      field("from_engines", &FetchReport::from_engines),
+                      field("from_controller", &FetchReport::from_controller),
+                      field("through_shared_memory", &FetchReport::through_shared_memory),
+                      field("why", &FetchReport::why, 0, 4096)};
   }
 };
 
@@ -264,6 +321,46 @@ struct ObjectReply {
   bool found = false;
   static constexpr auto fields() {
     return std::tuple{field("ref", &ObjectReply::ref), field("found", &ObjectReply::found)};
+  }
+};
+
+// Since 1.3 (relay): asks for the bytes [offset, offset + length) of the
+// object cached or arriving under `ref`, its frames taken end to end; the
+// range lies within one frame. With `shm_domain`: asks instead for the
+// whole object through shared memory, when the server holds it there and
+// sees that /dev/shm (offset and length are then 0).
+struct ChunkRequest {
+  static constexpr std::string_view type = "chunk_request";
+  std::uint64_t ref = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  std::optional<std::string> shm_domain;
+  static constexpr auto fields() {
+    return std::tuple{field("ref", &ChunkRequest::ref), field("offset", &ChunkRequest::offset),
+                      field("length", &ChunkRequest::length),
+                      field("shm_domain", &ChunkRequest::shm_domain, 1, 255)};
+  }
+};
+
+// data: the one buffer frame holds the bytes asked for. pending: they have
+// not arrived here yet, ask again. missing: neither cached nor arriving
+// here. shared: the object is whole in the segments of `shared_memory`.
+// not_shared: it cannot be had through shared memory here: ask for bytes.
+enum class ChunkState { data, pending, missing, shared, not_shared };
+constexpr std::array<std::string_view, 5> names_of(ChunkState) {
+  return {"data", "pending", "missing", "shared", "not_shared"};
+}
+
+struct ChunkReply {
+  static constexpr std::string_view type = "chunk_reply";
+  std::uint64_t ref = 0;
+  std::uint64_t offset = 0;
+  ChunkState state = ChunkState::missing;
+  std::optional<SharedMemoryDescriptor> shared_memory;
+  static constexpr auto fields() {
+    return std::tuple{field("ref", &ChunkReply::ref), field("offset", &ChunkReply::offset),
+                      field("state", &ChunkReply::state),
+                      field("shared_memory", &ChunkReply::shared_memory)};
   }
 };
 

@@ -31,7 +31,7 @@ struct Version {
   int minor = 0;
   friend bool operator==(const Version&, const Version&) = default;
 };
-inline constexpr Version version{1, 2};
+inline constexpr Version version{1, 3};
 
 std::string to_string(Version v);
 // Nullopt unless "<major>.<minor>" with both whole numbers.
@@ -54,6 +54,10 @@ inline constexpr std::string_view shared_memory = "shared_memory";
 // A data socket (registration_request.data_endpoint), fetch_request and
 // apply_request.keep_as: results kept on engines, moved engine to engine.
 inline constexpr std::string_view data_plane = "data_plane";
+// Since 1.3, with data_plane: relayed puts (fetch_request.frame_sizes,
+// chunk_request / chunk_reply, fetch_report, registration_request.shm_domain):
+// a large object leaves the controller once and engines pass it on.
+inline constexpr std::string_view relay = "relay";
 }  // namespace capability
 
 bool has_capability(const std::vector<std::string>& capabilities, std::string_view name);

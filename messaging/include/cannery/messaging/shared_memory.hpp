@@ -179,6 +179,12 @@ class SharedMemoryProbe {
 // token it claims. Never throws: anything unexpected means "no".
 bool shares_memory_with(const protocol::ProbeDescription& probe) noexcept;
 
+// Which /dev/shm this process sees, as text that two processes share only
+// when they see the same one: the kernel's boot id with the device and
+// inode of /dev/shm (a container's or a test host's own /dev/shm is another
+// file system or directory). Nullopt when /dev/shm cannot be examined.
+std::optional<std::string> shm_domain() noexcept;
+
 // Removes segments left by processes of this pid namespace that no longer
 // run. Returns how many were removed.
 std::size_t remove_stale_segments() noexcept;

@@ -31,9 +31,10 @@ using WorkMessages =
                            protocol::PullRequest, protocol::PutRequest, protocol::ReleaseRequest,
                            protocol::FetchRequest>;
 
-// Brings the object a fetch_request names from the engine that holds it
-// (data_plane.hpp, fetch_object); throws cannery::error saying why it cannot.
-using ObjectFetcher = std::function<std::vector<Buffer>(const protocol::FetchRequest&)>;
+// Brings the object a fetch_request names from where it is (data_plane.hpp,
+// fetch_object; relay_fetch.hpp) into `cache`; throws cannery::error saying
+// why it cannot.
+using ObjectFetcher = std::function<void(const protocol::FetchRequest&, ObjectCache& cache)>;
 
 class RequestHandler {
  public:
