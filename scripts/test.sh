@@ -2,8 +2,8 @@
 # Install what is missing, build, and run the tests.
 #   scripts/test.sh             Release build in build/: every test but the soak
 #   scripts/test.sh --sanitize  -fsanitize=address,undefined (Debug) in build-sanitize/:
-#                               every test but the soak, compile_fail and install; no
-#                               benchmarks or examples
+#                               every test but the soak, compile_fail, install and the
+#                               liveness-under-load tests; no benchmarks or examples
 #   scripts/test.sh --tsan      ThreadSanitizer in build-tsan/: the messaging, engine,
 #                               controller, cluster, partition and dataplane tests (not
 #                               launch: outside tools, and threads the cluster tests run)
@@ -28,7 +28,8 @@ while [ $# -gt 0 ]; do
 done
 
 # Test-only programs and checks that the sanitizer runs do not need.
-lean=(-DCANNERY_BUILD_BENCH=OFF -DCANNERY_BUILD_EXAMPLES=OFF)
+# Nor the tests of liveness under heavy load (tests/CMakeLists.txt says why).
+lean=(-DCANNERY_BUILD_BENCH=OFF -DCANNERY_BUILD_EXAMPLES=OFF -DCANNERY_BUILD_SERIAL_TESTS=OFF)
 # Sanitizer reports need file and line, not variables: line tables only
 # (-g1) compile a quarter to a third faster than full debug information.
 case "$mode" in

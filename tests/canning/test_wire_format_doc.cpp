@@ -26,7 +26,7 @@ CANNERY_FIELDS(Point, x, y, label)
 namespace {
 
 std::string read_doc() {
-  std::ifstream in(std::string(CANNERY_SOURCE_DIR) + "/docs/wire-format.md");
+  std::ifstream in(std::filesystem::path(CANNERY_SOURCE_DIR) / "docs" / "wire-format.md");
   REQUIRE(in);
   std::stringstream text;
   text << in.rdbuf();

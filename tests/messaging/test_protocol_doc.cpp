@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -58,7 +59,7 @@ struct TableTypes<proto::MessageTable<Ms...>> {
 };
 
 std::string read_file(const std::string& relative) {
-  std::ifstream in(std::string(CANNERY_SOURCE_DIR) + "/" + relative);
+  std::ifstream in(std::filesystem::path(CANNERY_SOURCE_DIR) / relative);
   INFO("reading " << relative);
   REQUIRE(in);
   std::stringstream text;

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstddef>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,7 +17,7 @@ namespace cannery::test {
 
 // A file of the source tree (CANNERY_SOURCE_DIR), whole.
 inline std::string source_file(const std::string& relative) {
-  std::ifstream in(std::string(CANNERY_SOURCE_DIR) + "/" + relative);
+  std::ifstream in(std::filesystem::path(CANNERY_SOURCE_DIR) / relative);
   INFO(relative);
   REQUIRE(in);
   std::stringstream text;
