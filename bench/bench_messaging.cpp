@@ -103,6 +103,7 @@
 #include <cannery/messaging/receive_memory.hpp>
 #include <cannery/messaging/session.hpp>
 
+#include "compressed_link.hpp"
 #include "support/counting.hpp"
 #include "support/summary.hpp"
 
@@ -982,6 +983,7 @@ int main(int argc, char** argv) {
                  "fresh for every message\n");
   }
   register_benchmarks();
+  cannery::bench::register_compressed_link();
   const int status = cannery::bench::run_benchmarks(argc, argv, print_summary);
   if (!ipc_dir().empty()) rmdir(ipc_dir().c_str());
   return status;

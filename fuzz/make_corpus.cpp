@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -324,6 +325,18 @@ void envelope_seeds() {
     Frames digested = with_digests.serialize(m);
     seed("envelope_signed", name + "_digests", Frames(digested.begin() + 2, digested.end()), {1});
   }
+  // Compressed frames (cannery.codings in the signed metadata): the fuzzed
+  // bytes reach each decompressor.
+  for (Codec codec : wire_codecs()) {
+    Message m = message(
+        proto::ApplyRequest{.task = 3, .shared_memory = std::nullopt, .keep_as = std::nullopt},
+        pack_apply_message("sum", ramp(4096)));
+    m.compressor =
+        std::make_shared<FrameCompressor>(LinkCompression{.codec = codec, .min_bytes = 256});
+    const Frames frames = sender().serialize(m);
+    seed("envelope_signed", "compressed_" + std::string(to_string(codec)),
+         Frames(frames.begin() + 2, frames.end()), {0});
+  }
 }
 
 // --- Engine requests: type, content, buffers ---------------------------------
@@ -467,7 +480,8 @@ void engine_seeds() {
                                         .allowed_misses = 5,
                                         .heartbeat_endpoint = "tcp://0.0.0.0:5556",
                                         .protocol = proto::to_string(proto::version),
-                                        .capabilities = batches()}));
+                                        .capabilities = batches(),
+                                        .compression = std::nullopt}));
 }
 
 // --- Controller: type, content (task ids as the marker), buffers -------------

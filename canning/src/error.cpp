@@ -54,6 +54,8 @@ std::string_view to_string(errc code) noexcept {
       return "unknown_name";
     case errc::object_lost:
       return "object_lost";
+    case errc::decompression_failed:
+      return "decompression_failed";
   }
   return "unknown_error";
 }

@@ -22,6 +22,8 @@ SessionOptions session_options(const std::string& key, const ControllerOptions& 
   s.insecure = o.insecure && key.empty();
   s.log_sink = o.log_sink;
   s.username = "cannery-controller";
+  if (o.max_frame_bytes > 0)
+    s.decompression.max_frame_bytes = static_cast<std::size_t>(o.max_frame_bytes);
   return s;
 }
 
@@ -42,6 +44,11 @@ void check_options(const ControllerOptions& o) {
   if (o.max_in_flight_per_engine == 0) {
     throw error(errc::invalid_argument,
                 "ControllerOptions::max_in_flight_per_engine must be at least 1");
+  }
+  try {
+    checked(o.compression);
+  } catch (const error& e) {
+    throw error(errc::invalid_argument, "ControllerOptions::compression: " + e.message());
   }
 }
 
@@ -347,6 +354,7 @@ void Core::wait_for_engines(std::size_t n, std::chrono::milliseconds timeout,
 ControllerStats Core::stats() const {
   ControllerStats s;
   s.bytes_sent = bytes_sent_.load();
+  s.bytes_received = bytes_received_.load();
   s.messages_sent = messages_sent_.load();
   s.messages_received = messages_received_.load();
   s.messages_refused = messages_refused_.load() + heart_->refused();

@@ -107,6 +107,8 @@ class Core final : public RefReleaser {
     std::string shm_domain;     // which /dev/shm it sees; empty: unknown
     // Its data socket's CURVE public key, when the cluster uses CURVE.
     std::optional<std::string> data_curve_key;
+    // Compresses what is sent to it (a tcp link to another host); null: nothing.
+    std::shared_ptr<FrameCompressor> compressor;
   };
   struct Ref {
     std::vector<Buffer> frames;
@@ -143,6 +145,9 @@ class Core final : public RefReleaser {
   void on_message(Message& message);
   // Refuses (and tells) an engine of another major protocol version; false then.
   bool check_version(const Message& message);
+  // Whether large frames to and from this registering engine are compressed
+  // (ControllerOptions::compression): a tcp link to another host.
+  bool compresses_link_to(const Engine& engine, const protocol::RegistrationRequest& request) const;
   void on_registration(const protocol::RegistrationRequest& request, const Message& message);
   // Moves the result out of `buffers`.
   void on_reply(Engine& engine, const protocol::ApplyReply& reply, std::span<Buffer> buffers);
@@ -251,9 +256,9 @@ class Core final : public RefReleaser {
   std::atomic<bool> stopping_{false};
 
   // Counters readable from any thread.
-  std::atomic<std::uint64_t> bytes_sent_{0}, messages_sent_{0}, messages_received_{0},
-      messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0}, engines_died_{0},
-      re_registrations_{0}, tasks_retried_{0}, shared_memory_bytes_{0},
+  std::atomic<std::uint64_t> bytes_sent_{0}, bytes_received_{0}, messages_sent_{0},
+      messages_received_{0}, messages_refused_{0}, ignored_replies_{0}, unknown_peer_messages_{0},
+      engines_died_{0}, re_registrations_{0}, tasks_retried_{0}, shared_memory_bytes_{0},
       shared_memory_in_place_bytes_{0}, shared_memory_sends_{0}, kept_results_{0},
       fetch_requests_{0}, relay_fetches_{0}, relay_bytes_sent_{0};
   // Live engines that share this host's /dev/shm: put() writes a segment

@@ -62,6 +62,7 @@ bool Core::receive_available() {
     if (!frames) return false;
     std::size_t bytes = 0;
     {
+      const std::size_t arrived = buffer_bytes(*frames);
       Message message;
       try {
         message = session_.deserialize(std::move(*frames));  // left whole when refused
@@ -71,6 +72,7 @@ bool Core::receive_available() {
         continue;
       }
       messages_received_.fetch_add(1, std::memory_order_relaxed);
+      bytes_received_.fetch_add(arrived, std::memory_order_relaxed);
       bytes = buffer_bytes(message.buffers);
       on_message(message);
     }  // what the core does not keep is freed before the memory check
@@ -200,6 +202,10 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
       protocol::has_capability(request.capabilities, protocol::capability::shared_memory) &&
       request.shared_memory && shares_memory_with(*request.shared_memory);
   engine->info.functions = request.functions;
+  const bool compress = compresses_link_to(*engine, request);
+  engine->compressor = compress ? std::make_shared<FrameCompressor>(options_.compression) : nullptr;
+  engine->info.compression =
+      std::string(to_string(compress ? options_.compression.codec : Codec::none));
   engine->last_seen = Clock::now();
   if (!repeated) {
     ++engine->info.registrations;
@@ -215,7 +221,30 @@ void Core::on_registration(const protocol::RegistrationRequest& request, const M
   reply.protocol = protocol::to_string(protocol::version);
   reply.capabilities = {std::string(protocol::capability::batches)};
   if (options_.shared_memory) reply.capabilities.emplace_back(protocol::capability::shared_memory);
+  if (compress) {
+    reply.capabilities.emplace_back(protocol::capability::compression);
+    reply.compression =
+        protocol::CompressionSetting{std::string(to_string(options_.compression.codec)),
+                                     options_.compression.min_bytes, options_.compression.level};
+  }
   if (send(*engine, reply)) publish_live_count();
+}
+
+bool Core::compresses_link_to(const Engine& engine,
+                              const protocol::RegistrationRequest& request) const {
+  if (options_.compression.codec == Codec::none ||
+      !protocol::has_capability(request.capabilities, protocol::capability::compression)) {
+    return false;
+  }
+  // Only tcp to another host: ipc and loopback stay on this host, and an
+  // engine that sees this host's /dev/shm (or names its domain) is here.
+  if (endpoint_.rfind("tcp://", 0) != 0 || endpoint_.rfind("tcp://127.", 0) == 0 ||
+      endpoint_.rfind("tcp://[::1]", 0) == 0) {
+    return false;
+  }
+  if (engine.info.shared_memory) return false;
+  const std::optional<std::string> here = shm_domain();
+  return !(request.shm_domain && here && *request.shm_domain == *here);
 }
 
 Core::Clock::time_point Core::last_heard(const Engine& engine) const {

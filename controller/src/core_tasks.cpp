@@ -304,6 +304,7 @@ bool Core::send(Engine& engine, Message message, std::vector<Buffer> buffers) {
   if (engine.doomed || !engine.info.alive) return false;
   message.identities.push_back(engine.routing_frame);
   message.buffers = std::move(buffers);
+  message.compressor = engine.compressor;
   const std::vector<Buffer> frames = session_.serialize(std::move(message));
   try {
     // Never block the I/O thread. The socket has no high-water mark, so only

@@ -86,6 +86,7 @@ class Engine::Loop {
   void poll_once(const detail::StopSignals& signals);
   void on_message(Message message, Clock::time_point now);
   void on(const proto::RegistrationReply& reply);
+  std::shared_ptr<FrameCompressor> compressor_for(const proto::RegistrationReply& reply);
   void on(const proto::RegistrationRefused& refused);
   void on(proto::UnknownEngine);
   void on(proto::ShutdownRequest);
@@ -133,6 +134,9 @@ class Engine::Loop {
   Session session_;
   // Which /dev/shm this engine sees, when it shares objects through it.
   const std::optional<std::string> shm_domain_;
+  // Compresses the replies to the controller, when its registration_reply
+  // says so (a tcp link to another host).
+  std::shared_ptr<FrameCompressor> compressor_;
   // CURVE on data sockets, when the cluster uses it.
   const std::optional<detail::DataCurve> data_curve_;
   detail::Arrivals arrivals_;  // relayed objects arriving, served meanwhile
@@ -294,6 +298,8 @@ SessionOptions Engine::Loop::session_options() const {
   o.insecure = engine_.options_.insecure;
   o.signature_scheme = engine_.connection_.signature_scheme;
   o.buffer_digests = engine_.options_.buffer_digests;
+  if (engine_.options_.max_frame_bytes > 0)
+    o.decompression.max_frame_bytes = static_cast<std::size_t>(engine_.options_.max_frame_bytes);
   o.username = "cannery-engine";
   o.log_sink = engine_.options_.log_sink;
   return o;
@@ -410,8 +416,29 @@ void Engine::Loop::on(const proto::RegistrationReply& reply) {
   heartbeat_ = period;
   heart_endpoint_ = heart_endpoint;
   allowed_misses_ = reply.allowed_misses;
+  compressor_ = compressor_for(reply);
   engine_.id_.store(reply.engine_id);
   ++engine_.registrations_;
+}
+
+std::shared_ptr<FrameCompressor> Engine::Loop::compressor_for(
+    const proto::RegistrationReply& reply) {
+  if (!reply.compression) return nullptr;
+  const std::optional<Codec> codec = codec_from_string(reply.compression->codec);
+  try {
+    if (!codec) throw error(errc::invalid_argument, "no codec '" + reply.compression->codec + "'");
+    if (*codec == Codec::none) return nullptr;
+    return std::make_shared<FrameCompressor>(
+        LinkCompression{.codec = *codec,
+                        .min_bytes = static_cast<std::size_t>(reply.compression->min_bytes),
+                        .level = reply.compression->level});
+  } catch (const error& e) {
+    // A newer controller's codec: replies go uncompressed, which it reads.
+    log("cannery-engine: replies go uncompressed: the controller asks for compression this "
+        "engine cannot give (" +
+        e.message() + ")");
+    return nullptr;
+  }
 }
 
 void Engine::Loop::on(const proto::RegistrationRefused& refused) {
@@ -485,12 +512,13 @@ void Engine::Loop::send_registration(Clock::time_point now) {
                                      .hostname = host_name(),
                                      .functions = engine_.functions_.names(),
                                      .protocol = engine_.options_.protocol,
-                                     .capabilities = {std::string(proto::capability::batches)},
+                                     .capabilities = {std::string(proto::capability::batches),
+                                                      std::string(proto::capability::compression)},
                                      .registrations = engine_.registrations_.load(),
                                      .shared_memory = std::nullopt,
                                      .rank = engine_.options_.rank,
                                      .data_endpoint = std::nullopt,
-                                     .shm_domain = std::nullopt,
+                                     .shm_domain = shm_domain_,
                                      .data_curve_key = std::nullopt};
   if (shared_memory_probe_) {
     request.capabilities.emplace_back(proto::capability::shared_memory);
@@ -500,7 +528,6 @@ void Engine::Loop::send_registration(Clock::time_point now) {
     request.capabilities.emplace_back(proto::capability::data_plane);
     request.capabilities.emplace_back(proto::capability::relay);
     request.data_endpoint = data_server_->endpoint();
-    request.shm_domain = shm_domain_;
     if (data_curve_) request.data_curve_key = data_curve_->keys.public_key;
   }
   send(request);
@@ -511,6 +538,7 @@ void Engine::Loop::send_registration(Clock::time_point now) {
 void Engine::Loop::send(Message message) {
   const std::string type = message.header.msg_type;
   const bool reply = type == proto::ApplyReply::type || type == proto::batch_reply;
+  if (reply) message.compressor = compressor_;
   try {
     std::vector<Buffer> frames = session_.serialize(std::move(message));
     // Never block the loop (heartbeats are answered elsewhere, but requests

@@ -229,20 +229,35 @@ Message Session::message(std::string_view msg_type, Object content, const Messag
   return m;
 }
 
+std::optional<FrameCompressor::Compressed> Session::compressed(const Message& message) {
+  if (message.compressor == nullptr) return std::nullopt;
+  FrameCompressor::Compressed result = message.compressor->compress(message.buffers);
+  if (result.codings.empty()) return std::nullopt;
+  return result;
+}
+
 std::vector<Buffer> Session::serialize(const Message& message) const {
-  Envelope envelope = signed_envelope(message);
+  if (std::optional<FrameCompressor::Compressed> c = compressed(message)) {
+    Envelope envelope = signed_envelope(message, c->frames, std::move(c->codings));
+    return whole_message(message.identities, envelope, std::make_move_iterator(c->frames.begin()),
+                         std::make_move_iterator(c->frames.end()));
+  }
+  Envelope envelope = signed_envelope(message, message.buffers, {});
   return whole_message(message.identities, envelope, message.buffers.begin(),
                        message.buffers.end());
 }
 
 std::vector<Buffer> Session::serialize(Message&& message) const {
-  Envelope envelope = signed_envelope(message);
+  if (message.compressor != nullptr) return serialize(std::as_const(message));
+  Envelope envelope = signed_envelope(message, message.buffers, {});
   return whole_message(message.identities, envelope,
                        std::make_move_iterator(message.buffers.begin()),
                        std::make_move_iterator(message.buffers.end()));
 }
 
-Session::Envelope Session::signed_envelope(const Message& message) const {
+Session::Envelope Session::signed_envelope(const Message& message,
+                                           std::span<const Buffer> wire_buffers,
+                                           Object::List codings) const {
   if (message.metadata.kind() != Object::Kind::dict ||
       message.content.kind() != Object::Kind::dict) {
     throw error(errc::invalid_argument, "a message's metadata and content must be dicts");
@@ -256,13 +271,18 @@ Session::Envelope Session::signed_envelope(const Message& message) const {
   frames[2] = pack_header(message.header, arena);
   frames[3] =
       message.parent_header ? pack_header(*message.parent_header, arena) : empty_dict_frame();
-  if (options_.buffer_digests) {
+  if (options_.buffer_digests || !codings.empty()) {
     Object metadata = message.metadata;
-    Object::List digests;
-    digests.reserve(message.buffers.size());
-    for (const Buffer& b : message.buffers)
-      digests.emplace_back(buffer_digest(b));
-    metadata.to_dict().insert_or_assign(std::string(digests_key), Object(std::move(digests)));
+    if (options_.buffer_digests) {
+      // Of the bytes sent: checked before anything is decompressed.
+      Object::List digests;
+      digests.reserve(wire_buffers.size());
+      for (const Buffer& b : wire_buffers)
+        digests.emplace_back(buffer_digest(b));
+      metadata.to_dict().insert_or_assign(std::string(digests_key), Object(std::move(digests)));
+    }
+    if (!codings.empty())
+      metadata.to_dict().insert_or_assign(std::string(codings_key), Object(std::move(codings)));
     frames[4] = pack_plain(metadata);
   } else {
     frames[4] = pack_dict(message.metadata);
@@ -329,6 +349,13 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
   m.content = unpack_dict(signed_frames[3], options_.limits, "content");
   const auto buffers = std::span<Buffer>(frames).subspan(split + 2 + signed_frame_count);
   check_digests(m.metadata, buffers, options_.buffer_digests);
+  // Decompressed into a copy of the list, so that a refusal leaves the
+  // frames as they were.
+  std::optional<std::vector<Buffer>> decompressed;
+  if (const Object* codings = m.metadata.find(codings_key)) {
+    decompressed.emplace(buffers.begin(), buffers.end());
+    decompress_frames(*codings, *decompressed, options_.decompression);
+  }
   // Accepted: only now are frames moved out (a refusal leaves them whole).
   const auto identities = std::span<Buffer>(frames).first(split);
   m.identities.assign(std::make_move_iterator(identities.begin()),
@@ -336,14 +363,18 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
   // The buffers keep the received vector's storage: one allocation less.
   frames.erase(frames.begin(),
                frames.begin() + static_cast<std::ptrdiff_t>(split + 2 + signed_frame_count));
+  if (decompressed) frames = std::move(*decompressed);
   m.buffers = aligned_for_views(std::move(frames));
   return m;
 }
 
 void Session::send(zmq::socket_ref socket, const Message& message) {
   // Sent from where the frames are: no vector gathers them first.
-  const Envelope envelope = signed_envelope(message);
-  const std::span<const Buffer> parts[] = {message.identities, envelope, message.buffers};
+  std::optional<FrameCompressor::Compressed> c = compressed(message);
+  const std::span<const Buffer> buffers = c ? std::span<const Buffer>(c->frames) : message.buffers;
+  const Envelope envelope =
+      signed_envelope(message, buffers, c ? std::move(c->codings) : Object::List{});
+  const std::span<const Buffer> parts[] = {message.identities, envelope, buffers};
   send_frames(socket, parts, options_.frames);
 }
 

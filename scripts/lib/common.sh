@@ -9,7 +9,9 @@ CANNERY_PACKAGES=(
   libzmq3-dev cppzmq-dev libsodium-dev nettle-dev nlohmann-json3-dev
   libmsgpack-cxx-dev libboost-dev
   libeigen3-dev catch2 libbenchmark-dev
+  liblz4-dev libzstd-dev libblosc-dev
   python3 python3-numpy python3-msgpack python3-jupyter-client
+  python3-lz4 python3-zstandard python3-blosc
   iproute2
 )
 

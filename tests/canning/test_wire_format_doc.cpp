@@ -138,7 +138,8 @@ TEST_CASE("every example in docs/wire-format.md is what the code writes", "[cann
 TEST_CASE("the Python decoder in docs/wire-format.md reads what the code writes",
           "[canning][wire][python]") {
   const std::string doc = read_doc();
-  const std::string python = fenced_block(doc, "python");
+  const std::string python =
+      fenced_block(doc, "python", doc.find("## A complete decoder in Python"));
   REQUIRE(!python.empty());
 
   Eigen::MatrixXd matrix(3, 4);

@@ -195,7 +195,8 @@ class ScriptedController {
             .heartbeat_endpoint = heart_endpoint,
             .protocol = proto::to_string(proto::version),
             .capabilities = {std::string(proto::capability::batches),
-                             std::string(proto::capability::shared_memory)}};
+                             std::string(proto::capability::shared_memory)},
+            .compression = std::nullopt};
   }
 
   // Answers the engine's registration_request; returns it.

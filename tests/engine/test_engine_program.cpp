@@ -62,7 +62,7 @@ TEST_CASE("cannery-engine serves a controller until shutdown_request or SIGTERM"
 TEST_CASE("cannery-engine --version prints the protocol version it speaks", "[engine][program]") {
   TempDir dir;
   CHECK(Program({"--version"}, dir / "out.txt").exit_status_within(10s) == 0);
-  CHECK(contents_of(dir / "out.txt").find("protocol 1.3") != std::string::npos);
+  CHECK(contents_of(dir / "out.txt").find("protocol 1.4") != std::string::npos);
 }
 
 TEST_CASE("cannery-engine --announce-protocol sets the version it registers with",
@@ -88,7 +88,7 @@ TEST_CASE("cannery-engine exits with status 1 when the controller refuses its pr
   CHECK(engine.exit_status_within(10s) == 1);
   const std::string output = contents_of(dir / "out.txt");
   CHECK(output.find("protocol 2.0") != std::string::npos);
-  CHECK(output.find("protocol 1.3") != std::string::npos);
+  CHECK(output.find("protocol 1.4") != std::string::npos);
 }
 
 TEST_CASE("cannery-engine reads its connection info from CANNERY_CONNECTION_INFO",

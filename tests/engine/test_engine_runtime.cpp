@@ -463,13 +463,15 @@ TEST_CASE("a registration_reply with values out of range is ignored", "[engine][
   CHECK(log.contains("registration_reply: field 'heartbeat_ms' is 0, outside 1..3600000"));
 }
 
-TEST_CASE("an engine announces protocol 1.3 and the batches data_plane and relay capabilities",
-          "[engine][runtime][protocol]") {
+TEST_CASE(
+    "an engine announces protocol 1.4 and the batches data_plane relay and compression "
+    "capabilities",
+    "[engine][runtime][protocol]") {
   ScriptedController controller;
   RunningEngine running(options_for(controller));
   running.start();
   const proto::RegistrationRequest request = controller.register_engine().content;
-  CHECK(request.protocol == "1.3");
+  CHECK(request.protocol == "1.4");
   CHECK(proto::parse_version(request.protocol) == proto::version);
   CHECK(proto::has_capability(request.capabilities, proto::capability::batches));
   // With its data socket, on the address it reaches the controller from.
@@ -481,6 +483,8 @@ TEST_CASE("an engine announces protocol 1.3 and the batches data_plane and relay
   CHECK(proto::has_capability(request.capabilities, proto::capability::relay));
   CHECK(request.shm_domain == cannery::shm_domain());
   CHECK_FALSE(request.data_curve_key);  // no CURVE here
+  // It reads compressed frames (the controller decides whether to send any).
+  CHECK(proto::has_capability(request.capabilities, proto::capability::compression));
 
   // EngineOptions::protocol changes what it announces (for tests of how
   // controllers meet other versions).

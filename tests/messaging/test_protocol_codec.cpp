@@ -73,7 +73,8 @@ proto::RegistrationReply sample() {
           .allowed_misses = 4,
           .heartbeat_endpoint = "tcp://127.0.0.1:5555",
           .protocol = "1.0",
-          .capabilities = {"batches"}};
+          .capabilities = {"batches"},
+          .compression = proto::CompressionSetting{.codec = "auto", .min_bytes = 65536, .level = 0}};
 }
 
 template <>

@@ -500,6 +500,9 @@ TEST_CASE("every field of every message is in its section of docs/protocol.md",
   const std::string relay_source = section(doc, "### `RelaySource`");
   REQUIRE(!relay_source.empty());
   check_fields_in(relay_source, field_names<proto::RelaySource>());
+  const std::string compression = section(doc, "### `CompressionSetting`");
+  REQUIRE(!compression.empty());
+  check_fields_in(compression, field_names<proto::CompressionSetting>());
   // A batch part's own fields.
   const std::string batches = section(doc, "## Batches");
   REQUIRE(!batches.empty());

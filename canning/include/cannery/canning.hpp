@@ -13,6 +13,7 @@
 #include "cannery/canning/error.hpp"
 #include "cannery/canning/fields.hpp"
 #include "cannery/canning/format.hpp"
+#include "cannery/canning/frame_types.hpp"
 #include "cannery/canning/ndarray.hpp"
 #include "cannery/canning/node.hpp"
 #include "cannery/canning/object.hpp"

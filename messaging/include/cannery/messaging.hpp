@@ -7,6 +7,7 @@
 #include "cannery/canning.hpp"
 #include "cannery/messaging/batch.hpp"
 #include "cannery/messaging/codec.hpp"
+#include "cannery/messaging/compression.hpp"
 #include "cannery/messaging/connection_file.hpp"
 #include "cannery/messaging/curve.hpp"
 #include "cannery/messaging/dispatch.hpp"

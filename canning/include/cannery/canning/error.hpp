@@ -37,9 +37,11 @@ enum class errc {
   unknown_function,  // no function registered under that name on the engine
   unknown_name,      // no value pushed under that name on the engine
   object_lost,       // a kept object's only holder died, or it could not be fetched
+  // Messaging, added after the codes above (their order is kept).
+  decompression_failed,  // a compressed frame that does not decompress to its declared size
 };
 // The last code: from_string looks at every code up to it. Keep it last.
-inline constexpr errc last_errc = errc::object_lost;
+inline constexpr errc last_errc = errc::decompression_failed;
 
 // Stable lowercase name of a code, as used in messages and logs.
 std::string_view to_string(errc code) noexcept;

@@ -23,6 +23,9 @@ struct EngineInfo {
   // (empty: it has none, and takes no keep_result task).
   std::string data_endpoint;
   std::size_t registrations = 0;  // registration_requests accepted from it (1: never lost)
+  // How large frames to and from it are compressed: "none", or a codec (or
+  // "auto") of ControllerOptions::compression, on a tcp link to another host.
+  std::string compression = "none";
 };
 
 }  // namespace cannery

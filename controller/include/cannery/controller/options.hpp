@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cannery/messaging/compression.hpp"
 #include "cannery/messaging/curve.hpp"
 
 namespace cannery {
@@ -101,6 +102,14 @@ struct ControllerOptions {
   // its copy. false: each engine gets its own copy from the controller.
   bool relay = true;
   std::size_t relay_min_bytes = std::size_t{4} << 20;
+  // How large buffer frames cross tcp links to engines on other hosts
+  // (docs/controller.md, "Compression on slow links"), both ways: engines
+  // are told to compress their results alike. Never on ipc, loopback or to
+  // an engine on this host, whatever this says. None by default: on a fast
+  // network compressing costs more than it saves; on a slow one, `auto`
+  // compresses what shrinks and stops trying what does not (random
+  // doubles).
+  LinkCompression compression;
   // A task argument passed by value whose buffers borrow the caller's memory
   // (an lvalue array, a span, ...) for at least this many bytes is put()
   // for the caller: it reaches each engine once (each host once, through

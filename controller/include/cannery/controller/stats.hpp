@@ -6,7 +6,10 @@
 namespace cannery {
 
 struct ControllerStats {
-  std::uint64_t bytes_sent = 0;             // sum of frame sizes handed to the socket
+  std::uint64_t bytes_sent = 0;  // sum of frame sizes handed to the socket
+  // Sum of frame sizes of the valid messages from engines on the work
+  // socket, as they arrived (compressed frames count compressed).
+  std::uint64_t bytes_received = 0;
   std::uint64_t messages_sent = 0;          // to engines on the work socket
   std::uint64_t messages_received = 0;      // valid (verified) messages on the work socket
   std::uint64_t messages_refused = 0;       // failed verification or malformed, either socket

@@ -84,6 +84,8 @@ struct RegistrationRequest {
   std::optional<std::string> data_endpoint;
   // Since 1.3 (relay): which /dev/shm this engine sees (shm_domain()):
   // engines that name the same one share a relayed object through it.
+  // Since 1.4 sent whenever the engine uses shared memory, relay or not:
+  // the controller compresses only links to engines of another domain.
   std::optional<std::string> shm_domain;
   // Since 1.3, when the cluster uses CURVE: the public key of its data
   // socket (a CURVE server), which engines fetching from it must know.
@@ -106,6 +108,21 @@ struct RegistrationRequest {
   }
 };
 
+// How one side of a link compresses its large buffer frames
+// (compression.hpp, LinkCompression).
+struct CompressionSetting {
+  std::string codec;  // a wire codec or "auto"; never "none" (the field is absent then)
+  std::uint64_t min_bytes = 0;
+  int level = 0;
+  static constexpr auto fields() {
+    using M = CompressionSetting;
+    return std::tuple{
+        field("codec", &M::codec, 1, 32),
+        field("min_bytes", &M::min_bytes, 1, std::numeric_limits<std::uint64_t>::max()),
+        field("level", &M::level, 0, 65537)};
+  }
+};
+
 struct RegistrationReply {
   static constexpr std::string_view type = "registration_reply";
   int engine_id = 0;
@@ -114,6 +131,10 @@ struct RegistrationReply {
   std::string heartbeat_endpoint;  // the heart socket as bound
   std::string protocol;
   std::vector<std::string> capabilities;
+  // Since 1.4, to an engine that named `compression`, on a link that
+  // compresses (a tcp link to another host, when the controller's options
+  // say so): how the engine compresses what it sends back.
+  std::optional<CompressionSetting> compression;
   static constexpr auto fields() {
     using M = RegistrationReply;
     return std::tuple{field("engine_id", &M::engine_id, 0, std::numeric_limits<int>::max()),
@@ -121,7 +142,8 @@ struct RegistrationReply {
                       field("allowed_misses", &M::allowed_misses, 1, 1'000'000),
                       field("heartbeat_endpoint", &M::heartbeat_endpoint, 1, 1024),
                       field("protocol", &M::protocol, 1, 32),
-                      field("capabilities", &M::capabilities)};
+                      field("capabilities", &M::capabilities),
+                      field("compression", &M::compression)};
   }
 };
 

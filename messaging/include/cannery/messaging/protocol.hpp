@@ -31,7 +31,7 @@ struct Version {
   int minor = 0;
   friend bool operator==(const Version&, const Version&) = default;
 };
-inline constexpr Version version{1, 3};
+inline constexpr Version version{1, 4};
 
 std::string to_string(Version v);
 // Nullopt unless "<major>.<minor>" with both whole numbers.
@@ -58,6 +58,10 @@ inline constexpr std::string_view data_plane = "data_plane";
 // chunk_request / chunk_reply, fetch_report, registration_request.shm_domain):
 // a large object leaves the controller once and engines pass it on.
 inline constexpr std::string_view relay = "relay";
+// Since 1.4: decodes compressed buffer frames (metadata `cannery.codings`,
+// every codec of compression.hpp's wire_codecs()); the controller then says
+// in registration_reply.compression how the engine compresses what it sends.
+inline constexpr std::string_view compression = "compression";
 }  // namespace capability
 
 bool has_capability(const std::vector<std::string>& capabilities, std::string_view name);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,7 @@
 #include "cannery/canning/buffer.hpp"
 #include "cannery/canning/object.hpp"
 #include "cannery/canning/options.hpp"
+#include "cannery/messaging/compression.hpp"
 #include "cannery/messaging/detail/iso8601_clock.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/hmac.hpp"
@@ -55,6 +57,9 @@ struct Message {
   Object metadata = Object::Dict{};
   Object content = Object::Dict{};
   std::vector<Buffer> buffers;  // canned objects' frames, e.g. pack_apply_message's
+  // The link's compressor: when set, large buffers go compressed as it says
+  // (compression.hpp); the receiver's Session puts them back. Not sent.
+  std::shared_ptr<FrameCompressor> compressor;
 };
 
 struct SessionOptions {
@@ -77,6 +82,8 @@ struct SessionOptions {
   // stays well below the default. Arrays travel in buffers, not counted here.
   std::size_t max_envelope_bytes = std::size_t{1} << 20;
   FrameOptions frames;
+  // What compressed buffer frames may declare (compression.hpp).
+  DecompressionLimits decompression;
   Limits limits;              // for the four dicts
   RefusalLog::Sink log_sink;  // where refusals and warnings go (stderr)
 };
@@ -121,7 +128,13 @@ class Session {
   // The frames between the identities and the buffers: delimiter,
   // signature and the four signed dicts.
   using Envelope = std::array<Buffer, 6>;
-  Envelope signed_envelope(const Message& message) const;
+  // The envelope of `message` whose buffers go as `wire_buffers`, which
+  // `codings` (may be empty) says how to put back.
+  Envelope signed_envelope(const Message& message, std::span<const Buffer> wire_buffers,
+                           Object::List codings) const;
+  // The message's buffers compressed by its compressor; nullopt when it has
+  // none or it compressed nothing.
+  static std::optional<FrameCompressor::Compressed> compressed(const Message& message);
 
   SessionOptions options_;
   Signer signer_;
