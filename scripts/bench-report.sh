@@ -3,8 +3,9 @@
 # is missing, builds the benchmarks (Release, build/), then measures on this
 # machine, in interleaved rounds (cannery's benchmarks, then each peer, in
 # every round, so that a slow spell of this virtual machine hits all alike):
-#   - serialize + deserialize by size, 1 KiB to 400 MB, one array and 50:
-#     cannery, IPython Parallel's canning, Dask's serializers, pickle 5;
+#   - serialize + deserialize by size, 1 KiB to 400 MB, one array and 50,
+#     and of a small message: cannery, IPython Parallel's canning, Dask's
+#     serializers, pickle 5;
 #   - one array over tcp on 127.0.0.1 by size: cannery, raw cppzmq, Dask
 #     comm, IPython Parallel;
 #   - 2 engines: apply round trip, pipelined small tasks, 400 MB put + 20
@@ -113,7 +114,7 @@ for ((r = 1; r <= rounds; r++)); do
   log "round $r of $rounds"
   gb=(--benchmark_format=json "--benchmark_min_time=$min_time")
   step "round $r: bench_canning" 300 "$dir/canning.json" "$dir/canning.log" \
-    "$bin/bench_canning" --benchmark_filter='^sweep_' "${gb[@]}"
+    "$bin/bench_canning" --benchmark_filter='^(sweep_|small_message$)' "${gb[@]}"
   step "round $r: peers serialize" 300 "$dir/peers-serialize.json.out" "$dir/peers-serialize.log" \
     "$python" -B "$here/peers.py" serialize --sizes "$sizes" --min-time "$min_time" \
     --out "$dir/peers-serialize.json"

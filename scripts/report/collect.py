@@ -80,6 +80,9 @@ def cannery_records(round_dir, errors):
         return {name: run for name, run in runs.items() if not run.get("error_occurred")}
 
     for name, run in runs_of("canning").items():
+        if name == "small_message":
+            records.append({"section": "serialize", "workload": "small_message", "system": "cannery",
+                            "seconds": run_seconds(run)})
         m = re.fullmatch(r"sweep_(array|weights)/(\d+)", name)
         if m:
             records.append({"section": "serialize", "workload": m.group(1), "system": "cannery",
@@ -198,6 +201,7 @@ def compression(raw):
 
 # (section, workload, other systems): cannery's figure divided by each other's.
 RATIO_PAIRS = [
+    ("serialize", "small_message", ["ipyparallel", "dask", "pickle5"]),
     ("serialize", "array", ["ipyparallel", "dask", "pickle5"]),
     ("serialize", "weights", ["ipyparallel", "dask", "pickle5"]),
     ("transfer", "array", ["raw_zmq", "dask_comm", "ipyparallel"]),

@@ -24,6 +24,7 @@ WORKLOAD_NAMES = {
     "peak_engine": "peak memory, largest engine (x payload)",
     "start_2": "start 2 engines (not compared)",
     "array": "one array",
+    "small_message": "small message [int64, str, float, 16 doubles]",
     "weights": "50 arrays",
 }
 
@@ -130,6 +131,13 @@ def write_html(path, results):
                         "<code>serialize</code> + <code>deserialize</code>; <code>pickle.dumps(protocol=5, "
                         "buffer_callback=...)</code> + <code>pickle.loads(buffers=...)</code>.</p>")
             systems = ["cannery", "ipyparallel", "dask", "pickle5"]
+            index = {e["system"]: e for e in entries
+                     if e["section"] == "serialize" and e["workload"] == "small_message"}
+            body.append("<h3>%s</h3>" % esc(WORKLOAD_NAMES["small_message"]))
+            body.append("<p>cannery: <code>small_message</code>, typed; the peers serialize and deserialize "
+                        "each of the four objects in turn.</p>")
+            body.append(table([""] + [label(s) for s in systems],
+                              [["time"] + [spread(index[s]) if s in index else "not measured" for s in systems]]))
             for workload, png in (("array", "serialize_array.png"), ("weights", "serialize_weights.png")):
                 body.append("<h3>%s</h3>" % esc(WORKLOAD_NAMES[workload]))
                 body.append(img(png, "serialize + deserialize, " + WORKLOAD_NAMES[workload]))
@@ -192,25 +200,62 @@ td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
         f.write(page)
 
 
+# summary.md: the rows the README shows, each workload once, with its
+# baselines as columns (Dask's comm in Dask's column).
+SUMMARY_SIZES = (1024, 4 << 20, 400_000_000)
+SUMMARY_ROWS = [("serialize", "small_message")] + [
+    (section, workload) for section, workload in (("serialize", "array"), ("serialize", "weights"),
+                                                  ("transfer", "array"))] + [
+    ("cluster", w) for w in ("apply_roundtrip", "pipelined_small_tasks", "put_weights", "peak_client",
+                             "peak_engine")]
+SUMMARY_COLUMNS = ["raw_zmq", "ipyparallel", "dask", "pickle5"]
+
+
+def summary_rows(results):
+    """(row name, section, workload, bytes) in the order of the README."""
+    out = []
+    for section, workload in SUMMARY_ROWS:
+        sizes = sorted({e["bytes"] for e in results["entries"]
+                        if e["section"] == section and e["workload"] == workload}, key=lambda b: b or 0)
+        for nbytes in sizes:
+            if nbytes is not None and nbytes not in SUMMARY_SIZES:
+                continue
+            name = "%s %s" % ("transfer," if section == "transfer" else
+                              "serialize + deserialize," if section == "serialize" else "2 engines,",
+                              WORKLOAD_NAMES[workload])
+            out.append((name + (", " + size_label(nbytes) if nbytes else ""), section, workload, nbytes))
+    return out
+
+
+def column_of(system):
+    return "dask" if system == "dask_comm" else system
+
+
 def write_summary(path, results):
     """Markdown for the README: ratios first, then absolute figures labelled
     with the date and the machine's state."""
     about = results.get("about") or {}
-    lines = ["Ratios: cannery's median over the other's (below 1: cannery takes less); %d rounds." % results["rounds"],
-             "", "| workload | size | against | cannery / other |", "|---|---|---|---|"]
-    for r in results["ratios"]:
-        lines.append("| %s %s | %s | %s | %.3g |" % (r["section"], WORKLOAD_NAMES.get(r["workload"], r["workload"]),
-                                                     size_label(r["bytes"]) if r["bytes"] else "",
-                                                     label(r["other"]), r["cannery_over_other"]))
-    lines += ["", "Absolute figures of %s (machine state: %s):" % (about.get("date", "date unknown"),
-                                                                  machine_state(results)), "",
-              "| section | workload | size | system | median | rounds' range |", "|---|---|---|---|---|---|"]
-    for e in results["entries"]:
-        if e["section"] == "machine":
-            continue
-        lines.append("| %s | %s | %s | %s | %s | %s to %s |" % (
-            e["section"], WORKLOAD_NAMES.get(e["workload"], e["workload"]),
-            size_label(e["bytes"]) if e["bytes"] else "", label(e["system"]), figure(e["median"], e["unit"]),
-            figure(min(e["values"]), e["unit"]), figure(max(e["values"]), e["unit"])))
+    rows = summary_rows(results)
+    ratio = {(r["section"], r["workload"], r["bytes"], column_of(r["other"])): r["cannery_over_other"]
+             for r in results["ratios"]}
+    absolute = {(e["section"], e["workload"], e["bytes"], column_of(e["system"])): e for e in results["entries"]}
+    lines = ["cannery's median over each baseline's, %d interleaved round%s (below 1: cannery takes less time "
+             "or memory; tasks per second as time per task):" % (results["rounds"], "" if results["rounds"] == 1
+                                                                  else "s"), "",
+             "| workload | " + " | ".join("cannery / " + label(c) for c in SUMMARY_COLUMNS) + " |",
+             "|---|" + "---|" * len(SUMMARY_COLUMNS)]
+    for name, section, workload, nbytes in rows:
+        cells = [("%.2g" % ratio[(section, workload, nbytes, c)]) if (section, workload, nbytes, c) in ratio else ""
+                 for c in SUMMARY_COLUMNS]
+        lines.append("| %s | %s |" % (name, " | ".join(cells)))
+    lines += ["", "Absolute figures, medians of the rounds, %s (machine state: %s):" % (
+        about.get("date", "date unknown"), machine_state(results)), "",
+        "| workload | cannery | " + " | ".join(label(c) for c in SUMMARY_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(SUMMARY_COLUMNS)]
+    for name, section, workload, nbytes in rows:
+        cells = [figure(absolute[(section, workload, nbytes, c)]["median"],
+                        absolute[(section, workload, nbytes, c)]["unit"])
+                 if (section, workload, nbytes, c) in absolute else "" for c in ["cannery"] + SUMMARY_COLUMNS]
+        lines.append("| %s | %s |" % (name, " | ".join(cells)))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

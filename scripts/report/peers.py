@@ -178,10 +178,30 @@ def check_same(obj, back):
         raise RuntimeError("round trip differs")
 
 
+def small_message():
+    """bench_canning's small_message: [int64, str, float, 16 doubles]."""
+    return [1234567, "gradient.norm", 0.5, np.full(16, 0.25)]
+
+
 def serialize_pass(args, p):
     chosen = serializers()
     if args.peers:
         chosen = {k: v for k, v in chosen.items() if k in args.peers.split(",")}
+    # The small message, each object serialized and deserialized in turn
+    # (its frames following one another, as in one message).
+    message = small_message()
+    for system, roundtrip in chosen.items():
+        if isinstance(roundtrip, Exception):
+            continue
+
+        def run():
+            back = [roundtrip(obj) for obj in message]
+            if back[:3] != message[:3] or list(back[3]) != list(message[3]):
+                raise RuntimeError("round trip differs")
+            seconds, n = measure(lambda: [roundtrip(obj) for obj in message], args.min_time)
+            p.add(section="serialize", workload="small_message", system=system, seconds=seconds, iterations=n)
+
+        p.guard(system, "serialize small_message", run)
     for nbytes in args.sizes:
         for shape, make in (("array", one_array), ("weights", weights_of)):
             obj = make(nbytes)

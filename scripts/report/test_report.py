@@ -46,7 +46,7 @@ def raw(tmp_path_factory):
     round_dir.mkdir()
     brief = ["--benchmark_format=json", "--benchmark_min_time=0.01"]
     run_to(round_dir / "canning.json",
-           [os.path.join(BIN, "bench_canning"), "--benchmark_filter=^sweep_(array|weights)/1024$"] + brief)
+           [os.path.join(BIN, "bench_canning"), "--benchmark_filter=^(sweep_(array|weights)/1024|small_message)$"] + brief)
     run_to(round_dir / "messaging.json",
            [os.path.join(BIN, "bench_messaging"), "--benchmark_filter=^sweep_(raw_zmq_)?span_tcp/1024(/|$)"] + brief)
     run_to(round_dir / "cluster.json",
@@ -78,7 +78,8 @@ def test_every_section_and_png_from_a_real_run(raw, tmp_path):
     # Measured, not merely drawn: each program's figures and the peer's.
     systems = {(e["section"], e["workload"], e["system"]) for e in results["entries"]}
     assert {("serialize", "array", "cannery"), ("serialize", "weights", "cannery"),
-            ("serialize", "array", "pickle5"), ("transfer", "array", "cannery"),
+            ("serialize", "array", "pickle5"), ("serialize", "small_message", "cannery"),
+            ("serialize", "small_message", "pickle5"), ("transfer", "array", "cannery"),
             ("transfer", "array", "raw_zmq"), ("cluster", "apply_roundtrip", "cannery"),
             ("cluster", "apply_roundtrip", "raw_zmq")} <= systems
     assert any(r["other"] == "pickle5" for r in results["ratios"])
@@ -87,7 +88,8 @@ def test_every_section_and_png_from_a_real_run(raw, tmp_path):
     # The machine section: read on this machine, not left blank.
     about = json.loads((tmp_path / "results.json").read_text())["about"]
     assert about["machine"]["cores"] and about["versions"]["cannery"] and about["date"]
-    assert "| against |" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| cannery / pickle 5" in summary and "| transfer, one array, 1 KiB |" in summary
 
 
 def test_missing_compression_benchmarks_are_said_in_their_section(raw, tmp_path):
