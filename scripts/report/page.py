@@ -5,7 +5,7 @@ takes less time or memory)."""
 
 import html
 
-from plots import size_label, label
+from plots import figure, label, size_label
 
 SECTIONS = [  # id, heading: index.html names every one (the test checks)
     ("serialize", "Serialize + deserialize by size"),
@@ -31,17 +31,6 @@ WORKLOAD_NAMES = {
 
 def esc(text):
     return html.escape(str(text))
-
-
-def figure(value, unit):
-    if unit == "s":
-        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
-            if value >= scale:
-                return "%.3g %s" % (value / scale, name)
-        return "%.3g ns" % (value * 1e9)
-    if unit == "tasks/s":
-        return "%.0f /s" % value
-    return "%.3g %s" % (value, unit.replace("x payload", "x"))
 
 
 def spread(entry):

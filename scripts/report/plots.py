@@ -30,6 +30,18 @@ def size_label(nbytes):
     return "%d B" % nbytes
 
 
+def figure(value, unit):
+    """A figure with its unit, at a scale a reader takes in at a glance."""
+    if unit == "s":
+        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
+            if value >= scale:
+                return "%.3g %s" % (value / scale, name)
+        return "%.3g ns" % (value * 1e9)
+    if unit == "tasks/s":
+        return "{:,.0f} /s".format(value)
+    return "%.3g %s" % (value, unit.replace("x payload", "x"))
+
+
 def label(system):
     return STYLE.get(system, (system, "black", "x"))[0]
 
@@ -95,7 +107,7 @@ def sweep_figure(path, title, by_system, order, baseline_note):
     plt.close(fig)
 
 
-def bar_panel(ax, title, ylabel, rows, order, log):
+def bar_panel(ax, title, ylabel, rows, order, log, unit):
     systems = [s for s in order if s in rows]
     values = [rows[s]["median"] for s in systems]
     lows = [rows[s]["median"] - min(rows[s]["values"]) for s in systems]
@@ -110,8 +122,12 @@ def bar_panel(ax, title, ylabel, rows, order, log):
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     ax.grid(True, axis="y", alpha=0.3)
-    for i, v in enumerate(values):
-        ax.annotate("%.3g" % v, (i, v), ha="center", va="bottom", fontsize=7)
+    for i, (v, high) in enumerate(zip(values, highs)):
+        ax.annotate(figure(v, unit), (i, v + high), xytext=(0, 2), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=7)
+    if values:  # room above the tallest bar for its figure
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(bottom, top * (3 if log else 1.15))
 
 
 def cluster_figure(path, entries):
@@ -123,9 +139,10 @@ def cluster_figure(path, entries):
     def rows(workload):
         return {e["system"]: e for e in entries if e["section"] == "cluster" and e["workload"] == workload}
 
-    bar_panel(axes[0], "apply round trip", "seconds (log)", rows("apply_roundtrip"), order, True)
-    bar_panel(axes[1], "pipelined small tasks", "tasks per second (log)", rows("pipelined_small_tasks"), order, True)
-    bar_panel(axes[2], "put 400 MB + 20 tasks", "seconds (log)", rows("put_weights"), order, True)
+    bar_panel(axes[0], "apply round trip", "seconds (log)", rows("apply_roundtrip"), order, True, "s")
+    bar_panel(axes[1], "pipelined small tasks", "tasks per second (log)", rows("pipelined_small_tasks"), order, True,
+              "tasks/s")
+    bar_panel(axes[2], "put 400 MB + 20 tasks", "seconds (log)", rows("put_weights"), order, True, "s")
     peaks = axes[3]
     client, engine = rows("peak_client"), rows("peak_engine")
     systems = [s for s in order if s in client or s in engine]
