@@ -158,9 +158,14 @@ def write_html(path, results):
                             " across a 1 Gbit/s test-host link: uncompressed bytes delivered and decoded "
                             "per second; <code>none</code> is the baseline.</p>")
                 body.append(img("compression.png", "compression throughput per codec"))
-                body.append(table(["codec", "data", "throughput / none"],
-                                  [[r["codec"], r["data"], "%.3g" % r["throughput_over_none"]]
-                                   for r in comp["ratios"]]))
+                over_none = {(r["codec"], r["data"]): r["throughput_over_none"] for r in comp["ratios"]}
+                body.append(table(["codec", "data", "uncompressed MB/s", "throughput / none",
+                                   "wire bytes / uncompressed"],
+                                  [[e["codec"], e["data"], "%.4g" % ((e["bytes_per_second"] or 0) / 1e6),
+                                    "%.3g" % over_none[(e["codec"], e["data"])]
+                                    if (e["codec"], e["data"]) in over_none else "baseline",
+                                    "%.3g" % e["wire_fraction"] if e["wire_fraction"] is not None else "-"]
+                                   for e in comp["entries"]]))
         elif section == "ratios":
             body.append("<p>cannery's median over the other's median: times (tasks/s turned into time per "
                         "task) and peak memory. Below 1: cannery takes less.</p>")
