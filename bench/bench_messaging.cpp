@@ -15,6 +15,10 @@
 //                            blocking send), sent and uncanned as a view.
 //                            Baseline raw_zmq_span_tcp/<size>: cppzmq sending
 //                            the same bytes zero-copy. Target >= 0.9x.
+//   sweep_span_tcp/N, sweep_raw_zmq_span_tcp/N
+//                            the same pair for N from 1 KiB to 400 MB (bytes),
+//                            raw first at each size: the transfer sweep that
+//                            scripts/bench-report.sh sets beside its peers.
 //   weights_<transport>_repeated
 //                            ten weights messages in a row to the same
 //                            receiver, which keeps its freed memory within
@@ -543,9 +547,14 @@ void raw_zmq_weights_reused(benchmark::State& state, Transport transport) {
 // with Session::send and uncanned as a view by the receiver, against cppzmq
 // sending the same bytes zero-copy plus a small header.
 
-void borrowed_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+// `values` hold 1.5 each; the sweep's are made once per size (sweep_values).
+// `warm_up`: one message sent and received before the timing, so that what
+// is timed is the steady state, the receiver's memory used before, whichever
+// side of a pair runs first (the sweep's 400 MB are timed in one iteration).
+void borrowed_span_of(benchmark::State& state, Transport transport,
+                      const std::vector<double>& values, bool warm_up) {
   guarded(state, [&] {
-    const std::vector<double> values(bytes / sizeof(double), 1.5);
+    const std::size_t bytes = values.size() * sizeof(double);
     Session sender(session_options());
     auto receiver = std::make_shared<Session>(session_options());
     const std::size_t count = values.size();
@@ -560,22 +569,26 @@ void borrowed_span(benchmark::State& state, Transport transport, std::size_t byt
           return true;
         },
         [&sender](zmq::socket_t& socket) { sender.send(socket, sender.message("stop")); });
-    const Counting counting;
     std::uint64_t sent = 0;
-    for (auto _ : state) {
+    auto send_one = [&] {
       Message m = sender.message("span");
       m.buffers = cannery::can(std::span<const double>(values)).frames();
       sender.send(link.socket(), m);
       link.progress().wait_for(++sent);
-    }
+    };
+    if (warm_up) send_one();
+    const Counting counting;
+    for (auto _ : state)
+      send_one();
     counting.report(state);
     set_bytes(state, bytes);
   });
 }
 
-void raw_zmq_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+void raw_zmq_span_of(benchmark::State& state, Transport transport,
+                     const std::vector<double>& values, bool warm_up) {
   guarded(state, [&] {
-    const std::vector<double> values(bytes / sizeof(double), 1.5);
+    const std::size_t bytes = values.size() * sizeof(double);
     const std::size_t count = values.size();
     Link link(
         transport,
@@ -592,17 +605,46 @@ void raw_zmq_span(benchmark::State& state, Transport transport, std::size_t byte
         },
         send_raw_stop);
     zmq::socket_t& socket = link.socket();
-    const Counting counting;
     std::uint64_t sent = 0;
-    for (auto _ : state) {
+    auto send_one = [&] {
       check_sent(socket.send(zmq::str_buffer("header"), zmq::send_flags::sndmore).has_value());
       zmq::message_t data(const_cast<double*>(values.data()), bytes, keep_memory);
       check_sent(socket.send(data, zmq::send_flags::none).has_value());
       link.progress().wait_for(++sent);
-    }
+    };
+    if (warm_up) send_one();
+    const Counting counting;
+    for (auto _ : state)
+      send_one();
     counting.report(state);
     set_bytes(state, bytes);
   });
+}
+
+void borrowed_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+  borrowed_span_of(state, transport, std::vector<double>(bytes / sizeof(double), 1.5), false);
+}
+
+void raw_zmq_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+  raw_zmq_span_of(state, transport, std::vector<double>(bytes / sizeof(double), 1.5), false);
+}
+
+// The sweep's arrays, made once per size and process: Google Benchmark runs
+// a benchmark function several times while it settles on an iteration
+// count, and first touch of 400 MB each time would dominate the run.
+const std::vector<double>& sweep_values(std::size_t bytes) {
+  static std::map<std::size_t, std::vector<double>> cache;
+  auto [it, fresh] = cache.try_emplace(bytes);
+  if (fresh) it->second.assign(bytes / sizeof(double), 1.5);
+  return it->second;
+}
+
+void sweep_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+  borrowed_span_of(state, transport, sweep_values(bytes), true);
+}
+
+void sweep_raw_zmq_span(benchmark::State& state, Transport transport, std::size_t bytes) {
+  raw_zmq_span_of(state, transport, sweep_values(bytes), true);
 }
 
 // --- small messages -------------------------------------------------------------
@@ -810,6 +852,8 @@ constexpr int small_rounds = 5;
 constexpr int repeated_rounds = 2;
 const std::pair<std::string, std::size_t> span_sizes[] = {{"16MiB", std::size_t{16} << 20},
                                                           {"256MiB", std::size_t{256} << 20}};
+constexpr std::size_t sweep_sizes[] = {1 << 10, 16 << 10, 256 << 10,
+                                       4 << 20, 64 << 20, 400'000'000};
 constexpr std::int64_t smallest_frame = 64;
 constexpr std::int64_t largest_frame = 1 << 20;
 
@@ -849,6 +893,15 @@ void register_benchmarks() {
           ->UseRealTime()
           ->Unit(ms);
     }
+  }
+  for (const std::size_t bytes : sweep_sizes) {
+    const std::string size = std::to_string(bytes);
+    RegisterBenchmark(("sweep_raw_zmq_span_tcp/" + size).c_str(), sweep_raw_zmq_span, tcp, bytes)
+        ->UseRealTime()
+        ->Unit(us);
+    RegisterBenchmark(("sweep_span_tcp/" + size).c_str(), sweep_span, tcp, bytes)
+        ->UseRealTime()
+        ->Unit(us);
   }
   for (int round = 0; round < small_rounds; ++round) {
     RegisterBenchmark("raw_zmq_small_tcp", raw_zmq_small, tcp)->UseRealTime()->Unit(us);

@@ -61,6 +61,8 @@ fi
 # The launchers' tests: a real sshd in test hosts, real Open MPI and MPICH mpiexecs,
 # a real Slurm (munged, slurmctld, slurmd) in test hosts.
 CANNERY_PACKAGES+=(openssh-server openssh-client openmpi-bin mpich munge slurmctld slurmd slurm-client)
+# The report's test (label report): its plots and page, checked with pytest.
+CANNERY_PACKAGES+=(python3-matplotlib python3-pytest)
 cannery_install_missing
 cannery_build "$build_dir" "${cmake_args[@]}"
 

@@ -29,12 +29,18 @@ cannery_install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# cannery_build BUILD_DIR [extra cmake args...]
-cannery_build() {
+# cannery_configure BUILD_DIR [extra cmake args...]: once; a configured
+# folder keeps its settings.
+cannery_configure() {
   local dir=$1
   shift
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     cmake -S "$CANNERY_ROOT" -B "$dir" "$@"
   fi
-  cmake --build "$dir" -j2
+}
+
+# cannery_build BUILD_DIR [extra cmake args...]
+cannery_build() {
+  cannery_configure "$@"
+  cmake --build "$1" -j2
 }
