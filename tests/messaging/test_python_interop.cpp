@@ -52,11 +52,14 @@ std::string read_text(const fs::path& path) {
   return text.str();
 }
 
-// The decoder of docs/wire-format.md: its only ```python block.
+// The decoder of docs/wire-format.md: the ```python block of its section
+// "A complete decoder in Python".
 std::string doc_decoder() {
   const std::string doc = read_text(fs::path(CANNERY_SOURCE_DIR) / "docs" / "wire-format.md");
   const std::string open = "```python\n";
-  const std::size_t start = doc.find(open);
+  const std::size_t section = doc.find("## A complete decoder in Python");
+  REQUIRE(section != std::string::npos);
+  const std::size_t start = doc.find(open, section);
   REQUIRE(start != std::string::npos);
   const std::size_t end = doc.find("```", start + open.size());
   REQUIRE(end != std::string::npos);
