@@ -18,6 +18,11 @@ inline SessionOptions session_options() {
   SessionOptions options;
   options.key = key;
   options.log_sink = [](std::string_view) {};  // refusals are what these targets cause
+  // What compressed frames may declare: a receiver's limits are what bound
+  // the memory a small compressed frame can cost (docs/messaging.md,
+  // "Compression"); these keep it within the memory allowed per input.
+  options.decompression.max_frame_bytes = std::size_t{16} << 20;
+  options.decompression.max_message_bytes = std::size_t{24} << 20;
   return options;
 }
 

@@ -98,6 +98,19 @@ std::size_t compress_into(const Buffer& frame, Codec codec, std::size_t item_siz
   }
 }
 
+// The most bytes a frame of `compressed` bytes can decompress to with
+// `codec`: LZ4 encodes at most 255 bytes per byte of a match's length,
+// Zstandard 128 KiB per 4-byte run-length block (Blosc wraps the same codecs
+// in its own blocks). A declared size beyond it is a lie, refused before
+// anything is allocated; the slack covers small frames' fixed overheads.
+std::size_t most_decompressed(Codec codec, std::size_t compressed) {
+  const std::size_t ratio = codec == Codec::lz4 || codec == Codec::blosc_lz4 ? 256 : 32768;
+  constexpr std::size_t slack = 4096;
+  if (compressed > (std::numeric_limits<std::size_t>::max() - slack) / ratio)
+    return std::numeric_limits<std::size_t>::max();
+  return compressed * ratio + slack;
+}
+
 [[noreturn]] void corrupt(Codec codec, std::size_t size, const std::string& why) {
   throw error(errc::decompression_failed,
               "a " + std::string(to_string(codec)) + " frame declared to hold " +
@@ -337,6 +350,12 @@ void decompress_frames(const Object& codings, std::vector<Buffer>& buffers,
                   "a compressed frame declares " + std::to_string(*n) +
                       " bytes, more than DecompressionLimits::max_frame_bytes (" +
                       std::to_string(limits.max_frame_bytes) + "); refused before allocating");
+    }
+    const Buffer& frame = buffers[static_cast<std::size_t>(*i)];
+    if (*n > most_decompressed(*c, frame.size())) {
+      corrupt(*c, static_cast<std::size_t>(*n),
+              "is a frame of " + std::to_string(frame.size()) +
+                  " bytes, which cannot hold that many; refused before allocating");
     }
     total += *n;
     if (total > limits.max_message_bytes) {

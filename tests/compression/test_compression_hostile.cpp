@@ -54,7 +54,8 @@ TEST_CASE("a declared size beyond the limits is refused before anything is alloc
   e = refusal(tiny, Object::List{coding(1, "zstd", 2 << 20)}, limits);
   CHECK(e.code() == cannery::errc::limit_exceeded);
   // Several frames within the frame bound, over the message bound together.
-  std::vector<Buffer> buffers{tiny, tiny, tiny};
+  const Buffer mib = zeros_compressed(Codec::zstd, 1 << 20);
+  std::vector<Buffer> buffers{mib, mib, mib};
   limits.max_frame_bytes = 1 << 20;
   limits.max_message_bytes = 2 << 20;
   e = capture_error([&] {
@@ -64,6 +65,17 @@ TEST_CASE("a declared size beyond the limits is refused before anything is alloc
   });
   CHECK(e.code() == cannery::errc::limit_exceeded);
   CHECK_THAT(e.what(), Catch::Contains("max_message_bytes"));
+
+  // Within the limits, but more than a frame of its size can hold with its
+  // codec (LZ4: 255 bytes per byte, Zstandard: 32768): a lie, refused before
+  // allocating the gigabyte.
+  e = refusal(tiny, Object::List{coding(1, "zstd", std::uint64_t{1} << 30)});
+  CHECK(e.code() == cannery::errc::decompression_failed);
+  CHECK_THAT(e.what(), Catch::Contains("cannot hold that many"));
+  const Buffer lz4_tiny = zeros_compressed(Codec::lz4, 4096);
+  e = refusal(lz4_tiny, Object::List{coding(1, "lz4", lz4_tiny.size() * 256 + 8192)});
+  CHECK(e.code() == cannery::errc::decompression_failed);
+  CHECK_THAT(e.what(), Catch::Contains("cannot hold that many"));
 }
 
 TEST_CASE("a decompression bomb that understates its size is refused without overflow",
