@@ -355,6 +355,10 @@ Message Session::deserialize(std::vector<Buffer>&& frames) {
   if (const Object* codings = m.metadata.find(codings_key)) {
     decompressed.emplace(buffers.begin(), buffers.end());
     decompress_frames(*codings, *decompressed, options_.decompression);
+    // The message as it was before the link compressed it: sent on, it must
+    // not claim that its (now decompressed) frames are compressed.
+    Object::Dict& metadata = m.metadata.to_dict();
+    metadata.erase(metadata.find(codings_key));
   }
   // Accepted: only now are frames moved out (a refusal leaves them whole).
   const auto identities = std::span<Buffer>(frames).first(split);

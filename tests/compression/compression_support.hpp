@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace cannery::test {
@@ -43,11 +44,18 @@ std::vector<Buffer> message_of(const T&... values) {
   return frames;
 }
 
-// What a receiving session makes of `message` sent by `sender` with
-// `compressor` (nullptr: none).
-inline Message through_link(const std::vector<Buffer>& buffers,
-                            std::shared_ptr<FrameCompressor> compressor,
-                            SessionOptions receiver_options = {}) {
+// A message sent over a link: what the receiving session made of it, and
+// the codings the sender's metadata listed (empty: nothing was compressed).
+struct LinkResult {
+  Message message;
+  Object::List codings;
+};
+
+// `buffers` sent by one session with `compressor` (nullptr: none) and
+// received by another.
+inline LinkResult through_link(const std::vector<Buffer>& buffers,
+                               std::shared_ptr<FrameCompressor> compressor,
+                               SessionOptions receiver_options = {}) {
   SessionOptions sender_options;
   sender_options.key = "compression-test-key";
   receiver_options.key = sender_options.key;
@@ -59,7 +67,20 @@ inline Message through_link(const std::vector<Buffer>& buffers,
   std::vector<Buffer> wire;
   for (const Buffer& f : sender.serialize(m))
     wire.push_back(Buffer::copy_of(f.data(), f.size()));  // fresh memory, as from a socket
-  return receiver.deserialize(std::move(wire));
+  LinkResult result;
+  // [delimiter, signature, header, parent_header, metadata, content, ...]
+  const Object metadata = unpack_plain(wire.at(4));
+  if (const Object* codings = metadata.find(codings_key)) result.codings = codings->to_list();
+  result.message = receiver.deserialize(std::move(wire));
+  return result;
+}
+
+// The codec of each compressed frame.
+inline std::vector<std::string> codecs_of(const LinkResult& sent) {
+  std::vector<std::string> names;
+  for (const Object& c : sent.codings)
+    names.push_back(c.at("codec").to_string());
+  return names;
 }
 
 inline std::shared_ptr<FrameCompressor> compressor(Codec codec, std::size_t min_bytes = 1024) {

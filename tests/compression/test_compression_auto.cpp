@@ -13,19 +13,11 @@
 #include "test_support.hpp"
 
 using cannery::Codec;
+using cannery::test::codecs_of;
 using cannery::test::message_of;
 using cannery::test::through_link;
 
 namespace {
-
-std::vector<std::string> codecs_of(const cannery::Message& m) {
-  std::vector<std::string> names;
-  if (const cannery::Object* codings = m.metadata.find(cannery::codings_key)) {
-    for (const cannery::Object& c : codings->to_list())
-      names.push_back(c.at("codec").to_string());
-  }
-  return names;
-}
 
 // Counts below 1000 in random order: Blosc's shuffle shrinks them most.
 std::vector<std::int64_t> small_counts(std::size_t n) {
@@ -44,8 +36,9 @@ TEST_CASE("auto picks the smaller of LZ4 and Blosc for arrays and LZ4 for bytes"
   const std::vector<std::int64_t> counts = small_counts(100000);  // shuffled, they shrink most
   const std::vector<std::byte> text(200000, std::byte{'a'});
   const std::vector<double> field = cannery::test::smooth_field(100000);
-  const cannery::Message m = through_link(message_of(counts, text, field), link);
-  const std::vector<std::string> codecs = codecs_of(m);
+  const cannery::test::LinkResult sent = through_link(message_of(counts, text, field), link);
+  const cannery::Message& m = sent.message;
+  const std::vector<std::string> codecs = codecs_of(sent);
   REQUIRE(codecs.size() == 3);
   CHECK(codecs[0] == "blosc_lz4");
   CHECK(codecs[1] == "lz4");
@@ -71,9 +64,9 @@ TEST_CASE("auto gives up on random doubles after sampling them and tries again l
   // The first random frame is sampled (1 MiB of it), found not to shrink,
   // and sent as it is; so are the next three, without a sample.
   for (int i = 0; i < 4; ++i) {
-    const cannery::Message m = through_link(message_of(noise), link);
-    CHECK(codecs_of(m).empty());
-    CHECK(cannery::deserialize_object<std::vector<double>>(m.buffers).value == noise);
+    const cannery::test::LinkResult sent = through_link(message_of(noise), link);
+    CHECK(codecs_of(sent).empty());
+    CHECK(cannery::deserialize_object<std::vector<double>>(sent.message.buffers).value == noise);
   }
   CHECK(link->stats().samples == 1);
   CHECK(link->stats().frames_compressed == 0);
@@ -81,7 +74,7 @@ TEST_CASE("auto gives up on random doubles after sampling them and tries again l
   CHECK(link->stats().bytes_in == 0);  // nothing compressed whole
 
   // Another dtype in the same messages is judged on its own.
-  const cannery::Message mixed = through_link(message_of(counts, noise), link);
+  const cannery::test::LinkResult mixed = through_link(message_of(counts, noise), link);
   CHECK(codecs_of(mixed) == std::vector<std::string>{"blosc_lz4"});
   CHECK(link->stats().samples == 3);  // <i8 sampled, and <f8 again after its 3 skips
 
@@ -89,7 +82,7 @@ TEST_CASE("auto gives up on random doubles after sampling them and tries again l
   const std::vector<double> field = cannery::test::smooth_field(200000);
   for (int i = 0; i < 3; ++i)
     through_link(message_of(field), link);  // skipped: the verdict on <f8 stands
-  const cannery::Message later = through_link(message_of(field), link);
+  const cannery::test::LinkResult later = through_link(message_of(field), link);
   CHECK(codecs_of(later).size() == 1);
-  CHECK(cannery::deserialize_object<std::vector<double>>(later.buffers).value == field);
+  CHECK(cannery::deserialize_object<std::vector<double>>(later.message.buffers).value == field);
 }

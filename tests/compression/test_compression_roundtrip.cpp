@@ -34,13 +34,12 @@ void round_trips(Codec codec) {
   const std::vector<T> values = periodic<T>(20000);
   const std::vector<cannery::Buffer> buffers = message_of(values, std::string("label"), values);
   auto link = compressor(codec);
-  const cannery::Message m = through_link(buffers, link);
+  const cannery::test::LinkResult sent = through_link(buffers, link);
+  const cannery::Message& m = sent.message;
   // Two large array frames compressed; the headers went as they were.
-  const cannery::Object* codings = m.metadata.find(cannery::codings_key);
-  REQUIRE(codings != nullptr);
-  REQUIRE(codings->to_list().size() == 2);
-  CHECK(codings->to_list()[0].at("codec").to_string() == cannery::to_string(codec));
-  CHECK(codings->to_list()[0].at("size").to_uint64() == values.size() * sizeof(T));
+  REQUIRE(sent.codings.size() == 2);
+  CHECK(sent.codings[0].at("codec").to_string() == cannery::to_string(codec));
+  CHECK(sent.codings[0].at("size").to_uint64() == values.size() * sizeof(T));
   CHECK(link->stats().frames_compressed == 2);
   CHECK(link->stats().bytes_out < link->stats().bytes_in / 2);
   // And what arrives is what was sent.
@@ -78,8 +77,9 @@ TEST_CASE("out-of-band bytes and matrices round-trip compressed", "[compression]
   for (Eigen::Index j = 0; j < matrix.cols(); ++j)
     for (Eigen::Index i = 0; i < matrix.rows(); ++i)
       matrix(i, j) = static_cast<double>((i + j) % 10);
-  const cannery::Message m = through_link(message_of(bytes, matrix), compressor(codec));
-  REQUIRE(m.metadata.find(cannery::codings_key) != nullptr);
+  const cannery::test::LinkResult sent = through_link(message_of(bytes, matrix), compressor(codec));
+  const cannery::Message& m = sent.message;
+  REQUIRE(sent.codings.size() == 2);
   auto first = cannery::deserialize_object<std::vector<std::byte>>(m.buffers);
   CHECK(first.value == bytes);
   CHECK(cannery::deserialize_object<Eigen::MatrixXd>(first.remaining).value == matrix);
@@ -87,8 +87,10 @@ TEST_CASE("out-of-band bytes and matrices round-trip compressed", "[compression]
 
 TEST_CASE("a receiver's views point into the decompressed frame", "[compression]") {
   const std::vector<double> field = cannery::test::smooth_field(50000);
-  const cannery::Message m = through_link(message_of(field), compressor(Codec::blosc_lz4));
-  REQUIRE(m.metadata.find(cannery::codings_key) != nullptr);
+  const cannery::test::LinkResult sent =
+      through_link(message_of(field), compressor(Codec::blosc_lz4));
+  const cannery::Message& m = sent.message;
+  REQUIRE(sent.codings.size() == 1);
   REQUIRE(m.buffers.size() == 2);
   // A span and an Eigen::Map view the frame the session decompressed into:
   // no second copy, and aligned for doubles.
@@ -101,22 +103,35 @@ TEST_CASE("a receiver's views point into the decompressed frame", "[compression]
   CHECK(reinterpret_cast<std::uintptr_t>(span.data()) % alignof(double) == 0);
 }
 
+TEST_CASE("a received message lists no codings and goes on through another session as is",
+          "[compression]") {
+  const std::vector<double> field = cannery::test::smooth_field(50000);
+  const cannery::test::LinkResult sent = through_link(message_of(field), compressor(Codec::lz4));
+  REQUIRE(sent.codings.size() == 1);
+  // Its frames are decompressed: the metadata no longer says otherwise.
+  CHECK(sent.message.metadata.find(cannery::codings_key) == nullptr);
+  // Sent on uncompressed, it arrives as it was.
+  const cannery::test::LinkResult forwarded = through_link(sent.message.buffers, nullptr);
+  CHECK(forwarded.codings.empty());
+  CHECK(cannery::deserialize_object<std::vector<double>>(forwarded.message.buffers).value == field);
+}
+
 TEST_CASE("small frames, headers and frames that do not shrink go as they are", "[compression]") {
   const std::vector<double> small(100, 1.0);                               // inlined in its header
   const std::vector<double> medium(2000, 1.0);                             // 16 KB, below min_bytes
   const std::vector<double> noise = cannery::test::random_doubles(20000);  // does not shrink
   auto link = compressor(Codec::lz4, 64 * 1024);
   const std::vector<cannery::Buffer> buffers = message_of(small, medium, noise);
-  const cannery::Message m = through_link(buffers, link);
-  CHECK(m.metadata.find(cannery::codings_key) == nullptr);
+  const cannery::test::LinkResult sent = through_link(buffers, link);
+  const cannery::Message& m = sent.message;
+  CHECK(sent.codings.empty());
   CHECK(link->stats().frames_compressed == 0);
   CHECK(link->stats().frames_sent_raw == 1);  // the noise: tried, not worth it
   CHECK(cannery::deserialize_object<std::vector<double>>(m.buffers).value == small);
 
   // Codec none and no compressor: nothing is compressed, nothing is listed.
-  CHECK(through_link(buffers, compressor(Codec::none)).metadata.find(cannery::codings_key) ==
-        nullptr);
-  CHECK(through_link(buffers, nullptr).metadata.find(cannery::codings_key) == nullptr);
+  CHECK(through_link(buffers, compressor(Codec::none)).codings.empty());
+  CHECK(through_link(buffers, nullptr).codings.empty());
 }
 
 TEST_CASE("digests are of the compressed bytes and checked before decompressing", "[compression]") {
