@@ -68,13 +68,14 @@ proto::RegistrationRequest sample() {
 
 template <>
 proto::RegistrationReply sample() {
-  return {.engine_id = 3,
-          .heartbeat_ms = 250,
-          .allowed_misses = 4,
-          .heartbeat_endpoint = "tcp://127.0.0.1:5555",
-          .protocol = "1.0",
-          .capabilities = {"batches"},
-          .compression = proto::CompressionSetting{.codec = "auto", .min_bytes = 65536, .level = 0}};
+  return {
+      .engine_id = 3,
+      .heartbeat_ms = 250,
+      .allowed_misses = 4,
+      .heartbeat_endpoint = "tcp://127.0.0.1:5555",
+      .protocol = "1.0",
+      .capabilities = {"batches"},
+      .compression = proto::CompressionSetting{.codec = "auto", .min_bytes = 65536, .level = 0}};
 }
 
 template <>
