@@ -247,6 +247,19 @@ void weights_memcpy(benchmark::State& state) {
 
 // --- per_array ------------------------------------------------------------------
 
+// Serialize + deserialize of `data` as a view, timed: per_array's and
+// sweep_array's loop.
+void time_round_trips(benchmark::State& state, const std::vector<double>& data) {
+  const Counting counting;
+  for (auto _ : state) {
+    std::vector<Buffer> frames = serialize_object(data);
+    auto view = deserialize_object<std::span<const double>>(frames);
+    benchmark::DoNotOptimize(view.value);
+  }
+  counting.report(state);
+  set_bytes(state, data.size() * sizeof(double));
+}
+
 void per_array(benchmark::State& state) {
   const auto bytes = static_cast<std::size_t>(state.range(0));
   const std::vector<double> data(bytes / sizeof(double), 1.0);
@@ -255,14 +268,7 @@ void per_array(benchmark::State& state) {
     auto view = deserialize_object<std::span<const double>>(frames);
     if (view.value.data() != data.data()) state.SkipWithError("the array was copied");
   }
-  const Counting counting;
-  for (auto _ : state) {
-    std::vector<Buffer> frames = serialize_object(data);
-    auto view = deserialize_object<std::span<const double>>(frames);
-    benchmark::DoNotOptimize(view.value);
-  }
-  counting.report(state);
-  set_bytes(state, bytes);
+  time_round_trips(state, data);
 }
 
 void per_array_memcpy(benchmark::State& state) {
@@ -409,14 +415,7 @@ void sweep_array(benchmark::State& state) {
     if (view.value.size() != data.size() || view.value.back() != 1.0)
       state.SkipWithError("round trip differs");
   }
-  const Counting counting;
-  for (auto _ : state) {
-    std::vector<Buffer> frames = serialize_object(data);
-    auto view = deserialize_object<std::span<const double>>(frames);
-    benchmark::DoNotOptimize(view.value);
-  }
-  counting.report(state);
-  set_bytes(state, bytes);
+  time_round_trips(state, data);
 }
 
 void sweep_weights(benchmark::State& state) {

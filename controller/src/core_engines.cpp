@@ -13,6 +13,7 @@
 #include "cannery/messaging/protocol.hpp"
 
 #include "core.hpp"
+#include "launch.hpp"
 
 namespace cannery::detail {
 namespace {
@@ -236,13 +237,10 @@ bool Core::compresses_link_to(const Engine& engine,
       !protocol::has_capability(request.capabilities, protocol::capability::compression)) {
     return false;
   }
-  // Only tcp to another host: ipc and loopback stay on this host, and an
-  // engine that sees this host's /dev/shm (or names its domain) is here.
-  if (endpoint_.rfind("tcp://", 0) != 0 || endpoint_.rfind("tcp://127.", 0) == 0 ||
-      endpoint_.rfind("tcp://[::1]", 0) == 0) {
-    return false;
-  }
-  if (engine.info.shared_memory) return false;
+  // Only links to another host: an endpoint only this host reaches (ipc,
+  // loopback) never is one, nor is a link to an engine that sees this
+  // host's /dev/shm (or names its domain).
+  if (reachable_from_here_only(endpoint_) || engine.info.shared_memory) return false;
   const std::optional<std::string> here = shm_domain();
   return !(request.shm_domain && here && *request.shm_domain == *here);
 }

@@ -27,17 +27,6 @@ bool is_this_host(std::string host) {
          host == this_hostname();
 }
 
-// An endpoint that only processes of this host can connect to.
-bool reachable_from_here_only(const std::string& endpoint) {
-  if (endpoint.starts_with("ipc://") || endpoint.starts_with("inproc://")) return true;
-  constexpr std::string_view tcp = "tcp://";
-  if (!endpoint.starts_with(tcp)) return false;
-  const std::string authority = endpoint.substr(tcp.size());
-  const auto colon = authority.rfind(':');
-  const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
-  return host != this_hostname() && is_this_host(host);
-}
-
 // One word for sh, whatever it holds.
 std::string shell_quoted(const std::string& word) {
   std::string out = "'";
@@ -162,6 +151,16 @@ std::vector<Launch> by_srun(std::size_t n, const SlurmLauncher& slurm,
 }
 
 }  // namespace
+
+bool reachable_from_here_only(const std::string& endpoint) {
+  if (endpoint.starts_with("ipc://") || endpoint.starts_with("inproc://")) return true;
+  constexpr std::string_view tcp = "tcp://";
+  if (!endpoint.starts_with(tcp)) return false;
+  const std::string authority = endpoint.substr(tcp.size());
+  const auto colon = authority.rfind(':');
+  const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
+  return host != this_hostname() && is_this_host(host);
+}
 
 void check_reachable(const std::string& endpoint, const Launcher& launcher) {
   if (!reachable_from_here_only(endpoint)) return;

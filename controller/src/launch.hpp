@@ -15,6 +15,10 @@
 
 namespace cannery::detail {
 
+// Whether only processes of this host can connect to `endpoint` (ipc,
+// inproc, or tcp on a loopback address or "localhost").
+bool reachable_from_here_only(const std::string& endpoint);
+
 // Throws cannery::error(invalid_argument), saying what to set, when
 // `endpoint` is reachable from this host only (a loopback address, ipc) and
 // `launcher` may start engines on other hosts.

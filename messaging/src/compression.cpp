@@ -111,6 +111,19 @@ std::size_t most_decompressed(Codec codec, std::size_t compressed) {
   return compressed * ratio + slack;
 }
 
+// The highest LinkCompression::level of a codec: LZ4's acceleration,
+// Zstandard's level, Blosc's (and auto's, which uses Blosc and LZ4) 9.
+int highest_level(Codec codec) noexcept {
+  switch (codec) {
+    case Codec::lz4:
+      return 65537;
+    case Codec::zstd:
+      return ZSTD_maxCLevel();
+    default:
+      return 9;
+  }
+}
+
 [[noreturn]] void corrupt(Codec codec, std::size_t size, const std::string& why) {
   throw error(errc::decompression_failed,
               "a " + std::string(to_string(codec)) + " frame declared to hold " +
@@ -156,10 +169,7 @@ LinkCompression checked(LinkCompression options) {
   };
   if (options.min_bytes == 0) refuse("min_bytes is 0; give the smallest frame worth compressing");
   if (options.threads < 1 || options.threads > 64) refuse("threads must be 1 to 64");
-  const int top = options.codec == Codec::zstd || options.codec == Codec::blosc_zstd ||
-                          options.codec == Codec::automatic
-                      ? (options.codec == Codec::zstd ? ZSTD_maxCLevel() : 9)
-                      : (options.codec == Codec::lz4 ? 65537 : 9);
+  const int top = highest_level(options.codec);
   if (options.level < 0 || options.level > top) {
     refuse("level " + std::to_string(options.level) + " is outside 0.." + std::to_string(top) +
            " for " + std::string(to_string(options.codec)) + " (0: the codec's default)");
@@ -270,15 +280,13 @@ Codec FrameCompressor::choose(const Buffer& frame, const std::string& dtype,
   return verdict.codec;
 }
 
-FrameCompressor::Compressed FrameCompressor::compress(std::span<const Buffer> frames) {
-  Compressed result;
+std::optional<FrameCompressor::Compressed> FrameCompressor::compress(
+    std::span<const Buffer> frames) {
   const bool any_large = std::any_of(frames.begin(), frames.end(), [&](const Buffer& f) {
     return f.size() >= options_.min_bytes;
   });
-  if (options_.codec == Codec::none || !any_large) {
-    result.frames.assign(frames.begin(), frames.end());
-    return result;
-  }
+  if (options_.codec == Codec::none || !any_large) return std::nullopt;
+  Compressed result;
   const std::vector<FrameType> types = frame_types(frames);
   result.frames.reserve(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -308,6 +316,7 @@ FrameCompressor::Compressed FrameCompressor::compress(std::span<const Buffer> fr
     result.codings.emplace_back(std::move(coding));
     result.frames.push_back(std::move(*packed));
   }
+  if (result.codings.empty()) return std::nullopt;
   return result;
 }
 

@@ -231,9 +231,7 @@ Message Session::message(std::string_view msg_type, Object content, const Messag
 
 std::optional<FrameCompressor::Compressed> Session::compressed(const Message& message) {
   if (message.compressor == nullptr) return std::nullopt;
-  FrameCompressor::Compressed result = message.compressor->compress(message.buffers);
-  if (result.codings.empty()) return std::nullopt;
-  return result;
+  return message.compressor->compress(message.buffers);
 }
 
 std::vector<Buffer> Session::serialize(const Message& message) const {

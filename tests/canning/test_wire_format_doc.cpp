@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace wire_doc {
 struct Point {
   double x = 0;
@@ -174,13 +176,7 @@ TEST_CASE("the Python decoder in docs/wire-format.md reads what the code writes"
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("cannery_wire_doc_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "%04zu.bin", i);
-    std::ofstream(dir / name, std::ios::binary)
-        .write(reinterpret_cast<const char*>(message[i].data()),
-               static_cast<std::streamsize>(message[i].size()));
-  }
+  cannery::test::write_frame_files(dir, message);
   std::ofstream(dir / "decoder.py") << python;
   std::ofstream(dir / "driver.py") << R"(
 import glob, os, sys

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "compression_support.hpp"
+#include "source_examples.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -24,16 +25,12 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-// The first ```python block after `heading`.
-std::string python_after(const std::string& doc, const std::string& heading) {
-  const std::size_t at = doc.find(heading);
-  REQUIRE(at != std::string::npos);
-  const std::string open = "```python\n";
-  const std::size_t start = doc.find(open, at);
-  REQUIRE(start != std::string::npos);
-  const std::size_t end = doc.find("```", start + open.size());
-  REQUIRE(end != std::string::npos);
-  return doc.substr(start + open.size(), end - start - open.size());
+// The first ```python block after `heading` in docs/wire-format.md.
+std::string python_after(const std::string& heading) {
+  const std::vector<std::string> blocks =
+      cannery::test::markdown_blocks("docs/wire-format.md", "python", heading);
+  REQUIRE(!blocks.empty());
+  return blocks.front();
 }
 
 }  // namespace
@@ -41,10 +38,9 @@ std::string python_after(const std::string& doc, const std::string& heading) {
 TEST_CASE("the Python of docs/wire-format.md puts back frames of every codec",
           "[compression][python]") {
   namespace fs = std::filesystem;
-  const std::string doc = read_text(fs::path(CANNERY_SOURCE_DIR) / "docs" / "wire-format.md");
   cannery::test::TempDir dir;
-  std::ofstream(dir / "codings.py") << python_after(doc, "## Compressed frames");
-  std::ofstream(dir / "decoder.py") << python_after(doc, "## A complete decoder in Python");
+  std::ofstream(dir / "codings.py") << python_after("## Compressed frames");
+  std::ofstream(dir / "decoder.py") << python_after("## A complete decoder in Python");
 
   cannery::SessionOptions options;
   options.key = "compression-test-key";
@@ -65,13 +61,7 @@ TEST_CASE("the Python of docs/wire-format.md puts back frames of every codec",
     REQUIRE(link->stats().frames_compressed == 2);
     const fs::path message_dir = dir / ("m" + std::to_string(message_number++));
     fs::create_directories(message_dir);
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-      char name[32];
-      std::snprintf(name, sizeof name, "%04zu.bin", i);
-      std::ofstream(message_dir / name, std::ios::binary)
-          .write(reinterpret_cast<const char*>(frames[i].data()),
-                 static_cast<std::streamsize>(frames[i].size()));
-    }
+    cannery::test::write_frame_files(message_dir, frames);
   }
   std::ofstream(dir / "driver.py") << R"(
 import glob, os, sys

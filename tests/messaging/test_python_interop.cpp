@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "socket_pair.hpp"
+#include "source_examples.hpp"
 #include "test_support.hpp"
 
 extern char** environ;
@@ -55,15 +56,10 @@ std::string read_text(const fs::path& path) {
 // The decoder of docs/wire-format.md: the ```python block of its section
 // "A complete decoder in Python".
 std::string doc_decoder() {
-  const std::string doc = read_text(fs::path(CANNERY_SOURCE_DIR) / "docs" / "wire-format.md");
-  const std::string open = "```python\n";
-  const std::size_t section = doc.find("## A complete decoder in Python");
-  REQUIRE(section != std::string::npos);
-  const std::size_t start = doc.find(open, section);
-  REQUIRE(start != std::string::npos);
-  const std::size_t end = doc.find("```", start + open.size());
-  REQUIRE(end != std::string::npos);
-  return doc.substr(start + open.size(), end - start - open.size());
+  const std::vector<std::string> blocks = cannery::test::markdown_blocks(
+      "docs/wire-format.md", "python", "## A complete decoder in Python");
+  REQUIRE(!blocks.empty());
+  return blocks.front();
 }
 
 // A Python script run as `timeout -k 5 60 /usr/bin/python3 -I -B script args...`

@@ -46,12 +46,16 @@ inline std::vector<std::string> header_comment_blocks(const std::string& header)
   return blocks;
 }
 
-// The ```cpp blocks of a Markdown file, in order.
-inline std::vector<std::string> markdown_cpp_blocks(const std::string& doc) {
+// The ```<lang> blocks of a Markdown file of the source tree that come
+// after `from` (a heading, say; empty: from the start), in order.
+inline std::vector<std::string> markdown_blocks(const std::string& doc, const std::string& lang,
+                                                const std::string& from = {}) {
   const std::string text = source_file(doc);
-  const std::string open = "```cpp\n";
+  const std::string open = "```" + lang + "\n";
+  const std::size_t start = from.empty() ? 0 : text.find(from);
   std::vector<std::string> blocks;
-  for (std::size_t at = text.find(open); at != std::string::npos; at = text.find(open, at)) {
+  if (start == std::string::npos) return blocks;
+  for (std::size_t at = text.find(open, start); at != std::string::npos; at = text.find(open, at)) {
     at += open.size();
     const std::size_t end = text.find("```", at);
     if (end == std::string::npos) break;
@@ -59,6 +63,11 @@ inline std::vector<std::string> markdown_cpp_blocks(const std::string& doc) {
     at = end + 3;
   }
   return blocks;
+}
+
+// The ```cpp blocks of a Markdown file, in order.
+inline std::vector<std::string> markdown_cpp_blocks(const std::string& doc) {
+  return markdown_blocks(doc, "cpp");
 }
 
 namespace detail {

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -43,6 +45,18 @@ error capture_error(F&& f) {
   }
   FAIL("expected a cannery::error");
   throw std::logic_error("unreachable");
+}
+
+// Each frame to a file of its own in `dir`, 0000.bin, 0001.bin, ... (for a
+// program in another language to read them in order).
+inline void write_frame_files(const std::filesystem::path& dir, const std::vector<Buffer>& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%04zu.bin", i);
+    std::ofstream(dir / name, std::ios::binary)
+        .write(reinterpret_cast<const char*>(frames[i].data()),
+               static_cast<std::streamsize>(frames[i].size()));
+  }
 }
 
 // n doubles start, start + 0.5, start + 1, ...

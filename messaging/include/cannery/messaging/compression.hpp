@@ -89,11 +89,12 @@ class FrameCompressor {
   struct Compressed {
     // The frames to send: compressed ones, and the others shared, not copied.
     std::vector<Buffer> frames;
-    // The `cannery.codings` list for the metadata; empty when no frame was
-    // compressed (then `frames` are the frames given).
+    // The `cannery.codings` list for the metadata (never empty).
     Object::List codings;
   };
-  Compressed compress(std::span<const Buffer> frames);
+  // nullopt when no frame was compressed: send `frames` as they are (a
+  // message of small frames costs no copy of its list).
+  std::optional<Compressed> compress(std::span<const Buffer> frames);
 
   const LinkCompression& options() const noexcept { return options_; }
   const CompressionStats& stats() const noexcept { return stats_; }
