@@ -19,13 +19,10 @@
 
 namespace {
 
+using cannery::test::addr;
 using cannery::test::capture_error;
 using cannery::test::inside;
 using cannery::test::wire;
-
-const void* addr(const void* p) {
-  return p;
-}
 
 template <class T>
 T value_at(std::size_t i) {

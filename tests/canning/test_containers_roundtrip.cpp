@@ -18,18 +18,7 @@ namespace {
 
 using cannery::test::capture_error;
 using cannery::test::ramp;
-
-template <class T>
-T round_trip(const T& value, const cannery::SerializeOptions& options = {}) {
-  auto frames = cannery::serialize_object(value, options);
-  // Simulate the wire: every frame arrives in fresh memory.
-  std::vector<cannery::Buffer> received;
-  for (const auto& f : frames)
-    received.push_back(cannery::Buffer::copy_of(f.data(), f.size()));
-  auto [out, rest] = cannery::deserialize_object<T>(received);
-  CHECK(rest.empty());
-  return out;
-}
+using cannery::test::round_trip;
 
 }  // namespace
 

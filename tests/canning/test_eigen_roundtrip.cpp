@@ -18,16 +18,14 @@
 
 namespace {
 
+using cannery::test::addr;
 using cannery::test::capture_error;
 using cannery::test::inside;
+using cannery::test::round_trip;
 using cannery::test::wire;
 
 using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using DynStride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
-
-const void* addr(const void* p) {
-  return p;
-}
 
 template <class M>
 M numbered(Eigen::Index rows, Eigen::Index cols) {
@@ -44,14 +42,6 @@ M numbered(Eigen::Index rows, Eigen::Index cols) {
     }
   }
   return m;
-}
-
-template <class T>
-T round_trip(const T& value, const cannery::SerializeOptions& options = {}) {
-  auto frames = wire(cannery::serialize_object(value, options));
-  auto [out, rest] = cannery::deserialize_object<T>(frames);
-  CHECK(rest.empty());
-  return out;
 }
 
 Eigen::SparseMatrix<double> random_sparse(Eigen::Index rows, Eigen::Index cols, int per_col) {

@@ -11,15 +11,11 @@
 #include <variant>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
-template <class T>
-T round_trip(const T& value) {
-  auto frames = cannery::serialize_object(value);
-  auto [out, rest] = cannery::deserialize_object<T>(frames);
-  CHECK(rest.empty());
-  return out;
-}
+using cannery::test::round_trip;
 
 template <class T>
 cannery::errc error_code_of(const std::vector<cannery::Buffer>& frames) {

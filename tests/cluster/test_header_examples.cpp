@@ -255,7 +255,7 @@ TEST_CASE("docs/engine.md: the program's usage and flags are cannery-engine's ow
   REQUIRE(section != std::string::npos);
   const std::size_t open = doc.find("```\n", section) + 4;
   const std::string block = doc.substr(open, doc.find("```", open) - open);
-  CHECK(test::detail::normalized_lines(block) == test::detail::normalized_lines(synopsis));
+  CHECK(test::normalized_lines(block) == test::normalized_lines(synopsis));
 
   // Every flag the usage names has a row in the doc's table.
   for (std::size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {

@@ -15,8 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t n = 1'000'000;  // 8 MB of doubles: relayed (relay_min_bytes 4 MiB)
-constexpr double ramp_sum = static_cast<double>(n) * (n - 1) / 2;
+constexpr std::size_t curve_doubles =
+    1'000'000;  // 8 MB of doubles: relayed (relay_min_bytes 4 MiB)
 
 // Asks the data socket at `endpoint` for piece [0, 8) of `ref`, signed with
 // `key`, as a CURVE client when `curve` is given: the reply, or nullopt
@@ -53,11 +53,11 @@ TEST_CASE("with CURVE on the data plane is encrypted and still engine to engine"
   controller.wait_for_engines(3, cannery::test::engine_start_timeout);
 
   // A relayed put: from the controller's relay socket, then engine to engine.
-  std::vector<double> values(n);
+  std::vector<double> values(curve_doubles);
   std::iota(values.begin(), values.end(), 0.0);
   const cannery::ObjectRef ref = controller.put(std::move(values));
   for (cannery::AsyncResult& sum : controller.broadcast("sum", ref))
-    CHECK(sum.get<double>(120s) == ramp_sum);
+    CHECK(sum.get<double>(120s) == cannery::test::iota_sum(curve_doubles));
   CHECK(ref.stats().controller_bytes == ref.nbytes());
   CHECK(ref.stats().engine_bytes == 2 * ref.nbytes());
 

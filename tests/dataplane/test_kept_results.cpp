@@ -21,8 +21,7 @@ using cannery::test::engine_counters;
 
 namespace {
 
-constexpr std::int64_t n = 2'000'000;  // 16 MB of doubles
-constexpr double ramp_sum = static_cast<double>(n) * (n - 1) / 2;
+constexpr std::int64_t kept_doubles = 2'000'000;  // 16 MB of doubles
 
 cannery::ApplyOptions keep() {
   cannery::ApplyOptions o;
@@ -38,16 +37,17 @@ TEST_CASE("a kept result stays on its engine, moves engine to engine and comes b
   cannery::Controller& controller = cluster.controller;
   const std::uint64_t sent_before = controller.stats().bytes_sent;
 
-  cannery::AsyncResult made = controller.apply_with(keep(), cannery::any_engine, "ramp", n);
+  cannery::AsyncResult made =
+      controller.apply_with(keep(), cannery::any_engine, "ramp", kept_doubles);
   const cannery::ObjectRef ramp = made.get<cannery::ObjectRef>(30s);
   const int holder = made.engine_id();
-  CHECK(ramp.nbytes() >= n * sizeof(double));
+  CHECK(ramp.nbytes() >= kept_doubles * sizeof(double));
   CHECK(controller.stats().kept_results == 1);
 
   // Left to the scheduler, tasks that take it run where it is.
   for (int i = 0; i < 4; ++i) {
     cannery::AsyncResult used = controller.apply(cannery::any_engine, "sum", ramp);
-    CHECK(used.get<double>(30s) == ramp_sum);
+    CHECK(used.get<double>(30s) == cannery::test::iota_sum(kept_doubles));
     CHECK(used.engine_id() == holder);
   }
   CHECK(controller.stats().fetch_requests == 0);
@@ -56,21 +56,23 @@ TEST_CASE("a kept result stays on its engine, moves engine to engine and comes b
   const int other = controller.engine_ids().front() == holder ? controller.engine_ids().back()
                                                               : controller.engine_ids().front();
   REQUIRE(other != holder);
-  CHECK(controller.apply(other, "sum", ramp).get<double>(30s) == ramp_sum);
-  CHECK(controller.apply(other, "sum", ramp).get<double>(30s) == ramp_sum);  // fetched once
+  CHECK(controller.apply(other, "sum", ramp).get<double>(30s) ==
+        cannery::test::iota_sum(kept_doubles));
+  CHECK(controller.apply(other, "sum", ramp).get<double>(30s) ==
+        cannery::test::iota_sum(kept_doubles));  // fetched once
   CHECK(controller.stats().fetch_requests == 1);
   const auto served = engine_counters(controller, holder);
   const auto fetched = engine_counters(controller, other);
   CHECK(served.at("objects_served") == 1);
-  CHECK(served.at("bytes_served") >= n * sizeof(double));
+  CHECK(served.at("bytes_served") >= kept_doubles * sizeof(double));
   CHECK(fetched.at("objects_fetched") == 1);
   CHECK(fetched.at("bytes_fetched") == served.at("bytes_served"));
   // The object never went through the controller: what it sent is small.
-  CHECK(controller.stats().bytes_sent - sent_before < n * sizeof(double) / 100);
+  CHECK(controller.stats().bytes_sent - sent_before < kept_doubles * sizeof(double) / 100);
 
   // get<T> brings it here.
   const auto values = ramp.get<std::vector<double>>(30s);
-  REQUIRE(values.size() == static_cast<std::size_t>(n));
+  REQUIRE(values.size() == static_cast<std::size_t>(kept_doubles));
   CHECK(values[12345] == 12345.0);
 
   // A task that kept nothing has no ref to give.
@@ -84,7 +86,8 @@ TEST_CASE("a kept result whose only holder died is ObjectLost for the tasks that
           "[dataplane]") {
   Cluster cluster(2);
   cannery::Controller& controller = cluster.controller;
-  cannery::AsyncResult made = controller.apply_with(keep(), cannery::any_engine, "ramp", n);
+  cannery::AsyncResult made =
+      controller.apply_with(keep(), cannery::any_engine, "ramp", kept_doubles);
   const cannery::ObjectRef ramp = made.get<cannery::ObjectRef>(30s);
   const int holder = made.engine_id();
   // A task queued behind a long one on the holder, when the holder dies.

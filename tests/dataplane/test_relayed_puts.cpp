@@ -17,15 +17,7 @@ using cannery::test::engine_counters;
 
 namespace {
 
-constexpr std::size_t n = 4'000'000;  // 32 MB of doubles
-
-std::vector<double> ramp() {
-  std::vector<double> values(n);
-  std::iota(values.begin(), values.end(), 0.0);
-  return values;
-}
-
-constexpr double ramp_sum = static_cast<double>(n) * (n - 1) / 2;
+constexpr std::size_t relayed_doubles = 4'000'000;  // 32 MB of doubles
 
 // A controller with `engines` local engines, started with `engine_args`.
 struct RelayCluster {
@@ -44,7 +36,7 @@ struct RelayCluster {
 void sum_everywhere(cannery::Controller& controller, const cannery::ObjectRef& ref) {
   std::vector<cannery::AsyncResult> sums = controller.broadcast("sum", ref);
   for (cannery::AsyncResult& s : sums)
-    CHECK(s.get<double>(120s) == ramp_sum);
+    CHECK(s.get<double>(120s) == cannery::test::iota_sum(relayed_doubles));
 }
 
 }  // namespace
@@ -53,7 +45,7 @@ TEST_CASE("a relayed put leaves the controller once and engines pass it on", "[d
   cannery::ControllerOptions options;
   RelayCluster cluster(4, options, {"--no-shared-memory"});  // no engine sees another's copy
   cannery::Controller& controller = cluster.controller;
-  const cannery::ObjectRef ref = controller.put(ramp());
+  const cannery::ObjectRef ref = controller.put(cannery::test::iota_doubles(relayed_doubles));
   sum_everywhere(controller, ref);
 
   const cannery::RefStats stats = ref.stats();
@@ -87,7 +79,7 @@ TEST_CASE("engines that share a /dev/shm map the copy one of them received", "[d
   options.shared_memory = false;
   RelayCluster cluster(3, options, {});
   cannery::Controller& controller = cluster.controller;
-  const cannery::ObjectRef ref = controller.put(ramp());
+  const cannery::ObjectRef ref = controller.put(cannery::test::iota_doubles(relayed_doubles));
   sum_everywhere(controller, ref);
 
   const cannery::RefStats stats = ref.stats();
@@ -104,7 +96,7 @@ TEST_CASE("puts below relay_min_bytes or with relays off go to each engine", "[d
     options.relay_min_bytes = relay ? std::size_t{64} << 20 : options.relay_min_bytes;
     RelayCluster cluster(2, options, {"--no-shared-memory"});
     cannery::Controller& controller = cluster.controller;
-    const cannery::ObjectRef ref = controller.put(ramp());
+    const cannery::ObjectRef ref = controller.put(cannery::test::iota_doubles(relayed_doubles));
     sum_everywhere(controller, ref);
     CHECK(ref.stats().relay_fetches == 0);
     CHECK(ref.stats().controller_bytes == 2 * ref.nbytes());
@@ -115,11 +107,11 @@ TEST_CASE("puts below relay_min_bytes or with relays off go to each engine", "[d
 TEST_CASE("a relayed put given by value to broadcast goes out once", "[dataplane]") {
   RelayCluster cluster(3, {}, {"--no-shared-memory"});
   cannery::Controller& controller = cluster.controller;
-  const std::vector<double> values = ramp();
+  const std::vector<double> values = cannery::test::iota_doubles(relayed_doubles);
   // Borrowed by value: put for the caller (auto_put_min_bytes), then relayed.
   std::vector<cannery::AsyncResult> sums = controller.broadcast("sum", std::span(values));
   for (cannery::AsyncResult& s : sums)
-    CHECK(s.get<double>(120s) == ramp_sum);
+    CHECK(s.get<double>(120s) == cannery::test::iota_sum(relayed_doubles));
   const cannery::ControllerStats stats = controller.stats();
   CHECK(stats.auto_puts == 1);
   CHECK(stats.relay_fetches == 3);
@@ -130,7 +122,7 @@ TEST_CASE("a relayed put given by value to broadcast goes out once", "[dataplane
 TEST_CASE("the relay example of docs/controller.md runs as written", "[dataplane]") {
   RelayCluster cluster(2, {}, {"--no-shared-memory"});
   cannery::Controller& controller = cluster.controller;
-  std::vector<double> big = ramp();
+  std::vector<double> big = cannery::test::iota_doubles(relayed_doubles);
 
   cannery::ObjectRef table = controller.put(std::move(big));  // at least relay_min_bytes
   for (cannery::AsyncResult& sum : controller.broadcast("sum", table))

@@ -20,14 +20,7 @@ using cannery::test::TestHosts;
 
 namespace {
 
-constexpr std::size_t n = 12'500'000;  // 100 MB of doubles: 0.8 s over a 1 Gbit/s link
-constexpr double ramp_sum = static_cast<double>(n) * (n - 1) / 2;
-
-std::vector<double> ramp() {
-  std::vector<double> values(n);
-  std::iota(values.begin(), values.end(), 0.0);
-  return values;
-}
+constexpr std::size_t hosts_doubles = 12'500'000;  // 100 MB of doubles: 0.8 s over a 1 Gbit/s link
 
 // A controller on host 0 and `per_host` engines on each of hosts 1..k.
 struct HostsCluster {
@@ -63,11 +56,11 @@ TEST_CASE("a put used by tasks on 8 engines on 4 test hosts leaves the controlle
   HostsCluster cluster(hosts, 2);
   cannery::Controller& controller = cluster.controller;
   const std::uint64_t sent_before = controller.stats().bytes_sent;
-  const cannery::ObjectRef ref = controller.put(ramp());
+  const cannery::ObjectRef ref = controller.put(cannery::test::iota_doubles(hosts_doubles));
   std::vector<cannery::AsyncResult> sums = controller.broadcast("sum", ref);
   REQUIRE(sums.size() == 8);
   for (cannery::AsyncResult& s : sums)
-    CHECK(s.get<double>(180s) == ramp_sum);
+    CHECK(s.get<double>(180s) == cannery::test::iota_sum(hosts_doubles));
 
   const cannery::RefStats stats = ref.stats();
   const auto size = static_cast<std::uint64_t>(ref.nbytes());
@@ -87,7 +80,7 @@ TEST_CASE("an engine killed while it relays a put does not stall the engines aft
   }
   HostsCluster cluster(hosts, 1);
   cannery::Controller& controller = cluster.controller;
-  const cannery::ObjectRef ref = controller.put(ramp());
+  const cannery::ObjectRef ref = controller.put(cannery::test::iota_doubles(hosts_doubles));
   const std::vector<int> ids = controller.engine_ids();
   REQUIRE(ids.size() == 4);
   std::vector<cannery::AsyncResult> sums = controller.broadcast("sum", ref);
@@ -102,7 +95,7 @@ TEST_CASE("an engine killed while it relays a put does not stall the engines aft
   for (cannery::AsyncResult& s : sums) {
     try {
       const double sum = s.get<double>(180s);
-      CHECK(sum == ramp_sum);
+      CHECK(sum == cannery::test::iota_sum(hosts_doubles));
       CHECK(s.engine_id() != victim);
       ++ended_well;
     } catch (const cannery::EngineDied& e) {

@@ -31,11 +31,6 @@ bool inside_any(const void* p, const std::vector<cannery::Buffer>& frames) {
   return false;
 }
 
-template <class T>
-T result_as(const cannery::CannedObject& canned) {
-  return cannery::uncan<T>(canned);
-}
-
 double free_add(double a, double b) {
   return a + b;
 }
@@ -62,15 +57,15 @@ TEST_CASE("parameter types are read from lambdas, function pointers and std::fun
 
   Eigen::MatrixXd m = Eigen::MatrixXd::Random(5, 5);
   auto traced = registry.apply(wire(cannery::pack_apply_message("trace_scaled", m, 2.0)));
-  CHECK(result_as<double>(traced) == Approx(m.trace() * 2.0));
-  CHECK(result_as<double>(registry.apply(wire(cannery::pack_apply_message("free_add", 1.5, 2)))) ==
-        3.5);
-  CHECK(result_as<double>(
+  CHECK(cannery::uncan<double>(traced) == Approx(m.trace() * 2.0));
+  CHECK(cannery::uncan<double>(
+            registry.apply(wire(cannery::pack_apply_message("free_add", 1.5, 2)))) == 3.5);
+  CHECK(cannery::uncan<double>(
             registry.apply(wire(cannery::pack_apply_message("free_add_ref", 1.0, 2.0)))) == 3.0);
-  CHECK(result_as<std::string>(registry.apply(
+  CHECK(cannery::uncan<std::string>(registry.apply(
             wire(cannery::pack_apply_message("wrapped", std::string("n="), 4)))) == "n=4");
-  CHECK(result_as<int>(registry.apply(wire(cannery::pack_apply_message("counter")))) == 1);
-  CHECK(result_as<int>(registry.apply(wire(cannery::pack_apply_message("counter")))) == 2);
+  CHECK(cannery::uncan<int>(registry.apply(wire(cannery::pack_apply_message("counter")))) == 1);
+  CHECK(cannery::uncan<int>(registry.apply(wire(cannery::pack_apply_message("counter")))) == 2);
   // void gives null.
   auto none = registry.apply(wire(cannery::pack_apply_message("nothing", 1.0)));
   CHECK(none.tag == "null");
@@ -182,23 +177,23 @@ TEST_CASE("view parameters point into the argument frames", "[engine][functions]
   Eigen::VectorXd ev = Eigen::VectorXd::Random(500);
 
   auto frames = wire(cannery::pack_apply_message("ref", m));
-  CHECK(result_as<double>(registry.apply(frames)) == Approx(m.sum()));
+  CHECK(cannery::uncan<double>(registry.apply(frames)) == Approx(m.sum()));
   CHECK(inside_any(seen_ref, frames));
 
   frames = wire(cannery::pack_apply_message("ref_vector", ev));
-  CHECK(result_as<double>(registry.apply(frames)) == Approx(ev.sum()));
+  CHECK(cannery::uncan<double>(registry.apply(frames)) == Approx(ev.sum()));
   CHECK(inside_any(seen_ref, frames));
 
   frames = wire(cannery::pack_apply_message("map", m));
-  CHECK(result_as<double>(registry.apply(frames)) == Approx(m.sum()));
+  CHECK(cannery::uncan<double>(registry.apply(frames)) == Approx(m.sum()));
   CHECK(inside_any(seen_map, frames));
 
   frames = wire(cannery::pack_apply_message("span", v));
-  CHECK(result_as<std::size_t>(registry.apply(frames)) == v.size());
+  CHECK(cannery::uncan<std::size_t>(registry.apply(frames)) == v.size());
   CHECK(inside_any(seen_span, frames));
 
   frames = wire(cannery::pack_apply_message("ndarray", m));
-  CHECK(result_as<std::size_t>(registry.apply(frames)) == m.size() * sizeof(double));
+  CHECK(cannery::uncan<std::size_t>(registry.apply(frames)) == m.size() * sizeof(double));
   CHECK(inside_any(seen_ndarray, frames));
 }
 
@@ -209,7 +204,7 @@ TEST_CASE("an Eigen::Ref of another layout gets a copy, with the right values",
   // Row-major data cannot be viewed as a column-major Ref: copied once.
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(3, 4);
   rm.setRandom();
-  CHECK(result_as<double>(registry.apply(wire(cannery::pack_apply_message("corner", rm)))) ==
+  CHECK(cannery::uncan<double>(registry.apply(wire(cannery::pack_apply_message("corner", rm)))) ==
         rm(0, 1));
 }
 
@@ -229,8 +224,8 @@ TEST_CASE("owning parameters: values, containers, references", "[engine][functio
   auto out = registry.apply(
       wire(cannery::pack_apply_message("owning", m, std::vector<double>{1, 2}, std::string("x"),
                                        std::map<std::string, int>{{"a", 1}})));
-  CHECK(result_as<std::string>(out) == "x:" + std::to_string(104.0));
-  CHECK(result_as<std::vector<double>>(registry.apply(wire(cannery::pack_apply_message(
+  CHECK(cannery::uncan<std::string>(out) == "x:" + std::to_string(104.0));
+  CHECK(cannery::uncan<std::vector<double>>(registry.apply(wire(cannery::pack_apply_message(
             "modify", std::vector<double>{1.0})))) == std::vector<double>{1.0, 2.0});
 }
 
@@ -252,7 +247,7 @@ TEST_CASE("results own their bytes: a view of an argument shares its frame and a
   {
     const std::vector<cannery::Buffer> request = wire(cannery::pack_apply_message("same_span", v));
     auto out = registry.apply(request);
-    CHECK(result_as<std::vector<double>>(out) == v);
+    CHECK(cannery::uncan<std::vector<double>>(out) == v);
     REQUIRE(out.buffers.size() == 1);
     CHECK_FALSE(out.buffers[0].is_borrowed());
     // The argument's received frame, not a copy: its owner keeps it.
@@ -264,11 +259,11 @@ TEST_CASE("results own their bytes: a view of an argument shares its frame and a
     auto out = registry.apply(wire(cannery::pack_apply_message("local_span", 1000)));
     REQUIRE(out.buffers.size() == 1);
     CHECK_FALSE(out.buffers[0].is_borrowed());
-    CHECK(result_as<std::vector<double>>(out) == std::vector<double>(1000, 2.5));
+    CHECK(cannery::uncan<std::vector<double>>(out) == std::vector<double>(1000, 2.5));
   }
   Eigen::MatrixXd m = Eigen::MatrixXd::Random(30, 30);
   auto twice = registry.apply(wire(cannery::pack_apply_message("twice", m)));
-  CHECK(result_as<Eigen::MatrixXd>(twice).isApprox(m * 2.0));
+  CHECK(cannery::uncan<Eigen::MatrixXd>(twice).isApprox(m * 2.0));
   // A returned container is moved behind the frame: it travels without a copy.
   auto big = registry.apply(wire(cannery::pack_apply_message("big", 100000)));
   REQUIRE(big.buffers.size() == 1);
@@ -294,7 +289,7 @@ TEST_CASE("a result viewing an argument in shared memory is copied, not sent fro
                       [](const cannery::Buffer& f) { return cannery::views_shared_memory(f); }));
 
   auto out = registry.apply(received);
-  CHECK(result_as<std::vector<double>>(out) == v);
+  CHECK(cannery::uncan<std::vector<double>>(out) == v);
   REQUIRE(out.buffers.size() == 1);
   CHECK_FALSE(out.buffers[0].is_borrowed());
   CHECK_FALSE(cannery::views_shared_memory(out.buffers[0]));

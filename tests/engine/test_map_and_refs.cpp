@@ -19,11 +19,6 @@ using cannery::test::capture_error;
 using cannery::test::inside;
 using cannery::test::wire;
 
-template <class T>
-T result_as(const cannery::CannedObject& canned) {
-  return cannery::uncan<T>(canned);
-}
-
 }  // namespace
 
 TEST_CASE("map calls the function once per index and number results are an ndarray",
@@ -34,18 +29,18 @@ TEST_CASE("map calls the function once per index and number results are an ndarr
                                                            std::vector<double>{10, 20, 30})),
                           3);
   CHECK(out.tag == "ndarray");
-  CHECK(result_as<std::vector<double>>(out) == std::vector<double>{11, 22, 33});
+  CHECK(cannery::uncan<std::vector<double>>(out) == std::vector<double>{11, 22, 33});
 
   // A list of numbers works as well as an array.
   out = registry.map(wire(cannery::pack_apply_message("add", std::vector<cannery::Object>{1, 2.5},
                                                       std::vector<double>{1, 1})),
                      2);
-  CHECK(result_as<std::vector<double>>(out) == std::vector<double>{2, 3.5});
+  CHECK(cannery::uncan<std::vector<double>>(out) == std::vector<double>{2, 3.5});
 
   // Zero elements: zero calls.
   out = registry.map(
       wire(cannery::pack_apply_message("add", std::vector<double>{}, std::vector<double>{})), 0);
-  CHECK(result_as<std::vector<double>>(out).empty());
+  CHECK(cannery::uncan<std::vector<double>>(out).empty());
 }
 
 TEST_CASE("map over matrices, strings and views gives a list of results",
@@ -67,7 +62,7 @@ TEST_CASE("map over matrices, strings and views gives a list of results",
   auto frames =
       wire(cannery::pack_apply_message("trace_scaled", matrices, std::vector<double>{1.0, 2.0}));
   auto out = registry.map(frames, 2);
-  auto traces = result_as<std::vector<double>>(out);
+  auto traces = cannery::uncan<std::vector<double>>(out);
   REQUIRE(traces.size() == 2);
   CHECK(traces[0] == Approx(matrices[0].trace()));
   CHECK(traces[1] == Approx(matrices[1].trace() * 2.0));
@@ -79,13 +74,13 @@ TEST_CASE("map over matrices, strings and views gives a list of results",
   out = registry.map(wire(cannery::pack_apply_message("shout", std::vector<std::string>{"a", "b"})),
                      2);
   CHECK(out.tag == "list");
-  CHECK(result_as<std::vector<std::string>>(out) == std::vector<std::string>{"a!", "b!"});
+  CHECK(cannery::uncan<std::vector<std::string>>(out) == std::vector<std::string>{"a!", "b!"});
 
   seen.clear();
   std::vector<std::vector<double>> rows{cannery::test::ramp(300, 1), cannery::test::ramp(300, 2)};
   frames = wire(cannery::pack_apply_message("first", rows));
   out = registry.map(frames, 2);
-  auto firsts = result_as<std::vector<std::vector<double>>>(out);
+  auto firsts = cannery::uncan<std::vector<std::vector<double>>>(out);
   CHECK(firsts == std::vector<std::vector<double>>{{1.0}, {2.0}});
   CHECK((inside(seen[0], frames[2]) && inside(seen[1], frames[3])));
 }
@@ -139,19 +134,19 @@ TEST_CASE("a reference argument reads the cached object's frames in place",
   CHECK(cache.bytes() > weights.size() * sizeof(double));
 
   auto out = registry.apply(wire(cannery::pack_apply_message("sum", RefArgument{7})), &cache);
-  CHECK(result_as<double>(out) == Approx(0.5 * 9999 * 10000 / 2));
+  CHECK(cannery::uncan<double>(out) == Approx(0.5 * 9999 * 10000 / 2));
   CHECK(inside(seen, (*cache.find(7))[1]));  // the cached frame itself, not a copy
 
   out = registry.apply(wire(cannery::pack_apply_message("scaled_trace", 2.0, RefArgument{8})),
                        &cache);
-  CHECK(result_as<double>(out) == Approx(2.0 * m.trace()));
+  CHECK(cannery::uncan<double>(out) == Approx(2.0 * m.trace()));
 
   // In a map, a reference stands for a whole chunk.
   cache.put(9, wire(cannery::serialize_object(std::vector<double>{1, 2, 3})));
   cannery::FunctionRegistry squares;
   squares.function("square", [](double x) { return x * x; });
   out = squares.map(wire(cannery::pack_apply_message("square", RefArgument{9})), 3, &cache);
-  CHECK(result_as<std::vector<double>>(out) == std::vector<double>{1, 4, 9});
+  CHECK(cannery::uncan<std::vector<double>>(out) == std::vector<double>{1, 4, 9});
 
   CHECK(cache.release(7));
   CHECK_FALSE(cache.release(7));

@@ -39,11 +39,6 @@ std::string this_host_name() {
   return name;
 }
 
-std::string contents(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // A one-node Slurm cluster on test host 1, for commands run on host 0 (the
 // calling thread must be inside host 0 when they run). SLURM_CONF points
 // this process, and what it starts, at the cluster's configuration while it
@@ -129,7 +124,7 @@ class SlurmCluster {
   std::string logs() const {
     std::string text;
     for (const char* name : {"munged.log", "slurmctld.log", "slurmd.log"})
-      text += std::string("--- ") + name + "\n" + contents(dir_ / name);
+      text += std::string("--- ") + name + "\n" + cannery::test::contents_of(dir_ / name);
     return text;
   }
 

@@ -44,11 +44,6 @@ bool accepts(const std::string& address, int port) {
   return ok;
 }
 
-std::string contents(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -108,7 +103,8 @@ TEST_CASE(
     for (const cannery::EngineInfo& e : controller.engines()) {
       engine_pids.push_back(e.pid);
       // The key is in the engine's environment, never in its arguments.
-      const std::string cmdline = contents("/proc/" + std::to_string(e.pid) + "/cmdline");
+      const std::string cmdline =
+          cannery::test::contents_of("/proc/" + std::to_string(e.pid) + "/cmdline");
       CHECK(cmdline.find("--exit-with-parent") != std::string::npos);
       CHECK(cmdline.find(controller.connection_info().key) == std::string::npos);
     }

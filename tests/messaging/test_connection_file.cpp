@@ -33,12 +33,6 @@ void write_text(const fs::path& path, const std::string& text) {
   REQUIRE(out.good());
 }
 
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return static_cast<unsigned>(st.st_mode & 0777);
-}
-
 cannery::ConnectionInfo sample_info() {
   cannery::ConnectionInfo info;
   info.endpoints = {{"registration", "tcp://127.0.0.1:5555"},
@@ -101,13 +95,13 @@ TEST_CASE("a connection file is private and replaced atomically", "[messaging][c
   TempDir dir;
   const auto path = dir / "controller.json";
   cannery::write_connection_file(path, sample_info());
-  CHECK(mode_of(path) == 0600);
+  CHECK(cannery::test::file_mode(path) == 0600);
 
   // Replacing a file someone made world-readable leaves a private one.
   ::chmod(path.c_str(), 0644);
   const auto second = sample_info();
   cannery::write_connection_file(path, second);
-  CHECK(mode_of(path) == 0600);
+  CHECK(cannery::test::file_mode(path) == 0600);
   CHECK(cannery::read_connection_file(path).key == second.key);
 
   // No temporary files are left behind.

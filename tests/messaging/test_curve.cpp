@@ -66,12 +66,6 @@ constexpr auto kPatience = 5s;
 
 using cannery::test::TempDir;
 
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return static_cast<unsigned>(st.st_mode & 0777);
-}
-
 bool eventually(const std::function<bool()>& condition) {
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
   while (!condition()) {
@@ -189,8 +183,8 @@ TEST_CASE("a key pair round-trips through its files with private permissions",
 
   const fs::path secret = dir / "engine.key";
   const fs::path pub = dir / "engine.key.pub";
-  CHECK(mode_of(secret) == 0600);
-  CHECK(mode_of(pub) == 0644);
+  CHECK(cannery::test::file_mode(secret) == 0600);
+  CHECK(cannery::test::file_mode(pub) == 0644);
 
   const auto back = cannery::read_curve_keypair(secret);
   CHECK(back.public_key == keys.public_key);
@@ -212,7 +206,7 @@ TEST_CASE("a key pair round-trips through its files with private permissions",
     cannery::write_curve_keypair(base, other, cannery::ExistingKeyFiles::replace);
     CHECK(cannery::read_curve_keypair(secret).secret_key == other.secret_key);
     CHECK(cannery::read_curve_public_key(pub) == other.public_key);
-    CHECK(mode_of(secret) == 0600);
+    CHECK(cannery::test::file_mode(secret) == 0600);
   }
   SECTION("a secret file that group or others can read is refused") {
     REQUIRE(::chmod(secret.c_str(), 0640) == 0);
@@ -427,7 +421,7 @@ TEST_CASE("cannery-keygen writes usable key files and refuses to overwrite them"
   CHECK(cannery::read_curve_public_key(base + ".key.pub") == public_key);
   const auto keys = cannery::read_curve_keypair(base + ".key");
   CHECK(keys.public_key == public_key);
-  CHECK(mode_of(base + ".key") == 0600);
+  CHECK(cannery::test::file_mode(base + ".key") == 0600);
 
   // Usable: a server with these keys admits an allowed client.
   {

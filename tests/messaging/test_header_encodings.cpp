@@ -18,7 +18,7 @@ using cannery::errc;
 
 namespace {
 
-constexpr const char* key = "header-encodings-key";
+constexpr const char* header_encodings_key = "header-encodings-key";
 
 enum class Width { shortest, one, two, four };
 
@@ -65,14 +65,14 @@ struct Bytes {
   Buffer frame() const { return Buffer::copy_of(out.data(), out.size()); }
 };
 
-const std::vector<std::pair<std::string, std::string>> fields = {
+const std::vector<std::pair<std::string, std::string>> header_fields = {
     {"msg_id", "f3a1_42_7"}, {"msg_type", "execute_request"},  {"username", "ada"},
     {"session", "f3a1"},     {"date", "2026-11-21T09:10:00Z"}, {"version", "5.3"}};
 
 Buffer header_frame(Width map_width, Width str_width) {
   Bytes b;
-  b.map(fields.size(), map_width);
-  for (const auto& [name, value] : fields) {
+  b.map(header_fields.size(), map_width);
+  for (const auto& [name, value] : header_fields) {
     b.str(name, str_width);
     b.str(value, str_width);
   }
@@ -90,14 +90,14 @@ Bytes starting_with_msg_id(std::size_t entries, Width map_width) {
 
 cannery::Session keyed_session() {
   cannery::SessionOptions o;
-  o.key = key;
+  o.key = header_encodings_key;
   return cannery::Session(o);
 }
 
 // Signs frames whose dicts were replaced, so that only their contents count.
 void resign(std::vector<Buffer>& frames) {
-  frames[1] =
-      Buffer::copy_of(cannery::Signer(key).sign(std::span<const Buffer>(frames).subspan(2, 4)));
+  frames[1] = Buffer::copy_of(
+      cannery::Signer(header_encodings_key).sign(std::span<const Buffer>(frames).subspan(2, 4)));
 }
 
 // A valid signed message whose header frame is `header`.
@@ -139,10 +139,10 @@ TEST_CASE("a header reads the same in every map and string encoding", "[messagin
 
 TEST_CASE("extra header keys of any type are ignored", "[messaging][header]") {
   Bytes b;
-  b.map(fields.size() + 2, Width::shortest);
+  b.map(header_fields.size() + 2, Width::shortest);
   b.str("subshell_id", Width::shortest);
   b.out.push_back(0xc0);  // nil
-  for (const auto& [name, value] : fields) {
+  for (const auto& [name, value] : header_fields) {
     b.str(name, Width::shortest);
     b.str(value, Width::shortest);
   }

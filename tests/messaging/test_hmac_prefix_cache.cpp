@@ -19,13 +19,14 @@ namespace {
 
 using cannery::Buffer;
 
-const std::string key = "prefix-cache-test-key";
+const std::string prefix_cache_key = "prefix-cache-test-key";
 
 std::string reference_hmac(const std::vector<Buffer>& frames) {
   REQUIRE(sodium_init() >= 0);
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
-                              key.size());
+  crypto_auth_hmacsha256_init(&state,
+                              reinterpret_cast<const unsigned char*>(prefix_cache_key.data()),
+                              prefix_cache_key.size());
   for (const Buffer& frame : frames) {
     crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(frame.data()),
                                   frame.size());
@@ -49,7 +50,7 @@ std::vector<Buffer> frames_with(std::size_t size, std::size_t shared, char tail)
 
 TEST_CASE("signatures equal a plain HMAC whether the header prefix cache hits or misses",
           "[messaging][hmac]") {
-  cannery::Signer signer(key);
+  cannery::Signer signer(prefix_cache_key);
   // Sizes around the cached prefix (128 bytes) and around block edges.
   for (std::size_t size : {0u, 1u, 63u, 64u, 127u, 128u, 129u, 185u, 191u, 192u, 500u}) {
     for (std::size_t shared : {0u, 64u, 127u, 128u, 200u}) {
@@ -75,7 +76,7 @@ TEST_CASE(
     "a header differing from the cached one only after 128 bytes, or only before, is "
     "signed as itself",
     "[messaging][hmac]") {
-  cannery::Signer signer(key);
+  cannery::Signer signer(prefix_cache_key);
   std::string first(200, 'x');
   std::string late = first, early = first;
   late[150] = 'y';  // same cached prefix, other tail
@@ -90,7 +91,7 @@ TEST_CASE(
 
 TEST_CASE("headers from more peers than the cache keeps, in turn, are each signed as themselves",
           "[messaging][hmac]") {
-  cannery::Signer signer(key);
+  cannery::Signer signer(prefix_cache_key);
   // 2 peers fit the cache (hits after the first round), 7 do not (misses).
   for (int peers : {2, 7}) {
     for (int round = 0; round < 3; ++round) {
@@ -106,7 +107,7 @@ TEST_CASE("headers from more peers than the cache keeps, in turn, are each signe
 
 TEST_CASE("threads signing with one Signer at once all get the right signatures",
           "[messaging][hmac]") {
-  const cannery::Signer signer(key);
+  const cannery::Signer signer(prefix_cache_key);
   constexpr int threads = 4, rounds = 2000;
   // Each thread has its own prefix, so the shared cache keeps changing hands.
   std::vector<std::vector<Buffer>> frames;
@@ -133,7 +134,7 @@ TEST_CASE("threads signing with one Signer at once all get the right signatures"
 TEST_CASE("one session's headers share their first 128 bytes, so its signer's cache hits",
           "[messaging][hmac]") {
   cannery::SessionOptions options;
-  options.key = key;
+  options.key = prefix_cache_key;
   cannery::Session session(options);
   const std::vector<Buffer> a = session.serialize(session.message("apply_request"));
   const std::vector<Buffer> b = session.serialize(session.message("apply_request"));

@@ -22,11 +22,11 @@ using cannery::Buffer;
 
 namespace {
 
-const std::string key = "object-server-test-key";
+const std::string object_server_key = "object-server-test-key";
 
 cannery::SessionOptions session_options() {
   cannery::SessionOptions o;
-  o.key = key;
+  o.key = object_server_key;
   o.log_sink = [](std::string_view) {};
   return o;
 }

@@ -3,7 +3,7 @@
 // kind, out of its bounds, an unknown enum name) is refused naming the
 // message and the field. The checks walk each message's fields() list, so a
 // field added later is covered as it is; a message added later needs a line
-// in AllMessages and a sample.
+// in CodecMessages and a sample.
 
 #include <cannery/messaging/dispatch.hpp>
 #include <cannery/messaging/messages.hpp>
@@ -31,7 +31,7 @@ namespace {
 
 // --- The messages and a filled-in value of each ------------------------------------
 
-using AllMessages =
+using CodecMessages =
     std::tuple<proto::RegistrationRequest, proto::RegistrationReply, proto::RegistrationRefused,
                proto::UnknownEngine, proto::Heartbeat, proto::ApplyRequest, proto::MapRequest,
                proto::PushRequest, proto::PullRequest, proto::PutRequest, proto::ReleaseRequest,
@@ -206,7 +206,8 @@ void check_in_section(Check& check) {
 // after its type.
 template <class Check>
 void for_each_message(Check check) {
-  std::apply([&]<class... Ms>(const Ms&...) { (check_in_section<Ms>(check), ...); }, AllMessages{});
+  std::apply([&]<class... Ms>(const Ms&...) { (check_in_section<Ms>(check), ...); },
+             CodecMessages{});
 }
 
 // --- Walking the fields -------------------------------------------------------------
@@ -258,14 +259,7 @@ bool same(const V& a, const V& b) {
   }
 }
 
-// Held as int64 or uint64 alike: compared by value.
-std::string integer_text(const Object& value) {
-  try {
-    return std::to_string(value.to_int64());
-  } catch (const cannery::error&) {
-    return std::to_string(value.to_uint64());  // above int64
-  }
-}
+using cannery::test::integer_text;
 
 // A value as text, exact enough to compare two encoded messages.
 std::string describe(const Object& value) {

@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace proto = cannery::protocol;
 using cannery::Object;
 
@@ -262,13 +264,7 @@ class JsonReader {
 
 // --- Comparing contents.
 
-std::string integer_text(const Object& o) {
-  try {
-    return std::to_string(o.to_uint64());
-  } catch (const cannery::error&) {
-    return std::to_string(o.to_int64());
-  }
-}
+using cannery::test::integer_text;
 
 // Where `doc` and `code` first differ ("" when they do not); integers are
 // compared by value, whatever their signedness.

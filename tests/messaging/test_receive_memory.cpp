@@ -13,7 +13,7 @@
 
 namespace {
 
-constexpr std::size_t mib = std::size_t{1} << 20;
+using cannery::test::mib;
 // Resident memory the estimate cannot tell from held memory: thread stacks,
 // libzmq's own buffers.
 constexpr double slack = 8.0 * mib;

@@ -25,12 +25,7 @@ namespace {
 
 constexpr std::size_t min_frame = 1 << 20;
 
-bool segment_exists(const std::string& name) {
-  const int fd = ::shm_open(name.c_str(), O_RDONLY, 0);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
-}
+using cannery::test::segment_exists;
 
 std::vector<std::string> segment_names(
     const cannery::protocol::SharedMemoryDescriptor& descriptor) {

@@ -25,18 +25,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-Buffer filled(std::size_t size, unsigned char seed) {
-  std::vector<unsigned char> bytes(size);
-  std::iota(bytes.begin(), bytes.end(), seed);
-  return Buffer::take(std::move(bytes));
-}
+using cannery::test::filled;
 
-bool segment_exists(const std::string& name) {
-  const int fd = ::shm_open(name.c_str(), O_RDONLY, 0);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
-}
+using cannery::test::segment_exists;
 
 bool lies_within(const Buffer& inner, const void* begin, std::size_t size) {
   const auto* b = static_cast<const std::byte*>(begin);

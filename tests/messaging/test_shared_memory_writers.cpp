@@ -24,14 +24,10 @@ using cannery::SharedFrames;
 
 namespace {
 
-constexpr std::size_t mib = std::size_t{1} << 20;
-constexpr std::size_t min_frame = mib;
+using cannery::test::mib;
+constexpr std::size_t min_shared_frame = mib;
 
-Buffer filled(std::size_t size, unsigned char seed) {
-  std::vector<unsigned char> bytes(size);
-  std::iota(bytes.begin(), bytes.end(), seed);
-  return Buffer::take(std::move(bytes));
-}
+using cannery::test::filled;
 
 // A small header, then one large frame of each size, then a small trailer.
 std::vector<Buffer> frames_of(const std::vector<std::size_t>& sizes) {
@@ -82,7 +78,7 @@ TEST_CASE("two writers each fill a segment of their own with half the bytes",
           "[shared_memory][writers]") {
   const std::vector<Buffer> frames =
       frames_of({8 * mib, 8 * mib, 8 * mib, 8 * mib, 8 * mib, 8 * mib});
-  std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 2);
+  std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_shared_frame, 2);
   REQUIRE(shared);
   CHECK(shared->written_bytes() == 48 * mib);
 
@@ -108,28 +104,28 @@ TEST_CASE("two writers each fill a segment of their own with half the bytes",
 TEST_CASE("writers get at least 16 MiB each, and whole frames", "[shared_memory][writers]") {
   SECTION("20 MiB in all: one writer, however many are offered") {
     const std::vector<Buffer> frames = frames_of({4 * mib, 4 * mib, 4 * mib, 4 * mib, 4 * mib});
-    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 4);
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_shared_frame, 4);
     REQUIRE(shared);
     CHECK(segments_of(shared->descriptor()).size() == 1);
     check_same_bytes(round_trip(*shared, frames), frames);
   }
   SECTION("40 MiB in all: two of the four offered") {
     const std::vector<Buffer> frames = frames_of({10 * mib, 10 * mib, 10 * mib, 10 * mib});
-    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 4);
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_shared_frame, 4);
     REQUIRE(shared);
     CHECK(segments_of(shared->descriptor()).size() == 2);
     check_same_bytes(round_trip(*shared, frames), frames);
   }
   SECTION("one 40 MiB frame is not split") {
     const std::vector<Buffer> frames = frames_of({40 * mib});
-    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 2);
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_shared_frame, 2);
     REQUIRE(shared);
     CHECK(segments_of(shared->descriptor()).size() == 1);
     check_same_bytes(round_trip(*shared, frames), frames);
   }
   SECTION("no writer count below one") {
     const std::vector<Buffer> frames = frames_of({20 * mib, 20 * mib});
-    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_frame, 0);
+    std::optional<SharedFrames> shared = SharedFrames::prepare(frames, min_shared_frame, 0);
     REQUIRE(shared);
     CHECK(segments_of(shared->descriptor()).size() == 1);
   }
@@ -146,7 +142,7 @@ TEST_CASE("a writer that fails takes every segment of the put with it",
     ::signal(SIGXFSZ, SIG_IGN);
     if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
     try {
-      SharedFrames::prepare(frames_of({30 * mib, 17 * mib}), min_frame, 2);
+      SharedFrames::prepare(frames_of({30 * mib, 17 * mib}), min_shared_frame, 2);
       ::_exit(11);  // no error
     } catch (const cannery::error& e) {
       if (e.code() != cannery::errc::io_error) ::_exit(12);
@@ -170,7 +166,7 @@ TEST_CASE("move_into leaves views of the segments where the written frames were"
   const std::weak_ptr<const void> second = frames[2].owner();
   const std::byte* small = frames[3].data();
 
-  std::optional<SharedFrames> shared = SharedFrames::move_into(frames, min_frame, 2);
+  std::optional<SharedFrames> shared = SharedFrames::move_into(frames, min_shared_frame, 2);
   REQUIRE(shared);
   CHECK(segments_of(shared->descriptor()).size() == 2);
   // The originals were freed by the writers; their bytes are in the segments.

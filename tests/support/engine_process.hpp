@@ -85,9 +85,4 @@ class Program {
   pid_t pid_ = -1;
 };
 
-inline std::string contents_of(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace cannery::test

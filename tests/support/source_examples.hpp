@@ -70,8 +70,6 @@ inline std::vector<std::string> markdown_cpp_blocks(const std::string& doc) {
   return markdown_blocks(doc, "cpp");
 }
 
-namespace detail {
-
 // The non-empty lines of `text`, trimmed, each run of blanks made one space.
 inline std::vector<std::string> normalized_lines(std::string_view text) {
   std::vector<std::string> out;
@@ -91,12 +89,10 @@ inline std::vector<std::string> normalized_lines(std::string_view text) {
   return out;
 }
 
-}  // namespace detail
-
 // Whether the lines of `example` stand one after another in `source`.
 inline bool contains_lines(std::string_view source, std::string_view example) {
-  const std::vector<std::string> haystack = detail::normalized_lines(source);
-  const std::vector<std::string> needle = detail::normalized_lines(example);
+  const std::vector<std::string> haystack = normalized_lines(source);
+  const std::vector<std::string> needle = normalized_lines(example);
   if (needle.empty() || needle.size() > haystack.size()) return false;
   for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
     std::size_t n = 0;

@@ -1,6 +1,9 @@
 #pragma once
 // Helpers shared by the test files.
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cannery/canning.hpp>
 #include <catch2/catch.hpp>
@@ -8,10 +11,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -27,6 +33,61 @@ inline std::vector<Buffer> wire(const std::vector<Buffer>& frames) {
   for (const auto& f : frames)
     received.push_back(Buffer::copy_of(f.data(), f.size()));
   return received;
+}
+
+// An object serialized, sent over the wire (wire()) and deserialized; checks
+// that no frames are left over.
+template <class T>
+T round_trip(const T& value, const SerializeOptions& options = {}) {
+  const std::vector<Buffer> frames = wire(serialize_object(value, options));
+  auto [out, rest] = deserialize_object<T>(frames);
+  CHECK(rest.empty());
+  return out;
+}
+
+// `p` as an untyped address, for comparing where views point.
+inline const void* addr(const void* p) {
+  return p;
+}
+
+inline constexpr std::size_t mib = std::size_t{1} << 20;
+
+// `size` bytes counting up from `seed` (wrapping at 256).
+inline Buffer filled(std::size_t size, unsigned char seed) {
+  std::vector<unsigned char> bytes(size);
+  std::iota(bytes.begin(), bytes.end(), seed);
+  return Buffer::take(std::move(bytes));
+}
+
+// The permission bits of `path`.
+inline unsigned file_mode(const std::filesystem::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<unsigned>(st.st_mode & 0777);
+}
+
+// Whether a shared-memory segment of that name exists.
+inline bool segment_exists(const std::string& name) {
+  const int fd = ::shm_open(name.c_str(), O_RDONLY, 0);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// An integer Object as decimal text, whether held as int64 or uint64: for
+// comparing integers by value.
+inline std::string integer_text(const Object& value) {
+  try {
+    return std::to_string(value.to_int64());
+  } catch (const error&) {
+    return std::to_string(value.to_uint64());  // above int64
+  }
+}
+
+// The whole of a file, as bytes ("" when it cannot be read).
+inline std::string contents_of(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // Whether `p` points into the bytes of `b` (proof that a view is zero copy).
@@ -83,6 +144,16 @@ inline std::vector<double> ramp(std::size_t n, double start = 0.0) {
   for (std::size_t i = 0; i < n; ++i)
     v[i] = start + 0.5 * static_cast<double>(i);
   return v;
+}
+
+// 0, 1, 2, ..., n - 1, and their sum (exact in a double below 2^26 values).
+inline std::vector<double> iota_doubles(std::size_t n) {
+  std::vector<double> v(n);
+  std::iota(v.begin(), v.end(), 0.0);
+  return v;
+}
+constexpr double iota_sum(std::size_t n) {
+  return static_cast<double>(n) * static_cast<double>(n - 1) / 2;
 }
 
 // A fresh directory under the system temporary directory, removed with all
