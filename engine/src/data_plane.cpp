@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -46,11 +47,29 @@ std::string local_address_towards(const std::string& host, const std::string& po
   return address;
 }
 
+// The ipc endpoint of an engine's data socket named `name`, beside the
+// controller's socket at `controller_path`: in Linux's abstract namespace
+// when that is (no file at all), else in the same directory, whose owner
+// removes it and with it the socket of an engine killed before it could.
+// The system's temporary directory when that directory is not writable here
+// or the path would not fit in a socket address.
+std::string ipc_data_endpoint(const std::filesystem::path& controller_path,
+                              const std::string& name) {
+  if (controller_path.native().starts_with('@')) return "ipc://@" + name;
+  const std::filesystem::path directory = controller_path.parent_path();
+  const std::filesystem::path beside = directory / name;
+  if (!directory.empty() && beside.native().size() < sizeof(sockaddr_un::sun_path) &&
+      ::access(directory.c_str(), W_OK | X_OK) == 0) {
+    return "ipc://" + beside.string();
+  }
+  return "ipc://" + (std::filesystem::temp_directory_path() / name).string();
+}
+
 }  // namespace
 
 std::string data_bind_endpoint(const std::string& controller_endpoint, const std::string& uuid) {
   if (controller_endpoint.starts_with("ipc://")) {
-    return "ipc://" + (std::filesystem::temp_directory_path() / ("cannery-data-" + uuid)).string();
+    return ipc_data_endpoint(controller_endpoint.substr(6), "cannery-data-" + uuid);
   }
   // tcp://HOST:PORT
   const std::string rest = controller_endpoint.substr(controller_endpoint.find("://") + 3);
