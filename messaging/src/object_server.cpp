@@ -114,7 +114,7 @@ void ObjectServer::serve_chunk(Message request) {
   }
   Waiting w{std::move(request), std::move(wanted), {}, std::chrono::steady_clock::now()};
   w.holding = setup_.lookup(w.wanted.ref);
-  if (!answer(w, false)) waiting_.push_back(std::move(w));
+  if (!answer(w, waiting_.size() >= setup_.max_waiting)) waiting_.push_back(std::move(w));
 }
 
 bool ObjectServer::answer(Waiting& w, bool pending_due) {

@@ -2,7 +2,8 @@
 // socket) against hostile and early requests: pieces are served only within
 // one frame of what it holds; requests for nothing, for too much or across
 // frames are refused or answered `missing`; bytes still arriving are waited
-// for and then `pending`; shared memory only for the same /dev/shm.
+// for and then `pending`, by so many requests at once; shared memory only
+// for the same /dev/shm.
 
 #include <cannery/messaging/arrival.hpp>
 #include <cannery/messaging/dispatch.hpp>
@@ -34,7 +35,7 @@ cannery::SessionOptions session_options() {
 // Serves ref 1 (a 3-byte frame and a 100-byte frame, whole) and ref 2 (an
 // Arrival of two 64-byte frames that the test fills).
 struct Served {
-  Served() {
+  explicit Served(std::size_t max_waiting = 4096, std::chrono::milliseconds pending_after = 50ms) {
     std::vector<std::byte> header(3, std::byte{'h'});
     std::vector<std::byte> body(100);
     for (std::size_t i = 0; i < body.size(); ++i)
@@ -58,8 +59,9 @@ struct Served {
                          },
                      .served = {},
                      .shm_domain = std::string("this-host"),
-                     .pending_after = 50ms,
-                     .before_bind = {}});
+                     .pending_after = pending_after,
+                     .before_bind = {},
+                     .max_waiting = max_waiting});
     dealer.set(zmq::sockopt::linger, 0);
     dealer.connect(server->endpoint());
   }
@@ -144,6 +146,38 @@ TEST_CASE("an object server waits for bytes still arriving and says pending mean
 
   // A piece written across the two frames is refused by the Arrival itself.
   CHECK_THROWS_AS(s.arriving->write(60, {bytes.data(), 8}), cannery::error);
+}
+
+TEST_CASE("an object server keeps so many requests waiting and answers the rest pending at once",
+          "[messaging][dataplane]") {
+  // Four may wait; pending_after is far longer than the test.
+  Served s(4, 60s);
+  std::vector<std::string> sent;
+  for (int i = 0; i < 10; ++i) {
+    cannery::Message request =
+        proto::make_message(s.session, proto::ChunkRequest{2, 0, 16, std::nullopt});
+    sent.push_back(request.header.msg_id);
+    s.session.send(s.dealer, std::move(request));
+  }
+  // The six beyond the bound: pending at once, in the order asked.
+  for (std::size_t i = 4; i < sent.size(); ++i) {
+    auto reply = s.session.receive(s.dealer, 10s);
+    REQUIRE(reply);
+    CHECK(state_of(*reply) == proto::ChunkState::pending);
+    REQUIRE(reply->parent_header);
+    CHECK(reply->parent_header->msg_id == sent[i]);
+  }
+  // The four that wait are served when their bytes arrive.
+  std::vector<std::byte> bytes(16, std::byte{7});
+  s.arriving->write(0, bytes);
+  s.arriving->publish(16);
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto reply = s.session.receive(s.dealer, 10s);
+    REQUIRE(reply);
+    CHECK(state_of(*reply) == proto::ChunkState::data);
+    REQUIRE(reply->parent_header);
+    CHECK(reply->parent_header->msg_id == sent[i]);
+  }
 }
 
 TEST_CASE("an object server hands over shared memory only to its own /dev/shm",

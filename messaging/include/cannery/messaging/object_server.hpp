@@ -8,12 +8,13 @@
 //
 // Every message is signed with the cluster's key: requests that fail
 // verification are counted, logged and never answered. A request for bytes
-// that have not arrived yet waits here; if they still have not after
-// `pending_after`, the answer is `pending`, so that the asker can tell a
-// live source that waits from a dead one.
+// that have not arrived yet waits here (at most `max_waiting` of them); if
+// they still have not after `pending_after`, the answer is `pending`, so
+// that the asker can tell a live source that waits from a dead one.
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -59,6 +60,10 @@ class ObjectServer {
     std::chrono::milliseconds pending_after{250};
     // Applied to the socket before it binds: CURVE, when the cluster uses it.
     std::function<void(zmq::socket_ref)> before_bind;
+    // How many requests may wait for bytes at once. One more is answered
+    // `pending` at once, as it would be after pending_after: a peer that
+    // asks faster than bytes arrive cannot grow the queue without bound.
+    std::size_t max_waiting = 4096;
   };
 
   // Binds (throws io_error naming the endpoint when it cannot) and starts
