@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string_view>
 #include <utility>
 
 #include "cannery/canning/error.hpp"
 #include "cannery/canning/serialize.hpp"
 #include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/frames.hpp"
+#include "cannery/messaging/heart.hpp"
 
 namespace cannery::detail {
 
@@ -47,29 +49,27 @@ std::string local_address_towards(const std::string& host, const std::string& po
   return address;
 }
 
-// The ipc endpoint of an engine's data socket named `name`, beside the
-// controller's socket at `controller_path`: in Linux's abstract namespace
-// when that is (no file at all), else in the same directory, whose owner
-// removes it and with it the socket of an engine killed before it could.
-// The system's temporary directory when that directory is not writable here
-// or the path would not fit in a socket address.
-std::string ipc_data_endpoint(const std::filesystem::path& controller_path,
-                              const std::string& name) {
-  if (controller_path.native().starts_with('@')) return "ipc://@" + name;
-  const std::filesystem::path directory = controller_path.parent_path();
-  const std::filesystem::path beside = directory / name;
-  if (!directory.empty() && beside.native().size() < sizeof(sockaddr_un::sun_path) &&
-      ::access(directory.c_str(), W_OK | X_OK) == 0) {
-    return "ipc://" + beside.string();
-  }
-  return "ipc://" + (std::filesystem::temp_directory_path() / name).string();
+// Whether an engine can bind an ipc socket at `endpoint` (ipc://PATH): the
+// path fits in a socket address and, unless it is in Linux's abstract
+// namespace, its directory is writable here.
+bool can_bind_ipc(std::string_view endpoint) {
+  const std::filesystem::path path(endpoint.substr(std::string_view("ipc://").size()));
+  if (path.native().size() >= sizeof(sockaddr_un::sun_path)) return false;
+  if (path.native().starts_with('@')) return true;
+  const std::filesystem::path directory = path.parent_path();
+  return !directory.empty() && ::access(directory.c_str(), W_OK | X_OK) == 0;
 }
 
 }  // namespace
 
 std::string data_bind_endpoint(const std::string& controller_endpoint, const std::string& uuid) {
   if (controller_endpoint.starts_with("ipc://")) {
-    return ipc_data_endpoint(controller_endpoint.substr(6), "cannery-data-" + uuid);
+    // Beside the controller's socket, as its heart and relay sockets are: in
+    // the directory its owner removes, and with it the socket of an engine
+    // killed before it could, or in the abstract namespace (no file at all).
+    std::string beside = bind_address_beside(controller_endpoint, "-data-" + uuid);
+    if (can_bind_ipc(beside)) return beside;
+    return "ipc://" + (std::filesystem::temp_directory_path() / ("cannery-data-" + uuid)).string();
   }
   // tcp://HOST:PORT
   const std::string rest = controller_endpoint.substr(controller_endpoint.find("://") + 3);

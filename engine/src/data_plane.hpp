@@ -34,9 +34,9 @@ struct DataPlaneCounters {
 // Where an engine that reached its controller at `controller_endpoint`
 // binds its data socket: tcp on the address of this host that the route to
 // the controller leaves from (port chosen by the system), or, when the
-// controller is reached over ipc, ipc beside the controller's socket (in
-// its directory, or Linux's abstract namespace), else among the system's
-// temporary files.
+// controller is reached over ipc, ipc beside the controller's socket (its
+// path + "-data-<uuid>", bind_address_beside), else, when that directory is
+// not writable or the path too long, among the system's temporary files.
 std::string data_bind_endpoint(const std::string& controller_endpoint, const std::string& uuid);
 
 // How this engine meets data sockets when the cluster uses CURVE: its data

@@ -5,7 +5,6 @@
 // objects still move engine to engine from there.
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -42,7 +41,8 @@ void check_object_moves(cannery::Controller& controller) {
 TEST_CASE("over ipc, engines bind their data sockets beside the controller's socket",
           "[dataplane]") {
   Cluster cluster(2, true);
-  const std::string beside = "ipc://" + cluster.dir.path().string() + "/cannery-data-";
+  // The controller's socket is <dir>/engines (cluster_fixture.hpp).
+  const std::string beside = "ipc://" + cluster.dir.path().string() + "/engines-data-";
   std::vector<std::filesystem::path> sockets;
   for (const cannery::EngineInfo& engine : cluster.controller.engines()) {
     INFO(engine.data_endpoint);
@@ -58,20 +58,23 @@ TEST_CASE("over ipc, engines bind their data sockets beside the controller's soc
   REQUIRE(::kill(victim.pid, SIGKILL) == 0);
   REQUIRE(cannery::test::declared_dead_within(cluster.controller, victim.id, 30s));
   CHECK(std::filesystem::is_socket(sockets.front()));
+  const std::string uuid =
+      sockets.front().filename().string().substr(std::string("engines-data-").size());
   CHECK_FALSE(
-      std::filesystem::exists(std::filesystem::temp_directory_path() / sockets.front().filename()));
+      std::filesystem::exists(std::filesystem::temp_directory_path() / ("cannery-data-" + uuid)));
 }
 
 TEST_CASE("a controller in the abstract namespace has engines bind theirs there too",
           "[dataplane]") {
   cannery::ControllerOptions options;
-  options.endpoint = "ipc://@cannery-test-" + std::to_string(::getpid()) + "-engines";
+  const std::string name = "@cannery-test-" + std::to_string(::getpid()) + "-engines";
+  options.endpoint = "ipc://" + name;
   cannery::Controller controller(options);
   controller.spawn_local_engines(2, cannery::test::engine_program());
   controller.wait_for_engines(2, cannery::test::engine_start_timeout);
   for (const cannery::EngineInfo& engine : controller.engines()) {
     INFO(engine.data_endpoint);
-    CHECK(engine.data_endpoint.rfind("ipc://@cannery-data-", 0) == 0);
+    CHECK(engine.data_endpoint.rfind("ipc://" + name + "-data-", 0) == 0);
   }
   check_object_moves(controller);
 }
