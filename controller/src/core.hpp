@@ -152,6 +152,9 @@ class Core final : public RefReleaser {
   // Moves the result out of `buffers`.
   void on_reply(Engine& engine, const protocol::ApplyReply& reply, std::span<Buffer> buffers);
   void on_batch_reply(Engine& engine, Message& message);
+  // Tasks per batch_request at most: more parts would only delay the first
+  // replies of a long queue.
+  static constexpr std::size_t max_batch = 64;
   void dispatch();
   void assign(Engine& engine, std::uint64_t id);
   void send_assigned(Engine& engine, std::span<const std::uint64_t> ids);

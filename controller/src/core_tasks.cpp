@@ -153,7 +153,31 @@ void Core::dispatch() {
     }
     any_queue_.pop_front();
     Candidate& candidate = candidates_[chosen];
-    assign(engines_.at(candidate.id), id);
+    Engine& engine = engines_.at(candidate.id);
+    // Behind a least-loaded task, the queue's next ones go to the same engine:
+    // as many as each engine with room could get from the queue, at most a
+    // batch. One pick then places a group, and each engine's tasks leave
+    // together rather than one per engine in turn; no engine gets more than
+    // its share of what is queued, so long tasks stay spread out.
+    std::size_t group = 1;
+    if (task->second.request.scheme == Scheme::leastload)
+      group = std::clamp<std::size_t>((any_queue_.size() + 1) / candidates_.size(), 1, max_batch);
+    assign(engine, id);
+    for (std::size_t n = 1; n < group && candidate.in_flight + 1 < room && !any_queue_.empty();) {
+      const std::uint64_t next = any_queue_.front();
+      auto follower = tasks_.find(next);
+      if (follower == tasks_.end()) {
+        any_queue_.pop_front();  // it timed out while queued
+        continue;
+      }
+      if (follower->second.request.scheme != Scheme::leastload ||
+          needs_data_plane(follower->second.request))
+        break;  // placed on its own
+      any_queue_.pop_front();
+      assign(engine, next);
+      ++candidate.in_flight;
+      ++n;
+    }
     candidate.last_assigned = assign_seq_;
     if (++candidate.in_flight >= room) {
       // Full: out of this round's list (order does not matter to the schemes).
@@ -185,8 +209,6 @@ void Core::assign(Engine& engine, std::uint64_t id) {
 }
 
 void Core::send_assigned(Engine& engine, std::span<const std::uint64_t> ids) {
-  // More parts would only delay the first replies of a long queue.
-  constexpr std::size_t max_batch = 64;
   while (!ids.empty()) {
     const std::span<const std::uint64_t> group =
         ids.first(engine.batches ? std::min(ids.size(), max_batch) : 1);
