@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cannery/canning/error.hpp"
+#include "cannery/messaging/detail/poll.hpp"
 #include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/shared_memory.hpp"
@@ -52,6 +53,7 @@ ObjectServer::ObjectServer(zmq::context_t& context, Setup setup)
 
 ObjectServer::~ObjectServer() {
   stop_.store(true);
+  stop_wake_.notify();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -59,19 +61,29 @@ void ObjectServer::run() noexcept {
   ::pthread_setname_np(::pthread_self(), setup_.thread_name.c_str());
   while (!stop_.load()) {
     try {
-      // Short waits while requests wait for bytes still arriving: they are
-      // answered within a few milliseconds of their bytes' arrival.
-      std::optional<Message> request = session_.receive(router_, waiting_.empty() ? 100ms : 2ms);
-      refused_.store(session_.refusals().total(), std::memory_order_relaxed);
+      std::optional<Message> request = session_.receive(router_, 0ms);
       if (request) serve(std::move(*request));
       const auto now = std::chrono::steady_clock::now();
       std::erase_if(waiting_,
                     [&](Waiting& w) { return answer(w, now - w.since >= setup_.pending_after); });
+      // Counted before a wait that may last until the next request.
+      refused_.store(session_.refusals().total(), std::memory_order_relaxed);
+      if (!request) wait_for_request();
     } catch (const std::exception& e) {
       session_.refusals().record(error(errc::io_error, std::string("data socket: ") + e.what()),
                                  setup_.peer_kind);
     }
   }
+}
+
+void ObjectServer::wait_for_request() {
+  // Idle, the thread sleeps until a request comes or the destructor wakes
+  // it, so that hundreds of idle engines cost no CPU. While requests wait for
+  // bytes still arriving, short waits answer them within a few milliseconds
+  // of their bytes' arrival.
+  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                             {nullptr, stop_wake_.fd(), ZMQ_POLLIN, 0}};
+  detail::poll(items, waiting_.empty() ? std::chrono::milliseconds(-1) : 2ms);
 }
 
 void ObjectServer::serve(Message request) {

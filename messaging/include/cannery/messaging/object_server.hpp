@@ -28,6 +28,7 @@
 
 #include "cannery/canning/buffer.hpp"
 #include "cannery/messaging/arrival.hpp"
+#include "cannery/messaging/detail/wake_fd.hpp"
 #include "cannery/messaging/messages.hpp"
 #include "cannery/messaging/session.hpp"
 
@@ -87,6 +88,9 @@ class ObjectServer {
     std::chrono::steady_clock::time_point since;
   };
   void run() noexcept;
+  // Until a request may be read, the destructor asks to stop, or a request
+  // waiting for bytes should be looked at again.
+  void wait_for_request();
   void serve(Message request);
   void serve_object(const Message& request);
   void serve_chunk(Message request);
@@ -101,6 +105,7 @@ class ObjectServer {
   std::string endpoint_;
   std::deque<Waiting> waiting_;  // in the order asked
   std::atomic<bool> stop_{false};
+  WakeFd stop_wake_;  // wakes the thread's wait when stop_ is set
   std::atomic<std::uint64_t> refused_{0};
   std::thread thread_;
 };
