@@ -8,11 +8,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "cannery/engine/detail/request_handler.hpp"
 #include "cannery/messaging/batch.hpp"
 #include "cannery/messaging/detail/poll.hpp"
+#include "cannery/messaging/detail/wake_fd.hpp"
 #include "cannery/messaging/dispatch.hpp"
 #include "cannery/messaging/frames.hpp"
 #include "cannery/messaging/heart.hpp"
@@ -35,9 +37,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// The longest the I/O loop sleeps before it looks at stop(), signals and
-// the heart.
-constexpr milliseconds max_poll{100};
 // One I/O thread for work, one for the heart (heart.hpp).
 constexpr IoThreads io_threads{1};
 
@@ -199,7 +198,8 @@ detail::Heart::Setup Engine::Loop::heart_setup() const {
           engine_.options_.curve_keys,
           engine_.connection_.curve_server_public_key,
           &engine_.heartbeats_sent_,
-          &engine_.heartbeats_answered_};
+          &engine_.heartbeats_answered_,
+          engine_.wake_.get()};
 }
 
 std::optional<detail::DataCurve> Engine::Loop::data_curve(const Engine& engine) {
@@ -324,7 +324,7 @@ void Engine::Loop::connect() {
 }
 
 void Engine::Loop::run() {
-  detail::StopSignals signals(engine_.options_.stop_on_signals);
+  detail::StopSignals signals(engine_.options_.stop_on_signals, *engine_.wake_);
   started_ = Clock::now();
   send_registration(started_);
   while (!should_stop(signals)) {
@@ -350,8 +350,12 @@ bool Engine::Loop::should_stop(const detail::StopSignals& signals) {
 
 void Engine::Loop::poll_once(const detail::StopSignals& signals) {
   const short out = waiting_replies_.empty() ? 0 : ZMQ_POLLOUT;
-  zmq::pollitem_t item{dealer_.handle(), 0, static_cast<short>(ZMQ_POLLIN | out), 0};
-  detail::poll({&item, 1}, poll_timeout(Clock::now()));
+  zmq::pollitem_t items[] = {{dealer_.handle(), 0, static_cast<short>(ZMQ_POLLIN | out), 0},
+                             {nullptr, engine_.wake_->fd(), ZMQ_POLLIN, 0}};
+  detail::poll(items, poll_timeout(Clock::now()));
+  // Cleared before the news is looked at (the loop's condition, on_timers).
+  if ((items[1].revents & ZMQ_POLLIN) != 0) engine_.wake_->clear();
+  const zmq::pollitem_t& item = items[0];
   if ((item.revents & ZMQ_POLLOUT) != 0) send_waiting_replies();
   if ((item.revents & ZMQ_POLLIN) != 0) {
     // Refused messages are counted and logged by the Session, and skipped.
@@ -500,10 +504,14 @@ void Engine::Loop::on_timers(Clock::time_point now) {
 }
 
 milliseconds Engine::Loop::poll_timeout(Clock::time_point now) const {
-  // Registered, the heart's news is looked at every max_poll.
-  const Clock::time_point due = registered_ ? now + max_poll : next_registration_;
-  auto left = std::chrono::ceil<milliseconds>(due - now);
-  return std::clamp(left, milliseconds(0), max_poll);
+  // Until on_timers() has something to do: stop(), stop signals and the
+  // heart's unknown_engine wake the poll sooner (wake_), so that an idle
+  // engine does not wake for nothing.
+  Clock::time_point due = next_registration_;
+  if (registered_) due = std::max(heart_.last_answer(), last_heard_) + heartbeat_ * allowed_misses_;
+  if (const std::optional<Clock::time_point> trim = receive_memory_.next_tick())
+    due = std::min(due, *trim);
+  return std::max(std::chrono::ceil<milliseconds>(due - now), milliseconds(0));
 }
 
 void Engine::Loop::send_registration(Clock::time_point now) {
@@ -625,7 +633,8 @@ Engine::Engine(EngineOptions options)
     : options_(std::move(options)),
       connection_(connection_of(options_)),
       uuid_(options_.uuid.empty() ? new_session_id() : options_.uuid),
-      data_counters_(std::make_unique<detail::DataPlaneCounters>()) {
+      data_counters_(std::make_unique<detail::DataPlaneCounters>()),
+      wake_(std::make_unique<detail::WakeFd>()) {
   auto endpoint = connection_.endpoints.find(std::string(proto::engines_endpoint));
   if (endpoint == connection_.endpoints.end() || endpoint->second.empty()) {
     throw error(errc::invalid_argument,
@@ -691,6 +700,7 @@ void Engine::run() {
 
 void Engine::stop() noexcept {
   stop_requested_.store(true);
+  wake_->notify();
 }
 
 EngineStats Engine::stats() const noexcept {

@@ -129,6 +129,7 @@ void Heart::read_answers(zmq::socket_t& socket, std::uint64_t generation) {
       setup_.answered->fetch_add(1, std::memory_order_relaxed);
     } else if (type == protocol::UnknownEngine::type) {
       unknown_.store(true);
+      if (setup_.news != nullptr) setup_.news->notify();
     } else {
       session_.refusals().record(error(errc::malformed_message,
                                        "the heart socket takes only heartbeat and "

@@ -41,6 +41,9 @@ class Heart {
     // Where the counts of heartbeats sent and answered go; outlive the Heart.
     std::atomic<std::uint64_t>* sent = nullptr;
     std::atomic<std::uint64_t>* answered = nullptr;
+    // Notified when take_unknown() has news, so that run()'s thread need
+    // not look for it on a timer; outlives the Heart.
+    WakeFd* news = nullptr;
   };
 
   Heart(zmq::context_t& context, Setup setup);

@@ -1,17 +1,20 @@
 #pragma once
-// Stopping on SIGTERM / SIGINT: handlers that only set a flag, which the I/O
-// loop reads at each poll (at most 100 ms apart). A second signal ends the
-// process at once (_exit), for a task that never returns.
+// Stopping on SIGTERM / SIGINT: handlers that only set a flag and wake the
+// I/O loop's poll, which then reads it. A second signal ends the process at
+// once (_exit), for a task that never returns.
 
 #include <atomic>
 #include <csignal>
+
+#include "cannery/messaging/detail/wake_fd.hpp"
 
 namespace cannery::detail {
 
 class StopSignals {
  public:
-  // Installs the handlers when `enabled`; the destructor restores the old ones.
-  explicit StopSignals(bool enabled);
+  // Installs the handlers when `enabled`, which notify `wake`; the
+  // destructor restores the old ones.
+  StopSignals(bool enabled, WakeFd& wake);
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;

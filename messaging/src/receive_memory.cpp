@@ -106,6 +106,12 @@ void ReceiveMemoryKeeper::after_message(std::size_t bytes, Clock::time_point now
   if (free_memory_held() > bound) malloc_trim(bound);
 }
 
+std::optional<ReceiveMemoryKeeper::Clock::time_point> ReceiveMemoryKeeper::next_tick()
+    const noexcept {
+  if (!holding_) return std::nullopt;
+  return last_large_ + return_after_;
+}
+
 void ReceiveMemoryKeeper::tick(Clock::time_point now) {
   if (!holding_ || now - last_large_ < return_after_) return;
   holding_ = false;

@@ -11,14 +11,14 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
+
+#include "thread_sleeps.hpp"
 
 using namespace std::chrono_literals;
 namespace proto = cannery::protocol;
@@ -85,23 +85,6 @@ struct Served {
 
 proto::ChunkState state_of(const cannery::Message& reply) {
   return proto::decode<proto::ChunkReply>(reply).state;
-}
-
-// How often this process's threads named `name` went to sleep (their
-// voluntary context switches, from /proc).
-long sleeps_of_threads_named(const std::string& name) {
-  long sleeps = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string thread_name;
-    std::getline(comm, thread_name);
-    if (thread_name != name) continue;
-    std::ifstream status(task.path() / "status");
-    const std::string field = "voluntary_ctxt_switches:";
-    for (std::string line; std::getline(status, line);)
-      if (line.rfind(field, 0) == 0) sleeps += std::stol(line.substr(field.size()));
-  }
-  return sleeps;
 }
 
 }  // namespace
@@ -219,11 +202,11 @@ TEST_CASE("an object server hands over shared memory only to its own /dev/shm",
 TEST_CASE("an idle object server's thread sleeps until a request comes", "[messaging][dataplane]") {
   Served s;
   REQUIRE(s.ask({1, 0, 3, std::nullopt}));  // its thread is serving
-  const long before = sleeps_of_threads_named("test-objects");
+  const long before = cannery::test::sleeps_of_threads_named("test-objects");
   std::this_thread::sleep_for(600ms);
   // Waits of 100 ms, as before, woke it about six times in as long: with
   // hundreds of idle engines on a host, that was CPU taken from the busy ones.
-  CHECK(sleeps_of_threads_named("test-objects") - before <= 1);
+  CHECK(cannery::test::sleeps_of_threads_named("test-objects") - before <= 1);
   auto reply = s.ask({1, 0, 3, std::nullopt});
   REQUIRE(reply);
   CHECK(state_of(*reply) == proto::ChunkState::data);

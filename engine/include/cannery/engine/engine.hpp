@@ -41,7 +41,8 @@ namespace cannery {
 
 namespace detail {
 struct DataPlaneCounters;
-}
+class WakeFd;
+}  // namespace detail
 
 struct EngineOptions {
   // Where the controller is and which key signs messages: the connection
@@ -146,7 +147,7 @@ class Engine {
   // ones not started, and returns. Once per Engine. Throws io_error when the
   // socket cannot be set up (a bad endpoint).
   void run();
-  // Thread-safe; run() returns within about 100 ms (after the current task).
+  // Thread-safe; run() returns once the current task (if any) has ended.
   void stop() noexcept;
 
   // The id from the last registration_reply; empty until registered and
@@ -180,6 +181,8 @@ class Engine {
   std::atomic<std::uint64_t> heartbeats_answered_{0};
   std::atomic<std::uint64_t> requests_answered_{0};
   std::unique_ptr<detail::DataPlaneCounters> data_counters_;
+  // Wakes run()'s wait for messages: stop(), stop signals, the heart's news.
+  std::unique_ptr<detail::WakeFd> wake_;
 };
 
 }  // namespace cannery

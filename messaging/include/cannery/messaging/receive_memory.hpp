@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <span>
 
 #include "cannery/canning/buffer.hpp"
@@ -66,6 +67,8 @@ class ReceiveMemoryKeeper {
   // Now and then, when idle: gives the memory back once `return_after` has
   // passed since the last large message.
   void tick(Clock::time_point now);
+  // When tick() will next have something to do; none while nothing is held.
+  std::optional<Clock::time_point> next_tick() const noexcept;
 
  private:
   std::chrono::milliseconds return_after_;

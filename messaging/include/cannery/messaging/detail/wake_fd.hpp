@@ -15,7 +15,8 @@ class WakeFd {
 
   // What to poll for ZMQ_POLLIN.
   int fd() const noexcept { return fd_; }
-  // Makes fd() readable; any thread, never blocks.
+  // Makes fd() readable; any thread, never blocks. One write(), so a signal
+  // handler may call it too.
   void notify() noexcept;
   // Makes it unreadable again; the polling thread, before it looks at the news.
   void clear() noexcept;
