@@ -129,6 +129,14 @@ void Core::dispatch() {
       candidates_.push_back(
           {engine_id, in_flight, engine.last_assigned, !engine.info.data_endpoint.empty()});
   }
+  // A least-loaded task's pick also places the queue's next tasks, as long
+  // as they are least-loaded too and need no data socket: as many as each
+  // engine with room could get from the queue, at most a batch. One pick then
+  // places a group, and each engine's tasks leave together rather than one
+  // per engine in turn; no engine gets more than its share of what is
+  // queued, so long tasks stay spread out.
+  std::size_t group_left = 0;  // of the group going to candidates_[group_at]
+  std::size_t group_at = 0;
   while (!any_queue_.empty() && !candidates_.empty()) {
     const std::uint64_t id = any_queue_.front();
     auto task = tasks_.find(id);
@@ -136,53 +144,42 @@ void Core::dispatch() {
       any_queue_.pop_front();
       continue;
     }
-    std::size_t chosen = 0;
-    if (needs_data_plane(task->second.request)) {
+    const Submission& request = task->second.request;
+    const bool leastload = request.scheme == Scheme::leastload;
+    const bool data_plane = needs_data_plane(request);
+    std::size_t chosen = group_at;
+    if (group_left > 0 && leastload && !data_plane) {
+      --group_left;
+    } else if (data_plane) {
       data_candidates_.clear();
       std::copy_if(candidates_.begin(), candidates_.end(), std::back_inserter(data_candidates_),
                    [](const Candidate& c) { return c.data_plane; });
       if (data_candidates_.empty()) break;  // every engine with a data socket is full
       const int engine_id =
-          data_candidates_[pick_engine(task->second.request.scheme, data_candidates_, rng_)].id;
+          data_candidates_[pick_engine(request.scheme, data_candidates_, rng_)].id;
       chosen = static_cast<std::size_t>(
           std::find_if(candidates_.begin(), candidates_.end(),
                        [&](const Candidate& c) { return c.id == engine_id; }) -
           candidates_.begin());
+      group_left = 0;
     } else {
-      chosen = pick_engine(task->second.request.scheme, candidates_, rng_);
+      chosen = pick_engine(request.scheme, candidates_, rng_);
+      group_left =
+          leastload
+              ? std::clamp<std::size_t>(any_queue_.size() / candidates_.size(), 1, max_batch) - 1
+              : 0;
     }
+    group_at = chosen;
     any_queue_.pop_front();
     Candidate& candidate = candidates_[chosen];
-    Engine& engine = engines_.at(candidate.id);
-    // Behind a least-loaded task, the queue's next ones go to the same engine:
-    // as many as each engine with room could get from the queue, at most a
-    // batch. One pick then places a group, and each engine's tasks leave
-    // together rather than one per engine in turn; no engine gets more than
-    // its share of what is queued, so long tasks stay spread out.
-    std::size_t group = 1;
-    if (task->second.request.scheme == Scheme::leastload)
-      group = std::clamp<std::size_t>((any_queue_.size() + 1) / candidates_.size(), 1, max_batch);
-    assign(engine, id);
-    for (std::size_t n = 1; n < group && candidate.in_flight + 1 < room && !any_queue_.empty();) {
-      const std::uint64_t next = any_queue_.front();
-      auto follower = tasks_.find(next);
-      if (follower == tasks_.end()) {
-        any_queue_.pop_front();  // it timed out while queued
-        continue;
-      }
-      if (follower->second.request.scheme != Scheme::leastload ||
-          needs_data_plane(follower->second.request))
-        break;  // placed on its own
-      any_queue_.pop_front();
-      assign(engine, next);
-      ++candidate.in_flight;
-      ++n;
-    }
+    assign(engines_.at(candidate.id), id);
     candidate.last_assigned = assign_seq_;
     if (++candidate.in_flight >= room) {
-      // Full: out of this round's list (order does not matter to the schemes).
+      // Full: out of this round's list (order does not matter to the
+      // schemes), and the end of its group.
       candidate = candidates_.back();
       candidates_.pop_back();
+      group_left = 0;
     }
   }
   for (auto& [engine_id, ids] : assigned_) {

@@ -91,6 +91,9 @@ class Engine::Loop {
   void on(proto::ShutdownRequest);
   void on_timers(Clock::time_point now);
   milliseconds poll_timeout(Clock::time_point now) const;
+  // When, registered, the controller counts as lost: heartbeat x
+  // allowed_misses after it was last heard from, on either socket.
+  Clock::time_point controller_silent_at() const;
   void send_registration(Clock::time_point now);
   // Stops serving as registered and asks the controller again.
   void register_again(Clock::time_point now, const std::string& why);
@@ -475,14 +478,13 @@ void Engine::Loop::register_again(Clock::time_point now, const std::string& why)
 void Engine::Loop::on_timers(Clock::time_point now) {
   receive_memory_.tick(now);
   if (registered_) {
-    const milliseconds patience = heartbeat_ * allowed_misses_;
     if (heart_.take_unknown()) {
       register_again(now,
                      "the controller does not know this engine (it answered a heartbeat "
                      "with unknown_engine)");
-    } else if (now - std::max(heart_.last_answer(), last_heard_) >= patience) {
+    } else if (now >= controller_silent_at()) {
       register_again(now, "no heartbeat answered by the controller at " + heart_endpoint_ +
-                              " for " + std::to_string(patience.count()) +
+                              " for " + std::to_string((heartbeat_ * allowed_misses_).count()) +
                               " ms (if it runs, check that this host can reach that address)");
     }
     return;
@@ -503,12 +505,15 @@ void Engine::Loop::on_timers(Clock::time_point now) {
   if (now >= next_registration_) send_registration(now);
 }
 
+Clock::time_point Engine::Loop::controller_silent_at() const {
+  return std::max(heart_.last_answer(), last_heard_) + heartbeat_ * allowed_misses_;
+}
+
 milliseconds Engine::Loop::poll_timeout(Clock::time_point now) const {
   // Until on_timers() has something to do: stop(), stop signals and the
   // heart's unknown_engine wake the poll sooner (wake_), so that an idle
   // engine does not wake for nothing.
-  Clock::time_point due = next_registration_;
-  if (registered_) due = std::max(heart_.last_answer(), last_heard_) + heartbeat_ * allowed_misses_;
+  Clock::time_point due = registered_ ? controller_silent_at() : next_registration_;
   if (const std::optional<Clock::time_point> trim = receive_memory_.next_tick())
     due = std::min(due, *trim);
   return std::max(std::chrono::ceil<milliseconds>(due - now), milliseconds(0));

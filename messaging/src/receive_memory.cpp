@@ -113,7 +113,8 @@ std::optional<ReceiveMemoryKeeper::Clock::time_point> ReceiveMemoryKeeper::next_
 }
 
 void ReceiveMemoryKeeper::tick(Clock::time_point now) {
-  if (!holding_ || now - last_large_ < return_after_) return;
+  const std::optional<Clock::time_point> due = next_tick();
+  if (!due || now < *due) return;
   holding_ = false;
   malloc_trim(0);
 }
