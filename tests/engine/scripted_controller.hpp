@@ -331,6 +331,11 @@ class RunningEngine {
   std::future<void> done;
 };
 
+// An apply_request for `task` with the fields a test leaves alone.
+inline proto::ApplyRequest apply_task(std::uint64_t task) {
+  return {.task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt};
+}
+
 inline EngineOptions options_for(const ScriptedController& controller, LogLines* log = nullptr) {
   EngineOptions o;
   o.connection = controller.connection();

@@ -19,10 +19,8 @@ using cannery::Object;
 using cannery::protocol::RefArgument;
 
 // Requests with the fields a test sets. ScriptedController::request gives
-// each a fresh task id; a test that sends one itself picks it (apply_task).
-proto::ApplyRequest apply_task(std::uint64_t task) {
-  return {.task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt};
-}
+// each a fresh task id; a test that sends one itself picks it (apply_task,
+// scripted_controller.hpp).
 proto::MapRequest map_of(std::uint64_t count) {
   return {.task = 0, .count = count, .shared_memory = std::nullopt};
 }

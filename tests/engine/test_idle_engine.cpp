@@ -10,15 +10,7 @@
 #include "scripted_controller.hpp"
 #include "thread_sleeps.hpp"
 
-namespace {
-
 using namespace cannery::test;
-
-proto::ApplyRequest idle_engine_task(std::uint64_t task) {
-  return {.task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt};
-}
-
-}  // namespace
 
 TEST_CASE("an idle engine's loop sleeps until there is something to do", "[engine][runtime]") {
   ScriptedController controller;
@@ -33,7 +25,7 @@ TEST_CASE("an idle engine's loop sleeps until there is something to do", "[engin
   // Heartbeats every 50 ms, all answered; 10 s of patience, so nothing but
   // news wakes the loop within the seconds this test waits.
   controller.register_engine();
-  controller.send(idle_engine_task(1), cannery::pack_apply_message("name_this_thread"));
+  controller.send(apply_task(1), cannery::pack_apply_message("name_this_thread"));
   REQUIRE(controller.expect<proto::ApplyReply>(2s));
 
   const long before = sleeps_of_threads_named("test-idle-loop");
@@ -43,7 +35,7 @@ TEST_CASE("an idle engine's loop sleeps until there is something to do", "[engin
   CHECK(sleeps_of_threads_named("test-idle-loop") - before <= 2);
 
   SECTION("a request wakes it") {
-    controller.send(idle_engine_task(2), cannery::pack_apply_message("square", 3.0));
+    controller.send(apply_task(2), cannery::pack_apply_message("square", 3.0));
     auto reply = controller.expect<proto::ApplyReply>(2s);
     REQUIRE(reply);
     CHECK(reply->content.task == 2);

@@ -28,9 +28,7 @@ TEST_CASE("replies wait for room in the queue to a slow controller: none is drop
   const std::vector<Buffer> call =
       cannery::pack_apply_message("echo", std::vector<double>(2048, 1.5));
   for (std::uint64_t task = 1; task <= tasks; ++task)
-    controller.send(
-        proto::ApplyRequest{.task = task, .shared_memory = std::nullopt, .keep_as = std::nullopt},
-        call);
+    controller.send(apply_task(task), call);
   // The engine answers them all, and finds its queue full on the way.
   CHECK(within(60s, [&] { return running.engine.stats().requests_answered >= tasks; }));
   CHECK(running.engine.stats().requests_answered == tasks);
