@@ -124,6 +124,12 @@ const std::string& Controller::endpoint() const {
 }
 
 void Controller::spawn_local_engines(std::size_t n, EngineSpawnOptions options) {
+  // More engines than CPUs take turns on them with this process, whose I/O
+  // thread they all wait on: a fair share of one CPU among them all starves it.
+  if (!options.work_nice) {
+    const bool oversubscribed = spawner_->running().size() + n > detail::usable_cpus();
+    options.work_nice = oversubscribed ? oversubscribed_work_nice : 0;
+  }
   spawner_->spawn(n, options, connection_file_);
 }
 

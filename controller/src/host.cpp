@@ -5,10 +5,12 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 namespace cannery::detail {
@@ -63,6 +65,13 @@ std::uint64_t raise_open_file_limit() noexcept {
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
   return limit.rlim_cur;
+}
+
+std::size_t usable_cpus() noexcept {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0) return 1;
+  return static_cast<std::size_t>(std::max(CPU_COUNT(&cpus), 1));
 }
 
 }  // namespace cannery::detail

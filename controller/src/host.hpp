@@ -1,7 +1,8 @@
 #pragma once
-// This machine's host name, as engines report theirs (gethostname), and the
-// process's open-file limit.
+// This machine's host name, as engines report theirs (gethostname), the
+// process's open-file limit and the CPUs it may run on.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,5 +22,9 @@ std::vector<std::string> interface_addresses();
 // engine costs the controller two connections, and idle connections from
 // anyone cost one each); returns the soft limit in force afterwards.
 std::uint64_t raise_open_file_limit() noexcept;
+
+// How many CPUs this process may run on (its affinity mask: taskset, a
+// batch system's cpuset), at least 1.
+std::size_t usable_cpus() noexcept;
 
 }  // namespace cannery::detail

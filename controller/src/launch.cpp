@@ -40,18 +40,6 @@ std::string shell_quoted(const std::string& word) {
   return out + "'";
 }
 
-// The engine's arguments after its program: it stops when whatever started
-// it ends (ssh, a rank's launcher daemon), then the plugins and extra args.
-std::vector<std::string> engine_arguments(const EngineSpawnOptions& options) {
-  std::vector<std::string> args{"--exit-with-parent"};
-  for (const auto& plugin : options.plugins) {
-    args.emplace_back("--plugin");
-    args.push_back(plugin);
-  }
-  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-  return args;
-}
-
 // The engine program and its arguments as one sh command line.
 std::string engine_command(const std::string& program, const EngineSpawnOptions& options) {
   std::string command = shell_quoted(program);

@@ -53,18 +53,30 @@ Spawner::~Spawner() {
   }
 }
 
+std::vector<std::string> engine_arguments(const EngineSpawnOptions& options) {
+  const int work_nice = options.work_nice.value_or(0);
+  if (work_nice < 0 || work_nice > 19) {
+    throw error(errc::invalid_argument, "EngineSpawnOptions::work_nice is " +
+                                            std::to_string(work_nice) +
+                                            ": give a nice increment from 0 (off) to 19");
+  }
+  std::vector<std::string> args{"--exit-with-parent"};
+  if (work_nice > 0) args.insert(args.end(), {"--work-nice", std::to_string(work_nice)});
+  for (const auto& plugin : options.plugins) {
+    args.emplace_back("--plugin");
+    args.push_back(plugin);
+  }
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  return args;
+}
+
 void Spawner::spawn(std::size_t n, const EngineSpawnOptions& options,
                     const std::filesystem::path& connection_file) {
   const std::filesystem::path program = resolve_engine_program(options);
   // Local engines follow their controller: even if it is killed, they stop.
   Launch launch;
-  launch.argv = {program.string(), "--connection-file", connection_file.string(),
-                 "--exit-with-parent"};
-  for (const auto& plugin : options.plugins) {
-    launch.argv.emplace_back("--plugin");
-    launch.argv.push_back(plugin);
-  }
-  launch.argv.insert(launch.argv.end(), options.extra_args.begin(), options.extra_args.end());
+  launch.argv = {program.string(), "--connection-file", connection_file.string()};
+  std::ranges::move(engine_arguments(options), std::back_inserter(launch.argv));
   launch.label = "local engine " + program.string();
   for (std::size_t i = 0; i < n; ++i)
     start(launch);

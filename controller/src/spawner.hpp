@@ -19,6 +19,13 @@ namespace cannery::detail {
 // (looked up on PATH).
 std::filesystem::path resolve_engine_program(const EngineSpawnOptions& options);
 
+// The engine's arguments after its program and connection: it stops when
+// whatever started it ends (this process, ssh, a rank's launcher daemon),
+// its work priority (options.work_nice; unset: none), then the plugins and
+// extra args. Throws cannery::error(invalid_argument) when work_nice is not
+// from 0 to 19.
+std::vector<std::string> engine_arguments(const EngineSpawnOptions& options);
+
 // One process for the Spawner to start.
 struct Launch {
   // argv[0] without a '/' is looked up on PATH, as a shell would.

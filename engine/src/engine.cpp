@@ -28,6 +28,7 @@
 #include "heart.hpp"
 #include "relay_fetch.hpp"
 #include "signals.hpp"
+#include "work_priority.hpp"
 
 namespace cannery {
 
@@ -327,6 +328,11 @@ void Engine::Loop::connect() {
 }
 
 void Engine::Loop::run() {
+  // Here, once the constructor has started every other thread of the engine.
+  if (engine_.options_.work_nice > 0) {
+    if (auto why = detail::lower_this_thread_priority(engine_.options_.work_nice))
+      log("cannery-engine: the work thread keeps its priority (" + *why + ")");
+  }
   detail::StopSignals signals(engine_.options_.stop_on_signals, *engine_.wake_);
   started_ = Clock::now();
   send_registration(started_);
@@ -650,6 +656,11 @@ Engine::Engine(EngineOptions options)
   if (options_.heartbeat.count() < 1 || options_.allowed_misses < 1) {
     throw error(errc::invalid_argument,
                 "EngineOptions::heartbeat must be at least 1 ms and allowed_misses at least 1");
+  }
+  if (options_.work_nice < 0 || options_.work_nice > 19) {
+    throw error(errc::invalid_argument, "EngineOptions::work_nice is " +
+                                            std::to_string(options_.work_nice) +
+                                            ": give a nice increment from 0 (off) to 19");
   }
   if (connection_.key.empty() && !options_.insecure) {
     throw error(errc::invalid_argument,

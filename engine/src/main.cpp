@@ -31,7 +31,7 @@ constexpr std::string_view usage =
     "usage: cannery-engine [--connection-file FILE] [--plugin LIB.so]... [--heartbeat-ms N]\n"
     "                      [--register-timeout SECONDS] [--curve-key FILE] [--insecure]\n"
     "                      [--exit-with-parent] [--no-shared-memory]\n"
-    "                      [--keep-receive-memory BYTES] [--version]\n"
+    "                      [--keep-receive-memory BYTES] [--work-nice N] [--version]\n"
     "\n"
     "Connects to the controller named in FILE (written by the controller), registers, and\n"
     "runs the functions it is asked to run until it is shut down or gets SIGTERM/SIGINT.\n"
@@ -58,6 +58,10 @@ constexpr std::string_view usage =
     "                          keep up to BYTES of freed memory for the next large message,\n"
     "                          so that it lands in pages used before (default 1073741824;\n"
     "                          0 leaves the C library's allocator as it is)\n"
+    "  --work-nice N           run the functions N steps of nice (0 to 19) below the\n"
+    "                          engine's heartbeat and I/O threads (default 0; a controller\n"
+    "                          gives the engines it starts on its host 19 when they\n"
+    "                          outnumber the CPUs)\n"
     "  --version               print the protocol version this engine speaks\n"
     "  --help                  show this text\n"
     "\n"
@@ -75,6 +79,7 @@ struct Arguments {
   bool version = false;
   std::size_t keep_receive_memory = std::size_t{1} << 30;
   long register_timeout_s = 60;
+  int work_nice = 0;
   // For tests of how a controller meets another protocol version; not in the
   // usage text.
   std::string announce_protocol;
@@ -131,6 +136,8 @@ Arguments parse(int argc, char** argv) {
     } else if (word == "--heartbeat-ms") {
       args.heartbeat_ms = whole_number(word, value(), 1L, 3'600'000L,
                                        "a whole number of milliseconds from 1 to 3600000");
+    } else if (word == "--work-nice") {
+      args.work_nice = whole_number(word, value(), 0, 19, "a whole number from 0 to 19");
     } else if (word == "--register-timeout") {
       args.register_timeout_s = whole_number(word, value(), 0L, 31'536'000L,
                                              "a whole number of seconds (0: wait forever)");
@@ -192,6 +199,7 @@ int main(int argc, char** argv) {
     options.insecure = args.insecure;
     options.shared_memory = !args.no_shared_memory;
     options.stop_on_signals = true;
+    options.work_nice = args.work_nice;
     if (!args.announce_protocol.empty()) options.protocol = args.announce_protocol;
     cannery::Engine engine(std::move(options));
     cannery::register_builtin_functions(engine.functions());

@@ -1,5 +1,6 @@
 // spawn_local_engines with stand-in programs: arguments, environment lookup,
 // and shutdown (shutdown_request, SIGTERM, SIGKILL, reaping).
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -59,6 +60,7 @@ TEST_CASE("spawned engines get the connection file, plugins and extra arguments"
     spawn.program = script;
     spawn.plugins = {"/opt/a.so", "/opt/b.so"};
     spawn.extra_args = {"--verbose"};
+    spawn.work_nice = 5;
     controller.spawn_local_engines(2, spawn);
     pids = controller.spawned_pids();
     REQUIRE(pids.size() == 2);
@@ -68,12 +70,59 @@ TEST_CASE("spawned engines get the connection file, plugins and extra arguments"
           wait_until([&] { return std::filesystem::exists(args) && !read_text(args).empty(); }));
       CHECK(read_text(args) ==
             "--connection-file " + file +
-                " --exit-with-parent --plugin /opt/a.so --plugin /opt/b.so --verbose\n");
+                " --exit-with-parent --work-nice 5 --plugin /opt/a.so --plugin /opt/b.so "
+                "--verbose\n");
     }
   }
   // sleep ignores shutdown_request: SIGTERM ended it, and it was reaped.
   for (int pid : pids)
     CHECK(process_gone(pid));
+}
+
+TEST_CASE("local engines run their work at nice 19 once they outnumber the CPUs, or as set",
+          "[controller]") {
+  TempDir dir;
+  const auto script = write_script(dir, "engine.sh", "exec sleep 30");
+  ControllerOptions o = fast_options();
+  o.shutdown_grace = 100ms;
+  Controller controller(o);
+  auto arguments_of = [&](int pid) {
+    const auto args = dir / ("args." + std::to_string(pid));
+    REQUIRE(wait_until([&] { return std::filesystem::exists(args) && !read_text(args).empty(); }));
+    return read_text(args);
+  };
+  const std::string plain =
+      "--connection-file " + controller.connection_file().string() + " --exit-with-parent\n";
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  REQUIRE(::sched_getaffinity(0, sizeof cpus, &cpus) == 0);
+  const auto cpu_count = static_cast<std::size_t>(CPU_COUNT(&cpus));
+
+  // As many engines as CPUs: each has one.
+  controller.spawn_local_engines(cpu_count, program(script));
+  // One more, while those run: they take turns, and the new one yields.
+  controller.spawn_local_engines(1, program(script));
+  // Set: as given, oversubscribed or not.
+  EngineSpawnOptions off = program(script);
+  off.work_nice = 0;
+  controller.spawn_local_engines(1, off);
+  const std::vector<int> pids = controller.spawned_pids();
+  REQUIRE(pids.size() == cpu_count + 2);
+  for (std::size_t i = 0; i < cpu_count; ++i)
+    CHECK(arguments_of(pids[i]) == plain);
+  CHECK(arguments_of(pids[cpu_count]) == "--connection-file " +
+                                             controller.connection_file().string() +
+                                             " --exit-with-parent --work-nice 19\n");
+  CHECK(arguments_of(pids[cpu_count + 1]) == plain);
+
+  for (int out_of_range : {-1, 20}) {
+    EngineSpawnOptions wrong = program(script);
+    wrong.work_nice = out_of_range;
+    auto e = capture_error([&] { controller.spawn_local_engines(1, wrong); });
+    CHECK(e.code() == errc::invalid_argument);
+    CHECK_THAT(e.what(), Catch::Contains("work_nice is " + std::to_string(out_of_range)));
+  }
+  CHECK(controller.spawned_pids().size() == cpu_count + 2);
 }
 
 TEST_CASE("an engine that ignores SIGTERM is killed and reaped", "[controller]") {

@@ -33,6 +33,7 @@ TEST_CASE("cannery-engine: --help, usage errors and a missing connection file",
   CHECK(Program({"--connection-file", "x.json", "--heartbeat-ms", "0"}).exit_status_within(10s) ==
         2);
   CHECK(Program({"--connection-file", "/nonexistent/c.json"}).exit_status_within(10s) == 1);
+  CHECK(Program({"--connection-file", "x.json", "--work-nice", "20"}).exit_status_within(10s) == 2);
 }
 
 TEST_CASE("cannery-engine serves a controller until shutdown_request or SIGTERM",

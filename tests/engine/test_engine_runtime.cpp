@@ -622,4 +622,10 @@ TEST_CASE("an Engine refuses options it cannot serve with", "[engine][runtime]")
   cannery::EngineOptions missing_file;
   missing_file.connection_file = "/nonexistent/cannery.json";
   CHECK(code_of(missing_file) == cannery::errc::io_error);
+
+  for (int work_nice : {-1, 20}) {
+    auto out_of_range = options_for(controller);
+    out_of_range.work_nice = work_nice;
+    CHECK(code_of(out_of_range) == cannery::errc::invalid_argument);
+  }
 }

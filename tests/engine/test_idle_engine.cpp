@@ -7,8 +7,8 @@
 
 #include <csignal>
 
+#include "proc_threads.hpp"
 #include "scripted_controller.hpp"
-#include "thread_sleeps.hpp"
 
 using namespace cannery::test;
 

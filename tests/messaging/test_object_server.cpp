@@ -18,7 +18,7 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "thread_sleeps.hpp"
+#include "proc_threads.hpp"
 
 using namespace std::chrono_literals;
 namespace proto = cannery::protocol;

@@ -139,7 +139,17 @@ struct EngineSpawnOptions {
   std::vector<std::string> plugins;
   // Appended after the generated arguments.
   std::vector<std::string> extra_args;
+  // How much lower than their heartbeat and I/O threads the engines run
+  // their functions: cannery-engine --work-nice, a nice increment from 0 to
+  // 19. Unset: for engines on this host (spawn_local_engines, LocalLauncher),
+  // oversubscribed_work_nice when they would outnumber the CPUs this process
+  // may run on, so that they cannot starve the controller they all wait on;
+  // 0 otherwise and for the other launchers' engines (docs/engine.md, "Work
+  // priority").
+  std::optional<int> work_nice;
 };
+
+inline constexpr int oversubscribed_work_nice = 19;
 
 struct ApplyOptions {
   // How many times a task that was lost with its engine is resubmitted to

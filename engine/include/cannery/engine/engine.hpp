@@ -92,6 +92,14 @@ struct EngineOptions {
   std::int64_t max_frame_bytes = std::int64_t{4} << 30;
   // How long unsent replies may hold up the end of run().
   std::chrono::milliseconds linger{200};
+  // Run the functions at this much lower priority (a nice increment, 0 to
+  // 19) than the engine's heartbeat and I/O threads: run() raises its own
+  // thread's nice value by it once those threads are started. Engines that
+  // outnumber their host's cores then leave the controller there, which they
+  // all wait on, its share of the CPU (docs/engine.md, "Work priority").
+  // The calling thread keeps the lower priority after run() returns: a
+  // process needs privileges to raise it again.
+  int work_nice = 0;
 
   // Stop on SIGTERM or SIGINT: run() installs handlers for its duration
   // (a second signal ends the process at once, exit status 128 + signal).
