@@ -54,7 +54,7 @@ void check_options(const ControllerOptions& o) {
 
 std::size_t shared_memory_writers(const ControllerOptions& o) {
   if (o.shared_memory_writers != 0) return o.shared_memory_writers;
-  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  return std::min<std::size_t>(usable_cpus(), 4);
 }
 
 std::string bind_address(const ControllerOptions& o) {

@@ -92,8 +92,10 @@ class Engine::Loop {
   void on(proto::ShutdownRequest);
   void on_timers(Clock::time_point now);
   milliseconds poll_timeout(Clock::time_point now) const;
-  // When, registered, the controller counts as lost: heartbeat x
-  // allowed_misses after it was last heard from, on either socket.
+  // How long the controller may stay silent: heartbeat x allowed_misses.
+  milliseconds patience() const { return heartbeat_ * allowed_misses_; }
+  // When, registered, the controller counts as lost: patience() after it
+  // was last heard from, on either socket.
   Clock::time_point controller_silent_at() const;
   void send_registration(Clock::time_point now);
   // Stops serving as registered and asks the controller again.
@@ -490,7 +492,7 @@ void Engine::Loop::on_timers(Clock::time_point now) {
                      "with unknown_engine)");
     } else if (now >= controller_silent_at()) {
       register_again(now, "no heartbeat answered by the controller at " + heart_endpoint_ +
-                              " for " + std::to_string((heartbeat_ * allowed_misses_).count()) +
+                              " for " + std::to_string(patience().count()) +
                               " ms (if it runs, check that this host can reach that address)");
     }
     return;
@@ -512,7 +514,7 @@ void Engine::Loop::on_timers(Clock::time_point now) {
 }
 
 Clock::time_point Engine::Loop::controller_silent_at() const {
-  return std::max(heart_.last_answer(), last_heard_) + heartbeat_ * allowed_misses_;
+  return std::max(heart_.last_answer(), last_heard_) + patience();
 }
 
 milliseconds Engine::Loop::poll_timeout(Clock::time_point now) const {
